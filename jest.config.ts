@@ -1,0 +1,37 @@
+/**
+ * @jest-config-loader-options {"transpileOnly": true, "compilerOptions": {"module": "commonjs", "moduleResolution": "bundler"}}
+ */
+import type { Config } from 'jest';
+
+type Project = NonNullable<Config['projects']>[number] & object;
+
+const sourceMapper = {
+  '^@staunch/core$': '<rootDir>/packages/core/src/index.ts',
+  '^@staunch/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
+  '^@staunch/decorators$': '<rootDir>/packages/decorators/src/index.ts',
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
+
+const project = (name: string, tsconfig: string, extra: Partial<Project> = {}): Project => ({
+  displayName: name,
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  roots: [`<rootDir>/tests/${name}`],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: `<rootDir>/${tsconfig}` }] },
+  moduleNameMapper: sourceMapper,
+  ...extra,
+});
+
+const config: Config = {
+  projects: [
+    project('core', 'tsconfig.json'),
+    project('decorators', 'tsconfig.json'),
+    project('legacy', 'tsconfig.legacy.json', { setupFiles: ['reflect-metadata'] }),
+    project('examples', 'tsconfig.json'),
+    // The built packages, resolved through their `exports` maps: no source mapping here.
+    project('dist', 'tsconfig.json', { moduleNameMapper: {}, transform: {}, testMatch: ['**/*.test.cjs'] }),
+  ],
+};
+
+export default config;

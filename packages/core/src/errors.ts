@@ -1,0 +1,144 @@
+/** Brand shared by every copy of this module (ESM and CJS builds loaded side by side). */
+const brand = Symbol.for('staunch.error');
+
+/** Base class of every error staunch makes; `code` says which one. */
+export class StaunchError extends Error {
+  /** A stable, machine-readable identifier, such as `'STAUNCH_CIRCUIT_OPEN'`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+
+  static {
+    Object.defineProperty(this.prototype, brand, { value: true });
+    Object.defineProperty(this.prototype, 'name', { value: 'StaunchError', writable: true, configurable: true });
+  }
+}
+
+/** Something took longer than it was allowed to. */
+export class TimeoutError extends StaunchError {
+  /** The limit that was exceeded, in milliseconds. */
+  readonly timeout: number;
+
+  constructor(code: string, message: string, timeout: number, options?: ErrorOptions) {
+    super(code, message, options);
+    this.timeout = timeout;
+  }
+
+  static {
+    setName(this, 'TimeoutError');
+  }
+}
+
+/** `poll` gave up: the predicate never held within `timeout`. */
+export class PollTimeoutError<T = unknown> extends TimeoutError {
+  /** How many times the function was called. */
+  readonly attempts: number;
+  /** The value the last call returned (which did not satisfy the predicate). */
+  readonly lastValue: T;
+
+  constructor(timeout: number, attempts: number, lastValue: T) {
+    super(
+      'STAUNCH_POLL_TIMEOUT',
+      `Polling timed out after ${timeout} ms and ${attempts} attempt${attempts === 1 ? '' : 's'}: the condition was never met. ` +
+        'Raise `timeout`, or check the predicate against `error.lastValue`.',
+      timeout,
+    );
+    this.attempts = attempts;
+    this.lastValue = lastValue;
+  }
+
+  static {
+    setName(this, 'PollTimeoutError');
+  }
+}
+
+/** One attempt ran longer than `attemptTimeout` and was abandoned (its signal aborted). */
+export class AttemptTimeoutError extends TimeoutError {
+  /** Which attempt timed out (1 for the first). */
+  readonly attempt: number;
+
+  constructor(timeout: number, attempt: number) {
+    super(
+      'STAUNCH_ATTEMPT_TIMEOUT',
+      `Attempt ${attempt} took longer than the attemptTimeout of ${timeout} ms and was abandoned.`,
+      timeout,
+    );
+    this.attempt = attempt;
+  }
+
+  static {
+    setName(this, 'AttemptTimeoutError');
+  }
+}
+
+/** The whole call, attempts and pauses included, ran past its `deadline` before any attempt failed. */
+export class DeadlineExceededError extends TimeoutError {
+  constructor(deadline: number) {
+    super(
+      'STAUNCH_DEADLINE_EXCEEDED',
+      `The deadline of ${deadline} ms passed before any attempt completed.`,
+      deadline,
+    );
+  }
+
+  static {
+    setName(this, 'DeadlineExceededError');
+  }
+}
+
+/** The circuit is open (or its half-open trial slots are taken): the call was rejected without running. */
+export class CircuitOpenError extends StaunchError {
+  /** Milliseconds until the circuit lets a trial call through; 0 when a trial is already running; `Infinity` while isolated. */
+  readonly retryAfter: number;
+  /** The circuit's name, as given in its options. */
+  readonly circuit: string;
+
+  constructor(circuit: string, retryAfter: number, options?: ErrorOptions) {
+    super(
+      'STAUNCH_CIRCUIT_OPEN',
+      retryAfter === Infinity
+        ? `Circuit "${circuit}" is isolated: calls are rejected until it is reset.`
+        : `Circuit "${circuit}" is open: the call was rejected without running. Retry after ${Math.ceil(retryAfter)} ms.`,
+      options,
+    );
+    this.retryAfter = retryAfter;
+    this.circuit = circuit;
+  }
+
+  static {
+    setName(this, 'CircuitOpenError');
+  }
+}
+
+/** True for any error made by staunch, from any copy of the package. */
+export function isStaunchError(error: unknown): error is StaunchError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[brand] === true;
+}
+
+/** True for {@link TimeoutError} and its subclasses. */
+export function isTimeoutError(error: unknown): error is TimeoutError {
+  return isStaunchError(error) && typeof (error as Partial<TimeoutError>).timeout === 'number';
+}
+
+/** True for {@link PollTimeoutError}. */
+export const isPollTimeoutError = (error: unknown): error is PollTimeoutError =>
+  hasCode(error, 'STAUNCH_POLL_TIMEOUT');
+/** True for {@link AttemptTimeoutError}. */
+export const isAttemptTimeoutError = (error: unknown): error is AttemptTimeoutError =>
+  hasCode(error, 'STAUNCH_ATTEMPT_TIMEOUT');
+/** True for {@link DeadlineExceededError}. */
+export const isDeadlineExceededError = (error: unknown): error is DeadlineExceededError =>
+  hasCode(error, 'STAUNCH_DEADLINE_EXCEEDED');
+/** True for {@link CircuitOpenError}. */
+export const isCircuitOpenError = (error: unknown): error is CircuitOpenError => hasCode(error, 'STAUNCH_CIRCUIT_OPEN');
+
+function hasCode(error: unknown, code: string): boolean {
+  return isStaunchError(error) && error.code === code;
+}
+
+function setName(errorClass: { prototype: Error }, name: string): void {
+  Object.defineProperty(errorClass.prototype, 'name', { value: name, writable: true, configurable: true });
+}

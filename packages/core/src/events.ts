@@ -1,0 +1,50 @@
+/** A function called with an event's payload. */
+export type Listener<Event> = (event: Event) => void;
+
+/** Removes the listener it was returned for. Calling it twice is harmless. */
+export type Unsubscribe = () => void;
+
+/**
+ * One small listener API for every policy: `policy.on('retry', (event) => …)`.
+ * Emitting costs one property check while nobody listens. A listener that
+ * throws does not disturb the policy: its error is re-thrown on a later tick,
+ * where the process's usual uncaught-error handling reports it.
+ */
+export class Events<EventMap extends object> {
+  // Listener arrays are replaced, never mutated, so an emit in progress is not disturbed.
+  #listeners: Map<keyof EventMap, readonly Listener<never>[]> | undefined;
+
+  /** Starts calling `listener` for every `type` event; returns the function that stops it. */
+  on<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): Unsubscribe {
+    const all = (this.#listeners ??= new Map());
+    all.set(type, [...(all.get(type) ?? []), listener as Listener<never>]);
+    return () => {
+      const current = all.get(type);
+      if (current === undefined) return;
+      const next = current.filter((l: Listener<never>) => l !== (listener as Listener<never>));
+      if (next.length > 0) all.set(type, next);
+      else all.delete(type);
+      if (all.size === 0 && this.#listeners === all) this.#listeners = undefined;
+    };
+  }
+
+  /** True when at least one listener waits for `type`: build a payload only then. */
+  has(type: keyof EventMap): boolean {
+    return this.#listeners?.has(type) === true;
+  }
+
+  /** Calls every listener of `type` with `event`. */
+  emit<K extends keyof EventMap>(type: K, event: EventMap[K]): void {
+    const listeners = this.#listeners?.get(type) as readonly Listener<EventMap[K]>[] | undefined;
+    if (listeners === undefined) return;
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,3 @@
+import './polyfill.js';
+
+export * from '@staunch/core';
