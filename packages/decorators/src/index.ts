@@ -1,3 +1,11 @@
 import './polyfill.js';
 
 export * from '@staunch/core';
+export { Retry, type RetryDecoratorOptions } from './retry.js';
+export { Poll } from './poll.js';
+export { AsyncBackoff, AsyncRetry } from './async-backoff.js';
+export { CircuitBreaker, type CircuitBreakerDecoratorOptions } from './circuit-breaker.js';
+export { circuitOf } from './circuit-of.js';
+export { policiesOf, type MethodPolicies } from './metadata.js';
+export type { PolicyDescriptor, PolicyKind, CircuitScope } from './descriptors.js';
+export type { AsyncMethodDecorator, PollDecorator, MethodDecorator, AsyncMethod, Method } from './decorator-types.js';

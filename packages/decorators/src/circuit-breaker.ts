@@ -1,0 +1,145 @@
+import {
+  circuitBreaker,
+  circuitBreakerFactory,
+  invalidOption,
+  type CircuitBreakerOptions,
+  type CircuitBreakerPolicy,
+  type ErrorFilter,
+} from '@staunch/core';
+import { assertCalledWithOptions, defineDecorator, type DecoratedMethod } from './define-decorator.js';
+import type { MethodDecorator } from './decorator-types.js';
+import type { CircuitScope, PolicyDescriptor } from './descriptors.js';
+import type { AnyMethod, Layer } from './interceptor.js';
+
+/** `@CircuitBreaker`'s options: the core breaker options plus where its state lives. */
+export type CircuitBreakerDecoratorOptions<This = unknown, Args extends unknown[] = unknown[]> = CircuitBreakerOptions & {
+  /** Which errors count as failures (default: every error). */
+  readonly on?: ErrorFilter;
+  /**
+   * `'class'` (default, as the seed): one circuit for the method, shared by all
+   * instances. `'instance'`: one circuit per object, made on its first call
+   * and collected with it.
+   */
+  readonly scope?: 'class' | 'instance';
+  /** One circuit per key, e.g. per host: `key: (self, [url]) => new URL(url).host`. */
+  readonly key?: (self: This, args: Args) => string;
+};
+
+/**
+ * Fails fast while the method's dependency is failing: after `threshold`
+ * failures matching `on` within `resetTimeout` ms the circuit opens and calls
+ * are rejected with `CircuitOpenError` without running; after `resetTimeout`
+ * one trial call decides whether it closes again. A sync method stays sync.
+ *
+ * @example
+ * class Billing {
+ *   @CircuitBreaker(HttpError, { threshold: 3, resetTimeout: 60_000 })
+ *   async charge(id: string): Promise<Receipt> { … }
+ *
+ *   @CircuitBreaker({ breaker: paymentsCircuit })  // one circuit shared with other methods
+ *   async refund(id: string): Promise<void> { … }
+ * }
+ */
+export function CircuitBreaker<This = unknown, Args extends unknown[] = unknown[]>(
+  on: ErrorFilter,
+  options: CircuitBreakerDecoratorOptions<This, Args>,
+): MethodDecorator<This, Args>;
+export function CircuitBreaker<This = unknown, Args extends unknown[] = unknown[]>(
+  options: CircuitBreakerDecoratorOptions<This, Args> | { readonly breaker: CircuitBreakerPolicy },
+): MethodDecorator<This, Args>;
+export function CircuitBreaker(...args: unknown[]): MethodDecorator {
+  assertCalledWithOptions('@CircuitBreaker', args);
+  return defineDecorator('@CircuitBreaker', (method) => circuitLayer(method, args[0], args[1])) as MethodDecorator;
+}
+
+/** The live layer behind one `@CircuitBreaker`, which finds the circuit for each call. */
+export class CircuitLayer implements Layer {
+  readonly #shared: CircuitBreakerPolicy | undefined;
+  readonly #make: (() => CircuitBreakerPolicy) | undefined;
+  readonly #perInstance: WeakMap<object, CircuitBreakerPolicy> | undefined;
+  readonly #perKey: Map<string, CircuitBreakerPolicy> | undefined;
+  readonly #key: ((self: unknown, args: unknown[]) => string) | undefined;
+
+  constructor(
+    readonly descriptor: PolicyDescriptor & { readonly kind: 'circuitBreaker' },
+    source: CircuitBreakerPolicy | (() => CircuitBreakerPolicy),
+    key?: (self: unknown, args: unknown[]) => string,
+  ) {
+    if (typeof source !== 'function') this.#shared = source;
+    else {
+      this.#make = source;
+      this.#key = key;
+      if (descriptor.scope === 'instance') this.#perInstance = new WeakMap();
+      else this.#perKey = new Map();
+    }
+  }
+
+  run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
+    const breaker = this.#shared ?? this.circuitFor(self, this.#key?.(self, args));
+    return breaker.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args);
+  }
+
+  /** The circuit a call on `self` (with this `key`, for keyed circuits) goes through; made on first use. */
+  circuitFor(self: unknown, key?: string): CircuitBreakerPolicy {
+    if (this.#shared !== undefined) return this.#shared;
+    const make = this.#make as () => CircuitBreakerPolicy;
+    if (this.#perInstance !== undefined) {
+      if (typeof self !== 'object' && typeof self !== 'function') {
+        throw new TypeError(`${this.descriptor.options.name}: a circuit with scope 'instance' needs an object, got ${typeof self}.`);
+      }
+      const owner = self as object;
+      let breaker = this.#perInstance.get(owner);
+      if (breaker === undefined) this.#perInstance.set(owner, (breaker = make()));
+      return breaker;
+    }
+    if (typeof key !== 'string') {
+      throw new TypeError(`${this.descriptor.options.name}: \`key\` must return a string, got ${typeof key}.`);
+    }
+    const perKey = this.#perKey as Map<string, CircuitBreakerPolicy>;
+    let breaker = perKey.get(key);
+    if (breaker === undefined) perKey.set(key, (breaker = make()));
+    return breaker;
+  }
+}
+
+function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown): CircuitLayer {
+  const label = '@CircuitBreaker';
+  const byFilter = typeof first === 'function' || Array.isArray(first);
+  const raw = (byFilter ? second : first) as (CircuitBreakerDecoratorOptions & { breaker?: unknown }) | undefined;
+  if (typeof raw !== 'object' || raw === null) invalidOption(label, 'options', 'an object', raw);
+  const { scope, key, breaker, ...options } = raw;
+  if (breaker !== undefined) {
+    if (!isCircuitBreakerPolicy(breaker)) invalidOption(label, 'breaker', 'a circuit made by circuitBreaker()', breaker);
+    if (byFilter || scope !== undefined || key !== undefined || Object.keys(options).length > 0) {
+      invalidOption(label, 'breaker', 'given alone (the shared circuit keeps its own options)', breaker);
+    }
+    return new CircuitLayer({ kind: 'circuitBreaker', scope: 'breaker', options: breaker.options }, breaker);
+  }
+  if (scope !== undefined && scope !== 'class' && scope !== 'instance') {
+    invalidOption(label, 'scope', "'class' or 'instance'", scope);
+  }
+  if (key !== undefined && typeof key !== 'function') invalidOption(label, 'key', 'a function (self, args) => string', key);
+  if (key !== undefined && scope !== undefined) invalidOption(label, 'scope', 'left out when `key` is given', scope);
+  const resolved = {
+    name: typeof method.name === 'symbol' ? (method.name.description ?? 'circuit') : method.name,
+    ...options,
+    ...(byFilter ? { on: first as ErrorFilter } : {}),
+  };
+  const circuitScope: CircuitScope = key !== undefined ? 'key' : (scope ?? 'class');
+  if (circuitScope === 'class') {
+    const shared = circuitBreaker(resolved);
+    return new CircuitLayer({ kind: 'circuitBreaker', scope: 'class', options: shared.options }, shared);
+  }
+  const make = circuitBreakerFactory(resolved);
+  const descriptor = { kind: 'circuitBreaker', scope: circuitScope, options: make.options } as const;
+  return new CircuitLayer(descriptor, make, key as ((self: unknown, args: unknown[]) => string) | undefined);
+}
+
+function isCircuitBreakerPolicy(value: unknown): value is CircuitBreakerPolicy {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as CircuitBreakerPolicy).call === 'function' &&
+    typeof (value as CircuitBreakerPolicy).execute === 'function'
+  );
+}

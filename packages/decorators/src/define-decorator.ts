@@ -1,0 +1,91 @@
+import { withValidationLabel } from '@staunch/core';
+import { addLayer, type AnyMethod, type Layer } from './interceptor.js';
+import { ownMetadataOf, recordPolicy, recordWrapper } from './metadata.js';
+
+/** What a decorator knows about the method it decorates. */
+export interface DecoratedMethod {
+  readonly name: string | symbol;
+  readonly static: boolean;
+  readonly private: boolean;
+  /** '@Retry on charge()', for error messages. */
+  readonly label: string;
+}
+
+/**
+ * The shell shared by every decorator: checks where it was applied, builds the
+ * layer (validating options, so a bad option fails at class definition and
+ * nothing is recorded), records the descriptor and fuses the layer into the
+ * method's one wrapper. Works in TC39 mode and under `experimentalDecorators`.
+ */
+export function defineDecorator(decorator: string, build: (method: DecoratedMethod) => Layer): (...args: unknown[]) => unknown {
+  return function decorate(...args: unknown[]): unknown {
+    const [value, context, descriptor] = args;
+    if (args.length === 2 && isStage3Context(context)) {
+      if (context.kind !== 'method') {
+        throw new TypeError(`${decorator} can only decorate methods, but "${String(context.name)}" is a ${context.kind}.`);
+      }
+      const method = describe(decorator, context.name, context.static, context.private);
+      const layer = withValidationLabel(method.label, () => build(method));
+      const metadata = context.metadata as Record<PropertyKey, unknown>;
+      recordPolicy(metadata, context.name, method, layer.descriptor);
+      const wrapper = addLayer(value as AnyMethod, layer);
+      recordWrapper(metadata, context.name, context.static, wrapper);
+      return wrapper;
+    }
+    if (args.length === 3 && isLegacyKey(context) && isMethodDescriptor(descriptor)) {
+      const isStatic = typeof value === 'function';
+      const method = describe(decorator, context, isStatic, false);
+      const layer = withValidationLabel(method.label, () => build(method));
+      const constructor = (isStatic ? value : (value as { constructor: object }).constructor) as object;
+      const metadata = ownMetadataOf(constructor);
+      recordPolicy(metadata, context, method, layer.descriptor);
+      descriptor.value = addLayer(descriptor.value, layer);
+      recordWrapper(metadata, context, isStatic, descriptor.value);
+      mirrorToReflectMetadata(value as object, context, layer);
+      return descriptor;
+    }
+    throw new TypeError(
+      `${decorator} can only decorate methods. If you wrote \`${decorator}\` without parentheses, write \`${decorator}()\`.`,
+    );
+  };
+}
+
+/** Throws when a decorator factory was itself used as a decorator (`@Retry` instead of `@Retry()`). */
+export function assertCalledWithOptions(decorator: string, args: readonly unknown[]): void {
+  if (args.length === 2 && isStage3Context(args[1])) {
+    throw new TypeError(`${decorator} must be called: write \`${decorator}(…)\`, not \`${decorator}\`.`);
+  }
+  if (args.length === 3 && isLegacyKey(args[1]) && isMethodDescriptor(args[2])) {
+    throw new TypeError(`${decorator} must be called: write \`${decorator}(…)\`, not \`${decorator}\`.`);
+  }
+}
+
+function describe(decorator: string, name: string | symbol, isStatic: boolean, isPrivate: boolean): DecoratedMethod {
+  const shown = typeof name === 'symbol' ? `[${name.description ?? 'symbol'}]` : name;
+  return { name, static: isStatic, private: isPrivate, label: `${decorator} on ${isStatic ? 'static ' : ''}${shown}()` };
+}
+
+function isStage3Context(value: unknown): value is ClassMethodDecoratorContext | ClassMemberDecoratorContext {
+  return typeof value === 'object' && value !== null && 'kind' in value && 'metadata' in value;
+}
+
+function isLegacyKey(value: unknown): value is string | symbol {
+  return typeof value === 'string' || typeof value === 'symbol';
+}
+
+function isMethodDescriptor(value: unknown): value is PropertyDescriptor & { value: AnyMethod } {
+  return typeof value === 'object' && value !== null && typeof (value as PropertyDescriptor).value === 'function';
+}
+
+const REFLECT_KEY = 'staunch:policies';
+
+// Legacy users (NestJS, TypeORM) read metadata with reflect-metadata; mirror it there when it is loaded.
+function mirrorToReflectMetadata(target: object, key: string | symbol, layer: Layer): void {
+  const reflect = Reflect as unknown as {
+    defineMetadata?: (k: unknown, v: unknown, t: object, p: string | symbol) => void;
+    getOwnMetadata?: (k: unknown, t: object, p: string | symbol) => unknown;
+  };
+  if (typeof reflect.defineMetadata !== 'function' || typeof reflect.getOwnMetadata !== 'function') return;
+  const inner = (reflect.getOwnMetadata(REFLECT_KEY, target, key) as readonly unknown[] | undefined) ?? [];
+  reflect.defineMetadata(REFLECT_KEY, Object.freeze([layer.descriptor, ...inner]), target, key);
+}

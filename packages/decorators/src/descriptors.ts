@@ -1,0 +1,22 @@
+import type { AsyncBackoffPolicy, CircuitBreakerPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
+
+/** Which circuit a decorated method uses; see the README's "Circuit scope". */
+export type CircuitScope = 'class' | 'instance' | 'key' | 'breaker';
+
+/**
+ * What a decorator recorded for a method: a plain, frozen value that tools can
+ * read with `policiesOf` without calling anything.
+ */
+export type PolicyDescriptor =
+  | { readonly kind: 'retry'; readonly options: RetryPolicy['options'] }
+  | { readonly kind: 'poll'; readonly options: PollPolicy<unknown>['options'] }
+  | { readonly kind: 'asyncBackoff'; readonly options: AsyncBackoffPolicy['options'] }
+  | { readonly kind: 'asyncRetry'; readonly options: AsyncBackoffPolicy['options'] }
+  | {
+      readonly kind: 'circuitBreaker';
+      readonly scope: CircuitScope;
+      readonly options: CircuitBreakerPolicy['options'];
+    };
+
+/** The `kind` of a {@link PolicyDescriptor}. */
+export type PolicyKind = PolicyDescriptor['kind'];

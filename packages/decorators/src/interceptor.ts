@@ -1,0 +1,65 @@
+import { WRAPPED } from './metadata.js';
+import type { PolicyDescriptor } from './descriptors.js';
+
+/** A method as the interceptor sees it: `this` and arguments are passed through untouched. */
+export type AnyMethod = (this: unknown, ...args: never[]) => unknown;
+
+/**
+ * One policy applied around the next step. `run` must call `next` with
+ * `self` and `args` unchanged (once per attempt).
+ */
+export interface Layer {
+  readonly descriptor: PolicyDescriptor;
+  run(next: AnyMethod, self: unknown, args: unknown[]): unknown;
+}
+
+/** The live state behind one wrapper: its layers, outermost first, and the original method. */
+export interface Plan {
+  readonly method: AnyMethod;
+  readonly layers: Layer[];
+  /** Runs the whole stack; rebuilt whenever a layer is added (at class definition, never per call). */
+  head: (self: unknown, args: unknown[]) => unknown;
+}
+
+/**
+ * Adds `layer` as the new outermost policy of `method`. The first decorator
+ * makes the one wrapper; each decorator above it only adds a layer to the same
+ * wrapper, so a stack of decorators costs one function call, not a chain.
+ */
+export function addLayer<M extends AnyMethod>(method: M, layer: Layer): M {
+  const existing = planOf(method);
+  if (existing !== undefined) {
+    existing.layers.unshift(layer);
+    existing.head = compile(existing.method, existing.layers);
+    return method;
+  }
+  const plan: Plan = { method, layers: [layer], head: compile(method, [layer]) };
+  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+    return plan.head(this, args);
+  };
+  Object.defineProperty(wrapper, 'name', { value: method.name, configurable: true });
+  Object.defineProperty(wrapper, 'length', { value: method.length, configurable: true });
+  Object.defineProperty(wrapper, WRAPPED, { value: plan });
+  return wrapper as unknown as M;
+}
+
+/** The plan behind a wrapper made by {@link addLayer}, if `fn` is one. */
+export function planOf(fn: unknown): Plan | undefined {
+  return typeof fn === 'function' ? ((fn as unknown as Record<symbol, Plan | undefined>)[WRAPPED] ?? undefined) : undefined;
+}
+
+// Builds the call chain once: each step is a plain function that hands the
+// next step to its layer, so a call allocates nothing but the arguments array.
+function compile(method: AnyMethod, layers: readonly Layer[]): (self: unknown, args: unknown[]) => unknown {
+  let next = method;
+  for (let i = layers.length - 1; i > 0; i--) {
+    const layer = layers[i] as Layer;
+    const inner = next;
+    next = function (this: unknown, ...args: unknown[]): unknown {
+      return layer.run(inner, this, args);
+    } as AnyMethod;
+  }
+  const outer = layers[0] as Layer;
+  const first = next;
+  return (self, args) => outer.run(first, self, args);
+}

@@ -1,0 +1,19 @@
+import type { AnyMethod, Layer } from './interceptor.js';
+import type { PolicyDescriptor } from './descriptors.js';
+
+/** The entry point every core policy offers to the interceptor: run `fn` with `self` and `args`, per attempt. */
+export interface CallablePolicy {
+  call<This, Args extends unknown[], R>(fn: (this: This, ...args: Args) => R, thisArg: This, args: Args): unknown;
+}
+
+/** A layer backed by one policy object shared by every call of the method (retry, poll, asyncBackoff). */
+export class PolicyLayer implements Layer {
+  constructor(
+    readonly descriptor: PolicyDescriptor,
+    readonly policy: CallablePolicy,
+  ) {}
+
+  run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
+    return this.policy.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args);
+  }
+}

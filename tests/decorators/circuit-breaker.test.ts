@@ -1,0 +1,146 @@
+import { CircuitBreaker, circuitBreaker, circuitOf, isCircuitOpenError, policiesOf } from '@staunch/decorators';
+import { capture, HttpError, useVirtualClock } from './helpers';
+
+describe('@CircuitBreaker', () => {
+  const time = useVirtualClock();
+
+  it('opens after `threshold` matching failures and then rejects at once without calling the method', async () => {
+    let calls = 0;
+    class Billing {
+      @CircuitBreaker(HttpError, { threshold: 3, resetTimeout: 60_000 })
+      async charge(): Promise<void> {
+        calls++;
+        throw new HttpError(503);
+      }
+    }
+    const billing = new Billing();
+    for (let i = 0; i < 3; i++) expect(await capture(billing.charge())).toEqual({ ok: false, error: expect.any(HttpError) });
+    const rejected = await capture(billing.charge());
+    expect(calls).toBe(3);
+    expect(rejected.ok).toBe(false);
+    expect(isCircuitOpenError((rejected as { error: unknown }).error)).toBe(true);
+  });
+
+  it('gives an async method a rejected promise while open, never a synchronous throw', async () => {
+    class Api {
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      async get(): Promise<void> {
+        throw new Error('down');
+      }
+    }
+    const api = new Api();
+    await capture(api.get());
+    let promise: Promise<void> = Promise.resolve();
+    expect(() => {
+      promise = api.get();
+    }).not.toThrow();
+    const outcome = await capture(promise);
+    expect(outcome.ok).toBe(false);
+    expect(isCircuitOpenError((outcome as { error: unknown }).error)).toBe(true);
+  });
+
+  it('keeps a sync method sync: it returns its value and throws synchronously', () => {
+    class Parser {
+      @CircuitBreaker({ threshold: 2, resetTimeout: 1_000 })
+      parse(text: string): number {
+        const n = Number(text);
+        if (Number.isNaN(n)) throw new SyntaxError(text);
+        return n;
+      }
+    }
+    const parser = new Parser();
+    expect(parser.parse('42')).toBe(42);
+    expect(() => parser.parse('x')).toThrow(SyntaxError);
+    expect(() => parser.parse('y')).toThrow(SyntaxError);
+    expect(() => parser.parse('1')).toThrow(expect.objectContaining({ code: 'STAUNCH_CIRCUIT_OPEN' }));
+  });
+
+  it("shares one circuit between all instances with the default scope 'class'", async () => {
+    class Api {
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      async get(): Promise<void> {
+        throw new Error('down');
+      }
+    }
+    const [a, b] = [new Api(), new Api()];
+    await capture(a.get());
+    expect(circuitOf(a, 'get')).toBe(circuitOf(b, 'get'));
+    expect(circuitOf(Api, 'get').state).toBe('open');
+    const outcome = await capture(b.get());
+    expect(isCircuitOpenError((outcome as { error: unknown }).error)).toBe(true);
+  });
+
+  it("gives 1,000 instances 1,000 independent circuits with scope 'instance'", async () => {
+    class Api {
+      constructor(readonly healthy: boolean) {}
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000, scope: 'instance' })
+      async get(): Promise<string> {
+        if (!this.healthy) throw new Error('down');
+        return 'ok';
+      }
+    }
+    const apis = Array.from({ length: 1_000 }, (_, i) => new Api(i % 2 === 0));
+    await Promise.all(apis.map((api) => capture(api.get())));
+    const circuits = new Set(apis.map((api) => circuitOf(api, 'get')));
+    expect(circuits.size).toBe(1_000);
+    expect(apis.filter((api) => circuitOf(api, 'get').state === 'open')).toHaveLength(500);
+    expect(await capture(apis[0]!.get())).toEqual({ ok: true, value: 'ok' });
+    expect(() => circuitOf(Api, 'get')).toThrow(/pass an instance/);
+  });
+
+  it('keeps one circuit per key when given `key`', async () => {
+    class Client {
+      @CircuitBreaker<Client, [string]>({ threshold: 1, resetTimeout: 1_000, key: (_self, [url]) => new URL(url).host })
+      async fetch(url: string): Promise<string> {
+        if (url.includes('down')) throw new Error('down');
+        return url;
+      }
+    }
+    const client = new Client();
+    await capture(client.fetch('https://down.example/a'));
+    expect(circuitOf(client, 'fetch', 'down.example').state).toBe('open');
+    expect(circuitOf(client, 'fetch', 'up.example').state).toBe('closed');
+    expect(await capture(client.fetch('https://up.example/b'))).toEqual({ ok: true, value: 'https://up.example/b' });
+    expect(() => circuitOf(client, 'fetch')).toThrow(/pass the key/);
+  });
+
+  it('shares an explicit `breaker` between methods and classes, and `circuitOf` returns that same object', async () => {
+    const payments = circuitBreaker({ name: 'payments', threshold: 2, resetTimeout: 1_000 });
+    class Charges {
+      @CircuitBreaker({ breaker: payments })
+      async charge(): Promise<void> {
+        throw new Error('down');
+      }
+    }
+    class Refunds {
+      @CircuitBreaker({ breaker: payments })
+      async refund(): Promise<void> {
+        throw new Error('down');
+      }
+    }
+    await capture(new Charges().charge());
+    await capture(new Refunds().refund());
+    expect(payments.state).toBe('open');
+    expect(circuitOf(Charges, 'charge')).toBe(payments);
+    expect(circuitOf(new Refunds(), 'refund')).toBe(payments);
+    expect(policiesOf(Refunds, 'refund')).toEqual([expect.objectContaining({ kind: 'circuitBreaker', scope: 'breaker' })]);
+  });
+
+  it('lets one trial call through after `resetTimeout`, and closes on its success', async () => {
+    let healthy = false;
+    class Api {
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      async get(): Promise<string> {
+        if (!healthy) throw new Error('down');
+        return 'ok';
+      }
+    }
+    const api = new Api();
+    await capture(api.get());
+    await time.clock.advance(1_000);
+    healthy = true;
+    expect(circuitOf(Api, 'get').state).toBe('half-open');
+    expect(await capture(api.get())).toEqual({ ok: true, value: 'ok' });
+    expect(circuitOf(Api, 'get').state).toBe('closed');
+  });
+});

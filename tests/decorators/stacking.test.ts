@@ -1,0 +1,84 @@
+import { AsyncBackoff, CircuitBreaker, Poll, Retry, circuitOf, isCircuitOpenError, policiesOf } from '@staunch/decorators';
+import { capture, HttpError, useVirtualClock } from './helpers';
+
+describe('stacked decorators', () => {
+  const time = useVirtualClock();
+
+  it('record their policies in written order, top = outermost', () => {
+    class Billing {
+      @Retry(HttpError, { times: 3, interval: 200 })
+      @CircuitBreaker(HttpError, { threshold: 3, resetTimeout: 60_000 })
+      @AsyncBackoff({ attemptTimeout: 500 })
+      async charge(): Promise<void> {}
+    }
+    expect(policiesOf(Billing, 'charge').map((p) => p.kind)).toEqual(['retry', 'circuitBreaker', 'asyncBackoff']);
+  });
+
+  it('fuse into one wrapper around the original method', () => {
+    const seen: unknown[] = [];
+    const spy = (value: unknown, _context: ClassMethodDecoratorContext) => {
+      seen.push(value);
+    };
+    class Billing {
+      @spy
+      @Retry()
+      @spy
+      @CircuitBreaker({ threshold: 1, resetTimeout: 10 })
+      @spy
+      async charge(): Promise<void> {}
+    }
+    const [original, afterBreaker, afterRetry] = seen;
+    expect(afterBreaker).not.toBe(original);
+    expect(afterRetry).toBe(afterBreaker);
+    expect(Billing.prototype.charge).toBe(afterRetry);
+  });
+
+  it('run outermost first: a retry above a breaker retries the breaker, and sees its CircuitOpenError', async () => {
+    const trace: string[] = [];
+    class Api {
+      @Retry({ times: 4, interval: 100, onError: (e) => trace.push(isCircuitOpenError(e) ? 'open' : 'fail') })
+      @CircuitBreaker(HttpError, { threshold: 2, resetTimeout: 1_000 })
+      async get(): Promise<string> {
+        trace.push('call');
+        throw new HttpError(503);
+      }
+    }
+    const result = capture(new Api().get());
+    await time.clock.advance(300);
+    const outcome = await result;
+    expect(trace).toEqual(['call', 'fail', 'call', 'fail', 'open', 'open']);
+    expect(outcome.ok).toBe(false);
+    expect(isCircuitOpenError((outcome as { error: unknown }).error)).toBe(true);
+    expect(circuitOf(Api, 'get').state).toBe('open');
+  });
+
+  it('run a breaker above a retry once per call: the retries count as one failure', async () => {
+    let calls = 0;
+    class Api {
+      @CircuitBreaker(HttpError, { threshold: 2, resetTimeout: 1_000 })
+      @Retry(HttpError, { times: 3, interval: 10 })
+      async get(): Promise<void> {
+        calls++;
+        throw new HttpError(500);
+      }
+    }
+    const api = new Api();
+    const first = capture(api.get());
+    await time.clock.advance(20);
+    await first;
+    expect(calls).toBe(3);
+    expect(circuitOf(Api, 'get').state).toBe('closed');
+  });
+
+  it('keep the name and length of the original method', () => {
+    class Jobs {
+      @Retry()
+      @Poll((n: number) => n > 0)
+      async count(_queue: string, _since: number): Promise<number> {
+        return 1;
+      }
+    }
+    expect(Jobs.prototype.count.name).toBe('count');
+    expect(Jobs.prototype.count.length).toBe(2);
+  });
+});

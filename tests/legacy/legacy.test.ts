@@ -1,0 +1,117 @@
+// Compiled with `experimentalDecorators` + `emitDecoratorMetadata` (jest project `legacy`),
+// as NestJS, TypeORM and Angular users compile: the same exported decorators must work.
+import 'reflect-metadata';
+import { AsyncRetry, CircuitBreaker, Poll, Retry, circuitOf, isCircuitOpenError, policiesOf, setDefaultClock } from '@staunch/decorators';
+import { VirtualClock } from '@staunch/core/testing';
+
+// A stand-in for @nestjs/common's Injectable(): a class decorator that records design-time metadata.
+function Injectable(): ClassDecorator {
+  return (target) => {
+    Reflect.defineMetadata('injectable', true, target);
+  };
+}
+
+class TransientError extends Error {}
+
+class Logger {
+  readonly lines: string[] = [];
+  log(line: string): void {
+    this.lines.push(line);
+  }
+}
+
+@Injectable()
+class PaymentsService {
+  calls = 0;
+  constructor(private readonly logger: Logger) {}
+
+  @Retry(TransientError, { times: 3, interval: 100 })
+  @CircuitBreaker(TransientError, { threshold: 5, resetTimeout: 10_000 })
+  async charge(amount: number): Promise<string> {
+    this.calls++;
+    this.logger.log(`charge ${amount}`);
+    if (this.calls < 3) throw new TransientError('flaky');
+    return `charged ${amount}`;
+  }
+
+  @Poll((state: string) => state === 'done', { timeout: 1_000, interval: 100 })
+  async status(id: string): Promise<string> {
+    this.logger.log(`status ${id}`);
+    return this.calls >= 5 ? 'done' : (this.calls++, 'pending');
+  }
+
+  @AsyncRetry(2)
+  static async warmUp(): Promise<string> {
+    return 'warm';
+  }
+
+  @CircuitBreaker({ threshold: 1, resetTimeout: 1_000, scope: 'instance' })
+  parse(text: string): number {
+    if (text === '') throw new SyntaxError('empty');
+    return Number(text);
+  }
+}
+
+describe('legacy (experimentalDecorators) mode', () => {
+  let clock: VirtualClock;
+  let restore: () => void;
+  beforeEach(() => {
+    clock = new VirtualClock();
+    restore = setDefaultClock(clock);
+  });
+  afterEach(() => restore());
+
+  it('keeps the injectable class and its design-time metadata intact', () => {
+    expect(Reflect.getMetadata('injectable', PaymentsService)).toBe(true);
+    expect(Reflect.getMetadata('design:paramtypes', PaymentsService)).toEqual([Logger]);
+    expect(Reflect.getMetadata('design:returntype', PaymentsService.prototype, 'charge')).toBe(Promise);
+  });
+
+  it('retries through the stacked breaker, with `this` and arguments intact', async () => {
+    const logger = new Logger();
+    const service = new PaymentsService(logger);
+    const result = service.charge(42);
+    await clock.advance(200);
+    await expect(result).resolves.toBe('charged 42');
+    expect(logger.lines).toEqual(['charge 42', 'charge 42', 'charge 42']);
+  });
+
+  it('records the policies in written order, readable with policiesOf and reflect-metadata', () => {
+    expect(policiesOf(PaymentsService, 'charge').map((p) => p.kind)).toEqual(['retry', 'circuitBreaker']);
+    expect(policiesOf(PaymentsService, 'warmUp', { static: true }).map((p) => p.kind)).toEqual(['asyncRetry']);
+    const mirrored = Reflect.getMetadata('staunch:policies', PaymentsService.prototype, 'charge') as { kind: string }[];
+    expect(mirrored.map((p) => p.kind)).toEqual(['retry', 'circuitBreaker']);
+  });
+
+  it('polls until the predicate holds', async () => {
+    const service = new PaymentsService(new Logger());
+    service.calls = 3;
+    const result = service.status('job-1');
+    await clock.advance(200);
+    await expect(result).resolves.toBe('done');
+  });
+
+  it('wraps static methods', async () => {
+    await expect(PaymentsService.warmUp()).resolves.toBe('warm');
+  });
+
+  it('keeps a sync method sync with a per-instance circuit', () => {
+    const a = new PaymentsService(new Logger());
+    const b = new PaymentsService(new Logger());
+    expect(a.parse('7')).toBe(7);
+    expect(() => a.parse('')).toThrow(SyntaxError);
+    let thrown: unknown;
+    try {
+      a.parse('8');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isCircuitOpenError(thrown)).toBe(true);
+    expect(b.parse('9')).toBe(9);
+    expect(circuitOf(a, 'parse')).not.toBe(circuitOf(b, 'parse'));
+  });
+
+  it('keeps method names', () => {
+    expect(PaymentsService.prototype.charge.name).toBe('charge');
+  });
+});
