@@ -5,11 +5,11 @@ describe('decorator option validation', () => {
   it('names the decorator, the method and the option, and says what is allowed', () => {
     expect(() => {
       class Billing {
-        @Retry(Error, { times: -1 })
+        @Retry(Error, { times: 2.5 })
         async charge(): Promise<void> {}
       }
       return Billing;
-    }).toThrow(new RangeError('@Retry on charge(): `times` must be an integer >= 0, got -1.'));
+    }).toThrow(new RangeError('@Retry on charge(): `times` must be an integer (the total number of calls) or Infinity, got 2.5.'));
   });
 
   it.each([

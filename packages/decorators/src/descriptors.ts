@@ -18,5 +18,3 @@ export type PolicyDescriptor =
       readonly options: CircuitBreakerPolicy['options'];
     };
 
-/** The `kind` of a {@link PolicyDescriptor}. */
-export type PolicyKind = PolicyDescriptor['kind'];

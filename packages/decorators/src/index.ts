@@ -7,5 +7,5 @@ export { AsyncBackoff, AsyncRetry } from './async-backoff.js';
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions } from './circuit-breaker.js';
 export { circuitOf } from './circuit-of.js';
 export { policiesOf, type MethodPolicies } from './metadata.js';
-export type { PolicyDescriptor, PolicyKind, CircuitScope } from './descriptors.js';
+export type { PolicyDescriptor, CircuitScope } from './descriptors.js';
 export type { AsyncMethodDecorator, PollDecorator, MethodDecorator, AsyncMethod, Method } from './decorator-types.js';

@@ -42,7 +42,7 @@ export function recordPolicy(
     method,
     static: flags.static,
     private: flags.private,
-    policies: Object.freeze([descriptor, ...inner]),
+    policies: Object.freeze([Object.freeze(descriptor), ...inner]),
   });
 }
 
@@ -69,7 +69,7 @@ export function policiesOf(
     const seen = new Set<string | symbol>();
     const all: MethodPolicies[] = [];
     // Walk the chain by hand: for…in skips symbol keys, and a child's entry hides its parent's.
-    for (let level = table; level; level = Object.getPrototypeOf(level) as PolicyTable | null) {
+    for (let level: PolicyTable | null | undefined = table; level; level = Object.getPrototypeOf(level) as PolicyTable | null) {
       for (const key of Reflect.ownKeys(level)) {
         if (seen.has(key)) continue;
         seen.add(key);
