@@ -43,9 +43,12 @@ export interface MethodDecorator<KeyThis = unknown, KeyArgs extends unknown[] = 
     value: Method<This, Args, R>,
     context: ClassMethodDecoratorContext<This, Method<This, Args, R>>,
   ): void;
-  <F extends (...args: never[]) => unknown>(
+  <F extends (...args: LegacyArgs<KeyArgs>) => unknown>(
     target: object,
     propertyKey: string | symbol,
     descriptor: TypedPropertyDescriptor<F>,
   ): void;
 }
+
+/** Without a typed `key`, any parameter list; with one, the parameters it reads. */
+type LegacyArgs<KeyArgs extends unknown[]> = unknown[] extends KeyArgs ? never[] : KeyArgs;
