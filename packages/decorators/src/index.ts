@@ -5,7 +5,7 @@ export { Retry, type RetryDecoratorOptions } from './retry.js';
 export { Poll } from './poll.js';
 export { AsyncBackoff, AsyncRetry } from './async-backoff.js';
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions } from './circuit-breaker.js';
-export { circuitOf } from './circuit-of.js';
+export { circuitOf, policyOf, type LivePolicies } from './live-policies.js';
 export { policiesOf, type MethodPolicies } from './metadata.js';
 export type { PolicyDescriptor, CircuitScope } from './descriptors.js';
 export type { AsyncMethodDecorator, PollDecorator, MethodDecorator, AsyncMethod, Method } from './decorator-types.js';

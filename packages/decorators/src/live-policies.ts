@@ -1,0 +1,70 @@
+import type { AsyncBackoffPolicy, CircuitBreakerPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
+import { CircuitLayer } from './circuit-breaker.js';
+import { planOf, type Layer } from './interceptor.js';
+import { wrapperOf } from './metadata.js';
+import { PolicyLayer } from './policy-layer.js';
+
+/** The live policy types behind each decorator kind, as `policyOf` returns them. */
+export interface LivePolicies {
+  retry: RetryPolicy;
+  poll: PollPolicy<unknown>;
+  asyncBackoff: AsyncBackoffPolicy;
+  asyncRetry: AsyncBackoffPolicy;
+}
+
+/**
+ * The live circuit behind a `@CircuitBreaker` method: pass an instance (for
+ * `scope: 'instance'`), or the class or an instance for the other scopes, and
+ * the `key` for keyed circuits. For a shared `breaker`, that same object.
+ *
+ * @example
+ * circuitOf(Billing, 'charge').state;      // 'closed'
+ * circuitOf(client, 'fetch', 'api.example.com').isolate();
+ */
+export function circuitOf(target: object, method: string | symbol, key?: string): CircuitBreakerPolicy {
+  const found = findLayer(target, method, (l): l is CircuitLayer => l instanceof CircuitLayer, '@CircuitBreaker');
+  const scope = found.layer.descriptor.scope;
+  if (scope === 'instance' && found.viaClass) {
+    throw new TypeError(
+      `circuitOf: "${String(method)}" has one circuit per instance (scope 'instance'): pass an instance, not the class.`,
+    );
+  }
+  if (scope === 'key' && key === undefined) {
+    throw new TypeError(`circuitOf: "${String(method)}" has one circuit per key: pass the key as the third argument.`);
+  }
+  return found.layer.circuitFor(found.viaClass ? undefined : target, key);
+}
+
+/**
+ * The live policy a decorator put on a method — one per decorated method,
+ * shared by all instances — to listen to its events or read its statistics.
+ *
+ * @example
+ * policyOf(Billing, 'charge', 'retry').on('retry', (e) => log.warn(`retrying in ${e.delay} ms`));
+ * policyOf(Files, 'download', 'asyncRetry').statistics.attempts;
+ */
+export function policyOf<K extends keyof LivePolicies>(target: object, method: string | symbol, kind: K): LivePolicies[K] {
+  const decorator = `@${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
+  const isKind = (l: Layer): l is PolicyLayer => l instanceof PolicyLayer && l.descriptor.kind === kind;
+  return findLayer(target, method, isKind, decorator).layer.policy as LivePolicies[K];
+}
+
+// A class resolves to its instance method (else its static one); an instance to its instance method.
+function findLayer<L extends Layer>(
+  target: object,
+  method: string | symbol,
+  matches: (layer: Layer) => layer is L,
+  decorator: string,
+): { readonly layer: L; readonly viaClass: boolean } {
+  const isClass = typeof target === 'function';
+  const owner = isClass ? target : (target as { constructor: object }).constructor;
+  const instanceWrapper = wrapperOf(owner, method, false);
+  const wrapper = instanceWrapper ?? (isClass ? wrapperOf(owner, method, true) : undefined);
+  const layer = planOf(wrapper)?.layers.find(matches);
+  if (layer === undefined) {
+    const name = (owner as { name?: unknown }).name;
+    const where = typeof name === 'string' && name !== '' ? `class ${name}` : 'this class';
+    throw new TypeError(`"${String(method)}" has no ${decorator} on ${where}.`);
+  }
+  return { layer, viaClass: isClass && instanceWrapper !== undefined };
+}
