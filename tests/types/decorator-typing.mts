@@ -47,7 +47,14 @@ export class Service {
   @AsyncBackoff(null, 1_000)
   async noAttemptLimit(): Promise<void> {}
 
-  @AsyncBackoff({ attemptTimeout: 500, deadline: 1_000, pause: 100, maxTries: 3, on: [TypeError], giveup: (e) => e instanceof RangeError })
+  @AsyncBackoff({
+    attemptTimeout: 500,
+    deadline: 1_000,
+    pause: 100,
+    maxTries: 3,
+    on: [TypeError],
+    giveup: (e) => e instanceof RangeError,
+  })
   async save(_row: string): Promise<void> {}
 
   @AsyncRetry(5)

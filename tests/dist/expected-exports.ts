@@ -1,0 +1,33 @@
+/**
+ * Names each entry point of the BUILT packages must export (checked from CJS and ESM, on
+ * every Node version). Add a name here when its export lands. `@staunch/decorators` must
+ * also re-export everything `@staunch/core` exports; that is checked without a list.
+ */
+export const expectedExports: Readonly<Record<string, readonly string[]>> = {
+  '@staunch/core': [
+    'StaunchError',
+    'TimeoutError',
+    'PollTimeoutError',
+    'AttemptTimeoutError',
+    'DeadlineExceededError',
+    'CircuitOpenError',
+    'isStaunchError',
+    'isTimeoutError',
+    'isPollTimeoutError',
+    'isAttemptTimeoutError',
+    'isDeadlineExceededError',
+    'isCircuitOpenError',
+    'systemClock',
+    'getDefaultClock',
+    'setDefaultClock',
+    'Events',
+    'retry',
+    'poll',
+    'asyncBackoff',
+    'asyncRetry',
+    'circuitBreaker',
+    'attemptSignal',
+  ],
+  '@staunch/core/testing': ['VirtualClock', 'seededRandom'],
+  '@staunch/decorators': ['Retry', 'Poll', 'CircuitBreaker', 'AsyncBackoff', 'AsyncRetry', 'policiesOf', 'circuitOf'],
+};
