@@ -25,7 +25,9 @@ export const systemClock: Clock = Object.freeze({
   now: () => performance.now(),
   sleep: (ms: number, signal?: AbortSignal) => sleepWith(systemClock, ms, signal),
   schedule: (ms: number, callback: () => void): TimerHandle => setTimeout(callback, ms),
-  cancel: (timer: TimerHandle) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+  cancel: (timer: TimerHandle) => {
+    clearTimeout(timer as ReturnType<typeof setTimeout>);
+  },
 });
 
 let defaultClock: Clock = systemClock;
@@ -58,10 +60,12 @@ export function sleepWith(clock: Pick<Clock, 'schedule' | 'cancel'>, ms: number,
       clock.schedule(ms, resolve);
     });
   }
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with the signal's own reason, whatever it is
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clock.cancel(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- as above
       reject(signal.reason);
     };
     const timer = clock.schedule(ms, () => {

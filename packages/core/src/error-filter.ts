@@ -30,7 +30,8 @@ export function toErrorMatcher(filter: ErrorFilter | undefined, fallback: ErrorM
     };
   }
   if (isErrorClass(filter)) return instanceOf(filter);
-  const predicate = filter as (error: unknown) => boolean;
+  // Typed as returning `unknown`: a JavaScript caller's predicate may return any truthy value.
+  const predicate = filter as (error: unknown) => unknown;
   return (error) => Boolean(predicate(error));
 }
 

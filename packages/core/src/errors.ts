@@ -77,11 +77,7 @@ export class AttemptTimeoutError extends TimeoutError {
 /** The whole call, attempts and pauses included, ran past its `deadline` before any attempt failed. */
 export class DeadlineExceededError extends TimeoutError {
   constructor(deadline: number) {
-    super(
-      'STAUNCH_DEADLINE_EXCEEDED',
-      `The deadline of ${deadline} ms passed before any attempt completed.`,
-      deadline,
-    );
+    super('STAUNCH_DEADLINE_EXCEEDED', `The deadline of ${deadline} ms passed before any attempt completed.`, deadline);
   }
 
   static {
@@ -113,6 +109,21 @@ export class CircuitOpenError extends StaunchError {
   }
 }
 
+/** `attemptSignal()` was called outside the synchronous start of an attempt. */
+export class AttemptSignalError extends StaunchError {
+  constructor() {
+    super(
+      'STAUNCH_ATTEMPT_SIGNAL_UNAVAILABLE',
+      'attemptSignal() was called outside an attempt: call attemptSignal() synchronously at the top of the decorated ' +
+        'method, before the first await, and keep the signal in a variable. With the functional API, read `context.signal`.',
+    );
+  }
+
+  static {
+    setName(this, 'AttemptSignalError');
+  }
+}
+
 /** True for any error made by staunch, from any copy of the package. */
 export function isStaunchError(error: unknown): error is StaunchError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[brand] === true;
@@ -124,8 +135,7 @@ export function isTimeoutError(error: unknown): error is TimeoutError {
 }
 
 /** True for {@link PollTimeoutError}. */
-export const isPollTimeoutError = (error: unknown): error is PollTimeoutError =>
-  hasCode(error, 'STAUNCH_POLL_TIMEOUT');
+export const isPollTimeoutError = (error: unknown): error is PollTimeoutError => hasCode(error, 'STAUNCH_POLL_TIMEOUT');
 /** True for {@link AttemptTimeoutError}. */
 export const isAttemptTimeoutError = (error: unknown): error is AttemptTimeoutError =>
   hasCode(error, 'STAUNCH_ATTEMPT_TIMEOUT');
@@ -134,6 +144,10 @@ export const isDeadlineExceededError = (error: unknown): error is DeadlineExceed
   hasCode(error, 'STAUNCH_DEADLINE_EXCEEDED');
 /** True for {@link CircuitOpenError}. */
 export const isCircuitOpenError = (error: unknown): error is CircuitOpenError => hasCode(error, 'STAUNCH_CIRCUIT_OPEN');
+
+/** True for {@link AttemptSignalError}. */
+export const isAttemptSignalError = (error: unknown): error is AttemptSignalError =>
+  hasCode(error, 'STAUNCH_ATTEMPT_SIGNAL_UNAVAILABLE');
 
 function hasCode(error: unknown, code: string): boolean {
   return isStaunchError(error) && error.code === code;

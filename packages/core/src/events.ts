@@ -16,8 +16,8 @@ export class Events<EventMap extends object> {
 
   /** Starts calling `listener` for every `type` event; returns the function that stops it. */
   on<K extends keyof EventMap>(type: K, listener: Listener<EventMap[K]>): Unsubscribe {
-    const all = (this.#listeners ??= new Map());
-    all.set(type, [...(all.get(type) ?? []), listener as Listener<never>]);
+    const all = (this.#listeners ??= new Map<keyof EventMap, readonly Listener<never>[]>());
+    all.set(type, [...(all.get(type) ?? []), listener]);
     return () => {
       const current = all.get(type);
       if (current === undefined) return;

@@ -16,3 +16,88 @@ export {
 export { type ErrorClass, type ErrorFilter } from './error-filter.js';
 export { Events, type Listener, type Unsubscribe } from './events.js';
 export { type RandomSource } from './random.js';
+export { invalidOption, withValidationLabel } from './validation.js';
+export {
+  circuitBreaker,
+  circuitBreakerFactory,
+  circuitBreakerDefaults,
+  memoryCircuitStore,
+  type CircuitBreakerPolicy,
+  type CircuitBreakerFactory,
+  type CircuitBreakerOptions,
+  type ResolvedCircuitBreakerOptions,
+  type CircuitBreakerEvents,
+  type CircuitBreakerStats,
+  type CircuitBreakerJSON,
+  type CircuitChangeReason,
+  type CircuitStateChangeEvent,
+  type CircuitOpenedEvent,
+  type CircuitHalfOpenedEvent,
+  type CircuitClosedEvent,
+  type CircuitCounting,
+  type ResolvedCircuitCounting,
+  type CircuitStore,
+  type CircuitState,
+  type CircuitStateName,
+  type CircuitSnapshot,
+} from './circuit-breaker/index.js';
+
+// Policy engines (issue 4): poll, retry, asyncBackoff, asyncRetry over one attempt loop.
+export { attemptSignal, type AttemptContext } from './attempt.js';
+export {
+  AttemptPolicy,
+  type PolicyKind,
+  type ClockOption,
+  type SignalOption,
+  type AttemptPolicyEvents,
+  type AttemptEvent,
+  type RetryEvent,
+  type SuccessEvent,
+  type FailureEvent,
+  type TimeoutEvent,
+  type GiveUpEvent,
+  type GiveUpReason,
+} from './attempt-loop.js';
+export {
+  constantBackoff,
+  linearBackoff,
+  exponentialBackoff,
+  fullJitter,
+  decorrelatedJitter,
+  isBackoff,
+  backoffDefaults,
+  type Backoff,
+  type Wait,
+  type ConstantBackoff,
+  type LinearBackoff,
+  type ExponentialBackoff,
+  type FullJitterBackoff,
+  type DecorrelatedJitterBackoff,
+  type LinearBackoffOptions,
+  type ExponentialBackoffOptions,
+  type DecorrelatedJitterOptions,
+} from './backoff.js';
+export { type PolicyStatistics } from './statistics.js';
+export {
+  retry,
+  retryPolicy,
+  retryDefaults,
+  RetryPolicy,
+  type RetryOptions,
+  type RetryOptionsWithFilter,
+  type ResolvedRetryOptions,
+} from './retry.js';
+export { poll, pollPolicy, pollDefaults, PollPolicy, type PollOptions, type ResolvedPollOptions } from './poll.js';
+export {
+  asyncBackoff,
+  asyncBackoffPolicy,
+  asyncRetry,
+  asyncRetryPolicy,
+  asyncBackoffDefaults,
+  AsyncBackoffPolicy,
+  type AsyncRetryPolicy,
+  type AsyncBackoffOptions,
+  type AsyncRetryOptions,
+  type ResolvedAsyncBackoffOptions,
+} from './async-backoff.js';
+export { AttemptSignalError, isAttemptSignalError } from './errors.js';

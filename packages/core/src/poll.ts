@@ -1,5 +1,13 @@
 import type { AttemptContext } from './attempt.js';
-import { AttemptPolicy, DONE, NOT_RETRYABLE, toClock, type ClockOption, type Decision, type SignalOption } from './attempt-loop.js';
+import {
+  AttemptPolicy,
+  DONE,
+  NOT_RETRYABLE,
+  toClock,
+  type ClockOption,
+  type Decision,
+  type SignalOption,
+} from './attempt-loop.js';
 import { toWait, waitBefore, type Wait } from './backoff.js';
 import type { Clock } from './clock.js';
 import { PollTimeoutError } from './errors.js';
@@ -76,7 +84,9 @@ export class PollPolicy<T = unknown> extends AttemptPolicy<T> {
   protected afterValue(value: unknown, attempt: number, previousDelay: number): Decision | PromiseLike<Decision> {
     const verdict = this.#until(value as T);
     if (isPromiseLike(verdict)) {
-      return Promise.resolve(verdict).then((holds) => (holds ? DONE : waitBefore(this.#interval, attempt, previousDelay)));
+      return Promise.resolve(verdict).then((holds) =>
+        holds ? DONE : waitBefore(this.#interval, attempt, previousDelay),
+      );
     }
     return verdict ? DONE : waitBefore(this.#interval, attempt, previousDelay);
   }

@@ -1,4 +1,4 @@
-import { describeValue } from './error-filter.js';
+import { describeInvalidFilter, describeValue } from './error-filter.js';
 
 let label: string | undefined;
 
@@ -39,7 +39,13 @@ export function nonNegative(policy: string, option: string, value: unknown, allo
 }
 
 /** `value` when it is an integer >= `min` (or Infinity when allowed), else an option error. */
-export function integerAtLeast(policy: string, option: string, value: unknown, min: number, allowInfinity = false): number {
+export function integerAtLeast(
+  policy: string,
+  option: string,
+  value: unknown,
+  min: number,
+  allowInfinity = false,
+): number {
   if (typeof value !== 'number' || Number.isNaN(value)) invalidOption(policy, option, 'a number', value);
   if (value === Infinity ? !allowInfinity : !Number.isInteger(value) || value < min) {
     invalidOption(policy, option, `an integer >= ${min}${allowInfinity ? ' (or Infinity)' : ''}`, value, RangeError);
@@ -50,5 +56,14 @@ export function integerAtLeast(policy: string, option: string, value: unknown, m
 /** `value` when it is a function or undefined, else an option error. */
 export function optionalFunction<F>(policy: string, option: string, value: F | undefined): F | undefined {
   if (value !== undefined && typeof value !== 'function') invalidOption(policy, option, 'a function', value);
+  return value;
+}
+
+/** `value` when it is a valid error filter (or undefined), else a TypeError naming what is wrong with it. */
+export function optionalErrorFilter<F>(policy: string, option: string, value: F): F {
+  const problem = describeInvalidFilter(value);
+  if (problem !== undefined) {
+    throw new TypeError(`${label ?? policy}: \`${option}\` must be ${problem.replace(/^expected /, '')}.`);
+  }
   return value;
 }

@@ -86,7 +86,10 @@ export class VirtualClock implements Clock {
   #nextDue(limit: number): VirtualTimer | undefined {
     let best: VirtualTimer | undefined;
     for (const timer of this.#timers) {
-      if (timer.at <= limit && (best === undefined || timer.at < best.at || (timer.at === best.at && timer.seq < best.seq))) {
+      if (
+        timer.at <= limit &&
+        (best === undefined || timer.at < best.at || (timer.at === best.at && timer.seq < best.seq))
+      ) {
         best = timer;
       }
     }

@@ -1,0 +1,170 @@
+import type { AttemptContext } from './attempt.js';
+import {
+  AttemptPolicy,
+  DONE,
+  EXHAUSTED,
+  GIVE_UP,
+  NOT_RETRYABLE,
+  toClock,
+  toLimit,
+  type ClockOption,
+  type Decision,
+  type SignalOption,
+} from './attempt-loop.js';
+import { toWait, waitBefore, type Wait } from './backoff.js';
+import type { Clock } from './clock.js';
+import { anyError, noError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from './error-filter.js';
+import { integerAtLeast, invalidOption, optionalErrorFilter, optionalFunction } from './validation.js';
+
+/** Options of {@link asyncRetry} / {@link asyncRetryPolicy}. */
+export interface AsyncRetryOptions extends ClockOption {
+  /** Which errors are retried (asyncRetry: every error by default; asyncBackoff: none, only attempt timeouts). */
+  readonly on?: ErrorFilter | undefined;
+  /** Wait between attempts: ms or a {@link Backoff} (default 0). Never after the last attempt. */
+  readonly pause?: Wait | undefined;
+  /** Consulted for every retryable error (attempt timeouts included) once `maxTries` allows another attempt; truthy → stop and throw it. */
+  readonly giveup?: ((error: unknown) => unknown) | undefined;
+}
+
+/** Options of {@link asyncBackoff} / {@link asyncBackoffPolicy}. */
+export interface AsyncBackoffOptions extends AsyncRetryOptions {
+  /** Bound of one attempt, ms; past it the attempt is abandoned and retried. `null`/`undefined`/`Infinity`: none. */
+  readonly attemptTimeout?: number | null | undefined;
+  /** Bound of the whole call, attempts and pauses included, ms. `null`/`undefined`/`Infinity`: none. */
+  readonly deadline?: number | null | undefined;
+  /** Most attempts in all, timed-out ones included (>= 1; default Infinity). */
+  readonly maxTries?: number | undefined;
+}
+
+/** An asyncBackoff / asyncRetry policy's resolved, frozen options (`undefined` limits mean none). */
+export interface ResolvedAsyncBackoffOptions {
+  readonly attemptTimeout: number | undefined;
+  readonly deadline: number | undefined;
+  readonly pause: Wait;
+  /** As given; `undefined` means every error for asyncRetry and none (timeouts only) for asyncBackoff. */
+  readonly on: ErrorFilter | undefined;
+  readonly maxTries: number;
+  readonly giveup: ((error: unknown) => unknown) | undefined;
+  readonly clock: Clock | undefined;
+}
+
+/** The defaults of {@link asyncBackoff} and {@link asyncRetry}, stated once. */
+export const asyncBackoffDefaults = Object.freeze({ pause: 0, maxTries: Infinity });
+
+/**
+ * aiomisc's `asyncbackoff`: bounds each attempt by `attemptTimeout` and the
+ * whole call by `deadline`, waits `pause` between attempts, retries errors
+ * matching `on` and always attempt timeouts, at most `maxTries` attempts,
+ * unless `giveup(error)` says stop.
+ *
+ * @example
+ * const rows = await asyncBackoff(({ signal }) => db.fetch({ signal }), {
+ *   attemptTimeout: 500, deadline: 2_000, pause: 100, on: [ConnectionError],
+ * });
+ */
+export async function asyncBackoff<T>(
+  fn: (context: AttemptContext) => T | PromiseLike<T>,
+  options?: AsyncBackoffOptions & SignalOption,
+): Promise<T> {
+  return await asyncBackoffPolicy(options).execute(fn, options?.signal);
+}
+
+/** A reusable asyncBackoff policy: options resolved and validated once, here. */
+export function asyncBackoffPolicy(options?: AsyncBackoffOptions): AsyncBackoffPolicy {
+  return new AsyncBackoffPolicy('asyncBackoff', resolveAsyncBackoffOptions('asyncBackoff', options, undefined));
+}
+
+/**
+ * aiomisc's `asyncretry`: asyncBackoff without `attemptTimeout` or `deadline`.
+ * Retries every error by default; `maxTries` omitted or `Infinity` retries forever.
+ *
+ * @example
+ * const file = await asyncRetry(() => download(url), 5, { on: ConnectionError, pause: 100 });
+ */
+export async function asyncRetry<T>(
+  fn: (context: AttemptContext) => T | PromiseLike<T>,
+  maxTries?: number,
+  options?: AsyncRetryOptions & SignalOption,
+): Promise<T> {
+  return await asyncRetryPolicy(maxTries, options).execute(fn, options?.signal);
+}
+
+/** A reusable asyncRetry policy: options resolved and validated once, here. */
+export function asyncRetryPolicy(maxTries?: number, options?: AsyncRetryOptions): AsyncRetryPolicy {
+  const limits = options as AsyncBackoffOptions | undefined;
+  if (limits?.attemptTimeout != null || limits?.deadline != null) {
+    invalidOption('asyncRetry', 'options', 'free of attemptTimeout and deadline (use asyncBackoff)', options);
+  }
+  return new AsyncBackoffPolicy('asyncRetry', resolveAsyncBackoffOptions('asyncRetry', options, maxTries));
+}
+
+/** An asyncRetry policy: the same engine as asyncBackoff, with `kind: 'asyncRetry'`. */
+export type AsyncRetryPolicy = AsyncBackoffPolicy;
+
+/** Runs attempts bounded by `attemptTimeout` and `deadline`; see {@link asyncBackoffPolicy}. */
+export class AsyncBackoffPolicy extends AttemptPolicy {
+  readonly kind: 'asyncBackoff' | 'asyncRetry';
+  readonly options: ResolvedAsyncBackoffOptions;
+  readonly #matches: ErrorMatcher;
+  readonly #maxTries: number;
+  readonly #pause: Wait;
+  readonly #giveup: ((error: unknown) => unknown) | undefined;
+
+  constructor(kind: 'asyncBackoff' | 'asyncRetry', options: ResolvedAsyncBackoffOptions) {
+    super({
+      clock: options.clock,
+      attemptTimeout: options.attemptTimeout ?? Infinity,
+      deadline: options.deadline ?? Infinity,
+      // Unbounded attempts with a zero pause must still let timers (and a virtual clock) run.
+      yieldOnZeroWait: options.maxTries === Infinity,
+    });
+    this.kind = kind;
+    this.options = options;
+    this.#matches = toErrorMatcher(options.on, kind === 'asyncRetry' ? anyError : noError);
+    this.#maxTries = options.maxTries;
+    this.#pause = options.pause;
+    this.#giveup = options.giveup;
+  }
+
+  protected afterValue(): Decision {
+    return DONE;
+  }
+
+  protected afterError(error: unknown, attempt: number, timedOut: boolean, previousDelay: number): Decision {
+    if (!timedOut && !this.#matches(error)) return NOT_RETRYABLE;
+    if (attempt >= this.#maxTries) return EXHAUSTED;
+    if (this.#giveup !== undefined) {
+      try {
+        if (this.#giveup(error)) return GIVE_UP;
+      } catch {
+        // The seed's rule: a failing giveup predicate means "give up with the original error".
+        return GIVE_UP;
+      }
+    }
+    return waitBefore(this.#pause, attempt, previousDelay);
+  }
+}
+
+function resolveAsyncBackoffOptions(
+  policy: 'asyncBackoff' | 'asyncRetry',
+  options: AsyncBackoffOptions | undefined,
+  maxTriesArgument: number | undefined,
+): ResolvedAsyncBackoffOptions {
+  if (options !== undefined && (typeof options !== 'object' || (options as unknown) === null)) {
+    invalidOption(policy, 'options', 'an object', options);
+  }
+  const opts = options ?? {};
+  optionalErrorFilter(policy, 'on', opts.on);
+  const attemptTimeout = toLimit(policy, 'attemptTimeout', opts.attemptTimeout);
+  const deadline = toLimit(policy, 'deadline', opts.deadline);
+  const maxTries = maxTriesArgument ?? opts.maxTries ?? asyncBackoffDefaults.maxTries;
+  return Object.freeze({
+    attemptTimeout: attemptTimeout === Infinity ? undefined : attemptTimeout,
+    deadline: deadline === Infinity ? undefined : deadline,
+    pause: toWait(policy, 'pause', opts.pause ?? asyncBackoffDefaults.pause),
+    on: opts.on,
+    maxTries: integerAtLeast(policy, 'maxTries', maxTries, 1, true),
+    giveup: optionalFunction(policy, 'giveup', opts.giveup),
+    clock: toClock(policy, opts.clock),
+  });
+}

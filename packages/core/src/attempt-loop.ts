@@ -1,0 +1,467 @@
+import {
+  Attempt,
+  enterAttempt,
+  leaveAttempt,
+  outerAttemptSignal,
+  unabortableAttempt,
+  type AttemptContext,
+} from './attempt.js';
+import { getDefaultClock, type Clock, type TimerHandle } from './clock.js';
+import { AttemptTimeoutError, DeadlineExceededError, type TimeoutError } from './errors.js';
+import { Events, type Listener, type Unsubscribe } from './events.js';
+import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
+import { invalidOption } from './validation.js';
+
+/** Which engine a policy runs; also the `kind` decorators record in metadata. */
+export type PolicyKind = 'poll' | 'retry' | 'asyncBackoff' | 'asyncRetry';
+
+/** The option every policy takes: where time comes from (default: `getDefaultClock()`, read per call). */
+export interface ClockOption {
+  /** The clock for this policy only; without it the default clock is read on every call. */
+  readonly clock?: Clock | undefined;
+}
+
+/** The per-call option of the one-shot shortcuts (`retry(fn, on, { signal })`). */
+export interface SignalOption {
+  /** Aborting it stops the call at once; the call rejects with `signal.reason`. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** An attempt is starting. */
+export interface AttemptEvent {
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+}
+
+/** Another attempt follows after `delay` ms, because of `error` (`failed`) or an unsatisfying `value` (poll). */
+export type RetryEvent =
+  | { readonly attempt: number; readonly delay: number; readonly failed: true; readonly error: unknown }
+  | { readonly attempt: number; readonly delay: number; readonly failed: false; readonly value: unknown };
+
+/** The call resolved with `value` after `attempts` attempts. */
+export interface SuccessEvent {
+  readonly attempts: number;
+  readonly value: unknown;
+}
+
+/** One attempt failed: it threw, rejected, or ran past `attemptTimeout` (`timedOut`). */
+export interface FailureEvent {
+  readonly attempt: number;
+  readonly error: unknown;
+  readonly timedOut: boolean;
+}
+
+/** A time limit expired: an attempt's `attemptTimeout`, the call's `deadline` or poll's `timeout`. */
+export interface TimeoutEvent {
+  /** The attempt running (or last run) when it expired. */
+  readonly attempt: number;
+  readonly error: TimeoutError;
+}
+
+/** Why a call rejected. */
+export type GiveUpReason = 'not-retryable' | 'exhausted' | 'giveup' | 'deadline' | 'timeout' | 'aborted';
+
+/** The call rejected with `error` after `attempts` attempts. */
+export interface GiveUpEvent {
+  readonly attempts: number;
+  readonly error: unknown;
+  readonly reason: GiveUpReason;
+}
+
+/** Every event an attempt policy emits, by name. */
+export interface AttemptPolicyEvents {
+  attempt: AttemptEvent;
+  retry: RetryEvent;
+  success: SuccessEvent;
+  failure: FailureEvent;
+  timeout: TimeoutEvent;
+  giveUp: GiveUpEvent;
+}
+
+/**
+ * A rule's answer after an outcome: a wait in ms (>= 0) then another attempt,
+ * or one of the negative codes below (tenacity-style: the rule decides, the loop acts).
+ */
+export type Decision = number;
+/** Resolve with the value. */
+export const DONE: Decision = -1;
+/** Reject: the error is not one the policy handles. */
+export const NOT_RETRYABLE: Decision = -2;
+/** Reject: no attempts left. */
+export const EXHAUSTED: Decision = -3;
+/** Reject: `giveup(error)` said stop. */
+export const GIVE_UP: Decision = -4;
+
+/** The time limits a rule asks the loop to enforce, resolved once at creation. */
+export interface LoopLimits {
+  readonly clock: Clock | undefined;
+  /** Bound of one attempt, ms; Infinity for none. */
+  readonly attemptTimeout: number;
+  /** Bound of the whole call, ms; Infinity for none. */
+  readonly deadline: number;
+  /** Poll's rule: after a wait, if more than `after` ms passed since the start, reject with `error(…)`. */
+  readonly expiry?: { readonly after: number; error(attempts: number, lastValue: unknown): TimeoutError } | undefined;
+  /**
+   * Zero waits still go through the clock. Set for loops bounded only by
+   * time or not at all, so an always-failing attempt cannot spin in the
+   * microtask queue and starve timers (and a virtual clock).
+   */
+  readonly yieldOnZeroWait: boolean;
+}
+
+/**
+ * The one attempt loop every policy runs (poll, retry, asyncBackoff,
+ * asyncRetry). A subclass is only a decision rule: after each outcome it says
+ * "resolve", "reject" or "wait N ms and try again"; the loop owns attempts,
+ * time limits, cancellation, events and statistics.
+ */
+export abstract class AttemptPolicy<V = unknown> {
+  /** Which engine this is. */
+  abstract readonly kind: PolicyKind;
+  /** The resolved, frozen options (what decorators record in metadata). */
+  abstract readonly options: object;
+
+  readonly #events = new Events<AttemptPolicyEvents>();
+  readonly #stats = new StatisticsRecorder();
+  readonly #clock: Clock | undefined;
+  readonly #attemptTimeout: number;
+  readonly #deadline: number;
+  readonly #expiry: LoopLimits['expiry'];
+  readonly #yieldOnZeroWait: boolean;
+
+  protected constructor(limits: LoopLimits) {
+    this.#clock = limits.clock;
+    this.#attemptTimeout = limits.attemptTimeout;
+    this.#deadline = limits.deadline;
+    this.#expiry = limits.expiry;
+    this.#yieldOnZeroWait = limits.yieldOnZeroWait;
+  }
+
+  /** Runs `fn` under the policy; `fn` gets the attempt's `{ signal, attempt }`. */
+  execute<T extends V>(fn: (context: AttemptContext) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    return this.#run(fn as AnyFunction, undefined, undefined, signal) as Promise<T>;
+  }
+
+  /**
+   * Runs `fn.apply(thisArg, args)` under the policy: the allocation-free entry
+   * used by the decorators (`attemptSignal()` gives the attempt's signal).
+   * Unlike `execute`, `R` is not checked against a poll's value type: the
+   * decorator types do that where the method is declared.
+   */
+  call<This, Args extends unknown[], R>(
+    fn: (this: This, ...args: Args) => R,
+    thisArg: This,
+    args: Args,
+    signal?: AbortSignal,
+  ): Promise<Awaited<R>> {
+    return this.#run(fn as AnyFunction, thisArg, args, signal) as Promise<Awaited<R>>;
+  }
+
+  /** Calls `listener` for every `type` event; returns the function that stops it. */
+  on<K extends keyof AttemptPolicyEvents>(type: K, listener: Listener<AttemptPolicyEvents[K]>): Unsubscribe {
+    return this.#events.on(type, listener);
+  }
+
+  /** Counters so far (a frozen snapshot). The first read turns on timing (`totalTime`). */
+  get statistics(): PolicyStatistics {
+    return this.#stats.snapshot();
+  }
+
+  /** After attempt `attempt` returned `value`: {@link DONE} to resolve with it, or a wait in ms. */
+  protected abstract afterValue(
+    value: unknown,
+    attempt: number,
+    previousDelay: number,
+  ): Decision | PromiseLike<Decision>;
+
+  /** After attempt `attempt` failed with `error` (`timedOut`: an AttemptTimeoutError): a negative code to reject, or a wait. */
+  protected abstract afterError(error: unknown, attempt: number, timedOut: boolean, previousDelay: number): Decision;
+
+  // One async function per call: its promise is the only allocation on the happy
+  // path (no option objects, closures, controllers or timers unless a limit or a
+  // signal needs them). `args === undefined` means `fn` takes the attempt context.
+  async #run(
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: unknown[] | undefined,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const clock = this.#clock ?? getDefaultClock();
+    const signal = callerSignal ?? outerAttemptSignal();
+    const stats = this.#stats;
+    const events = this.#events;
+    const attemptTimeout = this.#attemptTimeout;
+    const deadline = this.#deadline;
+    const expiry = this.#expiry;
+    const timed = stats.timed;
+    const start = timed || deadline !== Infinity || expiry !== undefined ? clock.now() : 0;
+    const deadlineAt = start + deadline;
+    const guarded = signal !== undefined || attemptTimeout !== Infinity || deadline !== Infinity;
+    stats.calls++;
+
+    let attempt = 0;
+    let previousDelay = 0;
+    let lastValue: unknown;
+    let lastError: unknown;
+    let failed = false;
+    let reason: GiveUpReason = 'not-retryable';
+    try {
+      for (;;) {
+        if (signal?.aborted === true) {
+          reason = 'aborted';
+          throw signal.reason;
+        }
+        if (deadline !== Infinity && clock.now() >= deadlineAt) {
+          reason = 'deadline';
+          throw this.#deadlinePassed(attempt, failed, lastError, undefined);
+        }
+        attempt++;
+        stats.attempts++;
+        if (events.has('attempt')) events.emit('attempt', { attempt });
+
+        let outcome: Outcome = VALUE;
+        let result: unknown;
+        let state: Attempt | undefined;
+        if (!guarded) {
+          // Fast path: nothing can abandon this attempt, so no controller and no timer.
+          const context = args === undefined ? new Attempt(attempt, false) : unabortableAttempt;
+          const previous = enterAttempt(context);
+          try {
+            result = args === undefined ? (fn as ContextFunction)(context) : fn.apply(thisArg, args);
+          } catch (error) {
+            result = error;
+            outcome = ERROR;
+          } finally {
+            leaveAttempt(previous);
+          }
+          if (outcome === VALUE && isThenable(result)) {
+            try {
+              result = await result;
+            } catch (error) {
+              result = error;
+              outcome = ERROR;
+            }
+          }
+        } else {
+          state = new Attempt(attempt, true);
+          const remaining = deadline === Infinity ? Infinity : deadlineAt - clock.now();
+          // Decided up front, not by re-reading the clock when the timer fires:
+          // real timers may fire a fraction of a millisecond early.
+          const deadlineFirst = remaining <= attemptTimeout;
+          const limit = deadlineFirst ? remaining : attemptTimeout;
+          if (limit <= 0) {
+            outcome = deadlineFirst ? DEADLINE : TIMEOUT; // `attemptTimeout: 0`: the body never runs
+          } else {
+            const previous = enterAttempt(state);
+            try {
+              result = args === undefined ? (fn as ContextFunction)(state) : fn.apply(thisArg, args);
+            } catch (error) {
+              result = error;
+              outcome = ERROR;
+            } finally {
+              leaveAttempt(previous);
+            }
+            if (outcome === VALUE && isThenable(result)) {
+              outcome = await guard(state, result, clock, limit, deadlineFirst ? DEADLINE : TIMEOUT, signal);
+              result = state.result;
+            }
+          }
+        }
+
+        let delay: Decision;
+        if (outcome === VALUE) {
+          lastValue = result;
+          const decision = this.afterValue(result, attempt, previousDelay);
+          delay = typeof decision === 'number' ? decision : await decision;
+          if (delay < 0) {
+            stats.successes++;
+            if (events.has('success')) events.emit('success', { attempts: attempt, value: result });
+            return result;
+          }
+        } else if (outcome === ERROR || outcome === TIMEOUT) {
+          const timedOut = outcome === TIMEOUT;
+          if (timedOut) {
+            const error = new AttemptTimeoutError(attemptTimeout, attempt);
+            state?.abort(error);
+            this.#timedOut(attempt, error);
+            result = error;
+          } else {
+            stats.errors++;
+          }
+          if (events.has('failure')) events.emit('failure', { attempt, error: result, timedOut });
+          failed = true;
+          lastError = result;
+          delay = this.afterError(result, attempt, timedOut, previousDelay);
+          if (delay < 0) {
+            reason = delay === EXHAUSTED ? 'exhausted' : delay === GIVE_UP ? 'giveup' : 'not-retryable';
+            throw result;
+          }
+        } else if (outcome === DEADLINE) {
+          reason = 'deadline';
+          throw this.#deadlinePassed(attempt, failed, lastError, state);
+        } else {
+          const abortReason: unknown = signal?.reason;
+          state?.abort(abortReason);
+          reason = 'aborted';
+          throw abortReason;
+        }
+
+        if (events.has('retry')) {
+          events.emit(
+            'retry',
+            outcome === VALUE
+              ? { attempt, delay, failed: false, value: result }
+              : { attempt, delay, failed: true, error: result },
+          );
+        }
+        // The deadline bounds pauses too: a pause that would overrun it is cut
+        // short, then the deadline rule applies (no attempt can start any more).
+        let sleep = delay;
+        let deadlinePassesDuringWait = false;
+        if (deadline !== Infinity) {
+          const remaining = deadlineAt - clock.now();
+          if (delay >= remaining) {
+            sleep = remaining > 0 ? remaining : 0;
+            deadlinePassesDuringWait = true;
+          }
+        }
+        if (sleep > 0 || this.#yieldOnZeroWait) {
+          try {
+            await clock.sleep(sleep, signal);
+          } catch (error) {
+            reason = 'aborted';
+            throw error;
+          }
+        }
+        if (deadlinePassesDuringWait) {
+          reason = 'deadline';
+          throw this.#deadlinePassed(attempt, failed, lastError, undefined);
+        }
+        if (expiry !== undefined && clock.now() - start > expiry.after) {
+          const error = expiry.error(attempt, lastValue);
+          this.#timedOut(attempt, error);
+          reason = 'timeout';
+          throw error;
+        }
+        previousDelay = delay;
+      }
+    } catch (error) {
+      stats.failures++;
+      if (events.has('giveUp')) events.emit('giveUp', { attempts: attempt, error, reason });
+      throw error;
+    } finally {
+      if (timed) stats.totalTime += clock.now() - start;
+    }
+  }
+
+  // The deadline rule: DeadlineExceededError if no attempt failed yet, else the last attempt's own error.
+  #deadlinePassed(attempt: number, failed: boolean, lastError: unknown, running: Attempt | undefined): unknown {
+    const error = new DeadlineExceededError(this.#deadline);
+    running?.abort(error);
+    this.#timedOut(attempt, error);
+    return failed ? lastError : error;
+  }
+
+  #timedOut(attempt: number, error: TimeoutError): void {
+    this.#stats.timeouts++;
+    if (this.#events.has('timeout')) this.#events.emit('timeout', { attempt, error });
+  }
+}
+
+/** Validates the `clock` option once, at creation. */
+export function toClock(policy: string, value: unknown): Clock | undefined {
+  if (value === undefined) return undefined;
+  if (!isClock(value)) invalidOption(policy, 'clock', 'a Clock (now, sleep, schedule, cancel)', value);
+  return value;
+}
+
+/** A time limit option: `undefined`, `null` or `Infinity` mean none (Infinity), else a number >= 0. */
+export function toLimit(policy: string, option: string, value: unknown): number {
+  if (value === undefined || value === null) return Infinity;
+  if (typeof value !== 'number' || Number.isNaN(value))
+    invalidOption(policy, option, 'a number of milliseconds', value);
+  if (value < 0) invalidOption(policy, option, 'a number >= 0', value, RangeError);
+  return value;
+}
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+type ContextFunction = (context: AttemptContext) => unknown;
+
+/** How an attempt ended, as the loop sees it. */
+type Outcome = 0 | 1 | 2 | 3 | 4;
+const VALUE: Outcome = 0;
+const ERROR: Outcome = 1;
+const TIMEOUT: Outcome = 2;
+const DEADLINE: Outcome = 3;
+const ABORTED: Outcome = 4;
+
+function isClock(value: unknown): value is Clock {
+  if (typeof value !== 'object' || value === null) return false;
+  const clock = value as Partial<Record<keyof Clock, unknown>>;
+  return (
+    typeof clock.now === 'function' &&
+    typeof clock.sleep === 'function' &&
+    typeof clock.schedule === 'function' &&
+    typeof clock.cancel === 'function'
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as Partial<PromiseLike<unknown>>).then === 'function'
+  );
+}
+
+/**
+ * Waits for a running attempt, for at most `limit` ms and until `signal`
+ * aborts. Whatever wins, the timer is cancelled and the listener removed; the
+ * attempt's later settling is observed (no unhandled rejection) and ignored.
+ */
+function guard(
+  state: Attempt,
+  pending: PromiseLike<unknown>,
+  clock: Clock,
+  limit: number,
+  limitOutcome: Outcome,
+  signal: AbortSignal | undefined,
+): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    let settled = false;
+    let timer: TimerHandle | undefined;
+    const finish = (outcome: Outcome): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clock.cancel(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    };
+    const onAbort = (): void => {
+      finish(ABORTED);
+    };
+    Promise.resolve(pending).then(
+      (value) => {
+        if (settled) return;
+        state.result = value;
+        finish(VALUE);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        state.result = error;
+        finish(ERROR);
+      },
+    );
+    if (signal?.aborted === true) {
+      finish(ABORTED);
+      return;
+    }
+    if (limit !== Infinity) {
+      timer = clock.schedule(limit, () => {
+        timer = undefined;
+        finish(limitOutcome);
+      });
+    }
+    signal?.addEventListener('abort', onAbort);
+  });
+}

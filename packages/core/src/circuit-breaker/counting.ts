@@ -1,0 +1,198 @@
+/**
+ * The rules that decide when a closed circuit opens. A rule is made once per
+ * set of options and shared by every circuit made from them; the per-circuit
+ * part is a {@link FailureRecord}, made on the first outcome that needs one, so
+ * an idle circuit carries no record at all.
+ */
+
+/** How a closed circuit counts failures: see the README's "Counting modes". */
+export type CircuitCounting =
+  | 'leaky-bucket'
+  | 'consecutive'
+  | {
+      readonly mode: 'leaky-bucket' | 'consecutive';
+      /** A successful call that took at least this long (ms) counts as a failure. Default: off. */
+      readonly slowCallDuration?: number;
+    }
+  | {
+      readonly mode: 'failure-rate';
+      /** Opens when failures / calls in the window reach this ratio, in (0, 1]. Default 0.5. */
+      readonly rate?: number;
+      /** The sliding window: the last `calls` calls, or the calls of the last `duration` ms. Default `{ calls: 100 }`. */
+      readonly window?: { readonly calls: number } | { readonly duration: number };
+      /** No decision before the window holds this many calls. Default 100 (at most the window's `calls`). */
+      readonly minimumCalls?: number;
+      /** A successful call that took at least this long (ms) counts as a failure. Default: off. */
+      readonly slowCallDuration?: number;
+    };
+
+/** {@link CircuitCounting} with every default filled in. */
+export type ResolvedCircuitCounting =
+  | { readonly mode: 'leaky-bucket' | 'consecutive'; readonly slowCallDuration: number }
+  | {
+      readonly mode: 'failure-rate';
+      readonly rate: number;
+      readonly window: { readonly calls: number } | { readonly duration: number };
+      readonly minimumCalls: number;
+      readonly slowCallDuration: number;
+    };
+
+/** One circuit's memory of recent outcomes while closed. */
+export interface FailureRecord {
+  /** Records a success at `now`; true when the circuit must open. */
+  success(now: number): boolean;
+  /** Records a failure at `now`; true when the circuit must open. */
+  failure(now: number): boolean;
+}
+
+/** A counting rule: makes the records of the circuits that share it. */
+export interface CountingRule {
+  /** False when successes never change a record (leaky bucket): the happy path then skips the record entirely. */
+  readonly countsSuccesses: boolean;
+  /** A fresh, empty record. */
+  create(): FailureRecord;
+}
+
+/** Number of buckets of a time window: opossum's 10, so the window slides in tenths. */
+export const timeWindowBuckets = 10;
+
+/** The rule for resolved options; `threshold` and `resetTimeout` feed the leaky bucket and consecutive modes. */
+export function countingRule(counting: ResolvedCircuitCounting, threshold: number, resetTimeout: number): CountingRule {
+  switch (counting.mode) {
+    case 'leaky-bucket':
+      return { countsSuccesses: false, create: () => new LeakyBucket(threshold, resetTimeout) };
+    case 'consecutive':
+      return { countsSuccesses: true, create: () => new Consecutive(threshold) };
+    case 'failure-rate': {
+      const { rate, window, minimumCalls } = counting;
+      return 'calls' in window
+        ? { countsSuccesses: true, create: () => new CountWindow(window.calls, rate, minimumCalls) }
+        : { countsSuccesses: true, create: () => new TimeWindow(window.duration, rate, minimumCalls) };
+    }
+  }
+}
+
+/**
+ * The seed's rule: failures within the last `resetTimeout` ms; `threshold` of
+ * them open the circuit; successes change nothing. Only the newest `threshold`
+ * failure times can matter, so the list never grows beyond that.
+ */
+class LeakyBucket implements FailureRecord {
+  readonly #times: number[] = [];
+
+  constructor(
+    readonly threshold: number,
+    readonly window: number,
+  ) {}
+
+  success(): boolean {
+    return false;
+  }
+
+  failure(now: number): boolean {
+    const times = this.#times;
+    times.push(now);
+    // A failure is forgotten once it is older than `resetTimeout`; one exactly that old still counts.
+    while (times.length > this.threshold || now - (times[0] as number) > this.window) times.shift();
+    return times.length >= this.threshold;
+  }
+}
+
+/** `threshold` failures in a row open the circuit; any success starts the count again. */
+class Consecutive implements FailureRecord {
+  #failures = 0;
+
+  constructor(readonly threshold: number) {}
+
+  success(): boolean {
+    this.#failures = 0;
+    return false;
+  }
+
+  failure(): boolean {
+    return ++this.#failures >= this.threshold;
+  }
+}
+
+/** The failure rate over the last `size` calls, once at least `minimumCalls` were made. */
+class CountWindow implements FailureRecord {
+  readonly #outcomes: Uint8Array; // 1 = failure, in a ring
+  #next = 0;
+  #calls = 0;
+  #failures = 0;
+
+  constructor(
+    size: number,
+    readonly rate: number,
+    readonly minimumCalls: number,
+  ) {
+    this.#outcomes = new Uint8Array(size);
+  }
+
+  success(): boolean {
+    return this.#record(0);
+  }
+
+  failure(): boolean {
+    return this.#record(1);
+  }
+
+  #record(failed: 0 | 1): boolean {
+    const outcomes = this.#outcomes;
+    if (this.#calls === outcomes.length) this.#failures -= outcomes[this.#next] as number;
+    else this.#calls++;
+    outcomes[this.#next] = failed;
+    this.#failures += failed;
+    this.#next = (this.#next + 1) % outcomes.length;
+    return this.#calls >= this.minimumCalls && this.#failures >= this.rate * this.#calls;
+  }
+}
+
+/**
+ * The failure rate over the last `duration` ms, kept in {@link timeWindowBuckets}
+ * buckets so memory stays fixed however many calls arrive; the window slides a
+ * bucket at a time.
+ */
+class TimeWindow implements FailureRecord {
+  readonly #width: number;
+  readonly #bucket = new Float64Array(timeWindowBuckets).fill(-Infinity); // which bucket number each slot holds
+  readonly #calls = new Float64Array(timeWindowBuckets);
+  readonly #failures = new Float64Array(timeWindowBuckets);
+
+  constructor(
+    duration: number,
+    readonly rate: number,
+    readonly minimumCalls: number,
+  ) {
+    this.#width = duration / timeWindowBuckets;
+  }
+
+  success(now: number): boolean {
+    return this.#record(now, 0);
+  }
+
+  failure(now: number): boolean {
+    return this.#record(now, 1);
+  }
+
+  #record(now: number, failed: 0 | 1): boolean {
+    const current = Math.floor(now / this.#width);
+    const slot = ((current % timeWindowBuckets) + timeWindowBuckets) % timeWindowBuckets;
+    if (this.#bucket[slot] !== current) {
+      this.#bucket[slot] = current;
+      this.#calls[slot] = 0;
+      this.#failures[slot] = 0;
+    }
+    this.#calls[slot] = (this.#calls[slot] as number) + 1;
+    this.#failures[slot] = (this.#failures[slot] as number) + failed;
+    let calls = 0;
+    let failures = 0;
+    for (let i = 0; i < timeWindowBuckets; i++) {
+      if ((this.#bucket[i] as number) > current - timeWindowBuckets) {
+        calls += this.#calls[i] as number;
+        failures += this.#failures[i] as number;
+      }
+    }
+    return calls >= this.minimumCalls && failures >= this.rate * calls;
+  }
+}

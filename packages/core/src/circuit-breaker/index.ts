@@ -1,0 +1,18 @@
+export {
+  circuitBreaker,
+  circuitBreakerFactory,
+  type CircuitBreakerPolicy,
+  type CircuitBreakerFactory,
+  type CircuitBreakerEvents,
+  type CircuitBreakerStats,
+  type CircuitBreakerJSON,
+  type CircuitChangeReason,
+  type CircuitStateChangeEvent,
+  type CircuitOpenedEvent,
+  type CircuitHalfOpenedEvent,
+  type CircuitClosedEvent,
+} from './policy.js';
+export { circuitBreakerDefaults, type CircuitBreakerOptions, type ResolvedCircuitBreakerOptions } from './options.js';
+export { type CircuitCounting, type ResolvedCircuitCounting } from './counting.js';
+export { memoryCircuitStore, type CircuitStore } from './store.js';
+export { type CircuitState, type CircuitStateName, type CircuitSnapshot } from './state-machine.js';

@@ -1,0 +1,207 @@
+import type { Clock } from '../clock.js';
+import {
+  describeInvalidFilter,
+  toErrorMatcher,
+  anyError,
+  type ErrorFilter,
+  type ErrorMatcher,
+} from '../error-filter.js';
+import { integerAtLeast, invalidOption, nonNegative, optionalFunction } from '../validation.js';
+import { countingRule, type CircuitCounting, type CountingRule, type ResolvedCircuitCounting } from './counting.js';
+import type { CircuitLimits } from './state-machine.js';
+import type { CircuitStore } from './store.js';
+
+/** Options of {@link circuitBreaker}; every one has a default (see {@link circuitBreakerDefaults}). */
+export interface CircuitBreakerOptions {
+  /** Which errors count as failures. Default: every error. Others pass through and change nothing. */
+  readonly on?: ErrorFilter;
+  /** Failures (within `resetTimeout`, in the default leaky-bucket mode) that open the circuit. Default 3. */
+  readonly threshold?: number;
+  /** Milliseconds the circuit stays open before trial calls; also the leaky bucket's memory. Default 60 000. */
+  readonly resetTimeout?: number;
+  /** Trial calls a half-open circuit lets through; all must succeed to close it. Default 1. */
+  readonly halfOpenCalls?: number;
+  /** How failures are counted while closed. Default `'leaky-bucket'`. */
+  readonly counting?: CircuitCounting;
+  /** Names the circuit in `CircuitOpenError` messages and events. Default `'circuit'`. */
+  readonly name?: string;
+  /** Called with every error the function throws, counted or not (after the circuit has recorded it). */
+  readonly onError?: (error: unknown) => void;
+  /** Where time comes from. Default: the global default clock, read at each use. */
+  readonly clock?: Clock;
+  /** Where the state lives. Default: a new in-memory store per circuit. */
+  readonly store?: CircuitStore;
+}
+
+/** The options a circuit runs with, defaults filled in: plain and frozen, for `policiesOf` and tools. */
+export interface ResolvedCircuitBreakerOptions {
+  readonly name: string;
+  readonly on: ErrorFilter | undefined;
+  readonly threshold: number;
+  readonly resetTimeout: number;
+  readonly halfOpenCalls: number;
+  readonly counting: ResolvedCircuitCounting;
+  readonly onError: ((error: unknown) => void) | undefined;
+  readonly clock: Clock | undefined;
+  readonly store: CircuitStore | undefined;
+}
+
+/** Every default of the circuit breaker, stated once (the README's table is copied from here). */
+export const circuitBreakerDefaults = Object.freeze({
+  /** The seed's example (poll's `circuitbreaker(threshold=3)`), as Spring Retry's `maxAttempts`. */
+  threshold: 3,
+  /** The seed's example (60 s) and resilience4j's `waitDurationInOpenState`. */
+  resetTimeout: 60_000,
+  /** The seed: one trial call (as opossum and Polly). */
+  halfOpenCalls: 1,
+  name: 'circuit',
+  counting: 'leaky-bucket',
+  /** resilience4j's and opossum's 50 %. */
+  rate: 0.5,
+  /** resilience4j's count-based window of 100 calls. */
+  windowCalls: 100,
+  /** resilience4j's and Polly's minimum of 100 calls before deciding. */
+  minimumCalls: 100,
+  /** Slow-call counting is off unless asked for. */
+  slowCallDuration: Infinity,
+} as const);
+
+/** What every circuit made from the same options shares: resolved once, never per circuit. */
+export interface CircuitConfig {
+  readonly options: ResolvedCircuitBreakerOptions;
+  readonly matches: ErrorMatcher;
+  readonly limits: CircuitLimits;
+  readonly rule: CountingRule;
+  /** Infinity when slow calls are not counted, so calls need no timing. */
+  readonly slowCallDuration: number;
+}
+
+/** Validates `options` (throwing "circuitBreaker: `x` must be …, got …") and resolves them once. */
+export function resolveCircuitConfig(options: CircuitBreakerOptions | undefined): CircuitConfig {
+  const given: CircuitBreakerOptions = options ?? {};
+  if (typeof given !== 'object') invalidOption(policy, 'options', 'an object', given);
+  const d = circuitBreakerDefaults;
+  validateFilter(given.on);
+  const threshold = integerAtLeast(policy, 'threshold', given.threshold ?? d.threshold, 1);
+  const resetTimeout = nonNegative(policy, 'resetTimeout', given.resetTimeout ?? d.resetTimeout, false);
+  const halfOpenCalls = integerAtLeast(policy, 'halfOpenCalls', given.halfOpenCalls ?? d.halfOpenCalls, 1);
+  const name = given.name ?? d.name;
+  if (typeof name !== 'string') invalidOption(policy, 'name', 'a string', name);
+  const onError = optionalFunction(policy, 'onError', given.onError);
+  const { clock, store } = given;
+  if (clock !== undefined && typeof (clock as Partial<Clock> | null)?.now !== 'function') {
+    invalidOption(policy, 'clock', 'a Clock (an object with now())', clock);
+  }
+  if (store !== undefined && !isStore(store)) {
+    invalidOption(policy, 'store', 'a CircuitStore (an object with read() and compareAndSet())', store);
+  }
+  const counting = resolveCounting(given.counting ?? d.counting);
+  const resolved: ResolvedCircuitBreakerOptions = Object.freeze({
+    name,
+    on: given.on,
+    threshold,
+    resetTimeout,
+    halfOpenCalls,
+    counting,
+    onError,
+    clock,
+    store,
+  });
+  return Object.freeze({
+    options: resolved,
+    matches: toErrorMatcher(given.on, anyError),
+    limits: Object.freeze({ resetTimeout, halfOpenCalls }),
+    rule: countingRule(counting, threshold, resetTimeout),
+    slowCallDuration: counting.slowCallDuration,
+  });
+}
+
+const policy = 'circuitBreaker';
+
+function validateFilter(on: unknown): void {
+  if (describeInvalidFilter(on) === undefined) return;
+  if (Array.isArray(on)) {
+    const index = on.findIndex((item) => typeof item !== 'function');
+    invalidOption(policy, `on[${index}]`, 'an error class', on[index]);
+  }
+  invalidOption(policy, 'on', 'an error class, an array of error classes or a predicate', on);
+}
+
+function isStore(value: unknown): value is CircuitStore {
+  const store = value as Partial<CircuitStore> | null;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof store.read === 'function' &&
+    typeof store.compareAndSet === 'function'
+  );
+}
+
+function resolveCounting(counting: unknown): ResolvedCircuitCounting {
+  const d = circuitBreakerDefaults;
+  const given = typeof counting === 'string' ? { mode: counting } : counting;
+  if (typeof given !== 'object' || given === null) {
+    invalidOption(policy, 'counting', "'leaky-bucket', 'consecutive' or { mode, … }", counting);
+  }
+  const spec = given as {
+    mode?: unknown;
+    rate?: unknown;
+    window?: unknown;
+    minimumCalls?: unknown;
+    slowCallDuration?: unknown;
+  };
+  const slowCallDuration = nonNegative(
+    policy,
+    'counting.slowCallDuration',
+    spec.slowCallDuration ?? d.slowCallDuration,
+  );
+  const { mode } = spec;
+  if (mode === 'leaky-bucket' || mode === 'consecutive') return Object.freeze({ mode, slowCallDuration });
+  if (mode !== 'failure-rate') {
+    invalidOption(policy, 'counting.mode', "'leaky-bucket', 'consecutive' or 'failure-rate'", mode);
+  }
+  const rate = spec.rate ?? d.rate;
+  if (typeof rate !== 'number' || !(rate > 0 && rate <= 1)) {
+    invalidOption(
+      policy,
+      'counting.rate',
+      'a number > 0 and <= 1',
+      rate,
+      typeof rate === 'number' ? RangeError : TypeError,
+    );
+  }
+  const window = resolveWindow(spec.window ?? { calls: d.windowCalls });
+  const most = 'calls' in window ? window.calls : Infinity;
+  const minimumCalls = integerAtLeast(
+    policy,
+    'counting.minimumCalls',
+    spec.minimumCalls ?? Math.min(d.minimumCalls, most),
+    1,
+  );
+  if (minimumCalls > most) {
+    invalidOption(
+      policy,
+      'counting.minimumCalls',
+      `at most \`counting.window.calls\` (${most})`,
+      minimumCalls,
+      RangeError,
+    );
+  }
+  return Object.freeze({ mode, rate, window, minimumCalls, slowCallDuration });
+}
+
+function resolveWindow(window: unknown): { readonly calls: number } | { readonly duration: number } {
+  const spec = window as { calls?: unknown; duration?: unknown } | null;
+  if (typeof spec === 'object' && spec !== null) {
+    if (spec.calls !== undefined && spec.duration === undefined) {
+      return Object.freeze({ calls: integerAtLeast(policy, 'counting.window.calls', spec.calls, 1) });
+    }
+    if (spec.duration !== undefined && spec.calls === undefined) {
+      const duration = nonNegative(policy, 'counting.window.duration', spec.duration, false);
+      if (duration === 0)
+        invalidOption(policy, 'counting.window.duration', 'a finite number > 0', duration, RangeError);
+      return Object.freeze({ duration });
+    }
+  }
+  return invalidOption(policy, 'counting.window', '{ calls: n } or { duration: ms }', window);
+}

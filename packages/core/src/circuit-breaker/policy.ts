@@ -1,0 +1,469 @@
+import { getDefaultClock } from '../clock.js';
+import { CircuitOpenError } from '../errors.js';
+import { Events, type Listener, type Unsubscribe } from '../events.js';
+import { invalidOption } from '../validation.js';
+import type { FailureRecord } from './counting.js';
+import {
+  resolveCircuitConfig,
+  type CircuitBreakerOptions,
+  type CircuitConfig,
+  type ResolvedCircuitBreakerOptions,
+} from './options.js';
+import {
+  isDueForTrial,
+  publicState,
+  retryAfter,
+  transition,
+  type CircuitEvent,
+  type CircuitSnapshot,
+  type CircuitState,
+} from './state-machine.js';
+import { MemoryCircuitStore, type CircuitStore } from './store.js';
+
+/** Why a circuit changed state. */
+export type CircuitChangeReason = 'failures' | 'resetTimeout' | 'trialFailed' | 'trialsSucceeded' | 'isolate' | 'reset';
+
+/** Payload of the `stateChange` event. `to: 'open'` with reason `'isolate'` means held open until `reset()`. */
+export interface CircuitStateChangeEvent {
+  readonly circuit: string;
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+  readonly reason: CircuitChangeReason;
+  /** The error of the call that opened the circuit; absent when a slow call or a manual action did. */
+  readonly error?: unknown;
+}
+/** Payload of the `opened` event: the circuit started rejecting calls. */
+export interface CircuitOpenedEvent {
+  readonly circuit: string;
+  readonly reason: CircuitChangeReason;
+  readonly error?: unknown;
+  /** Milliseconds until trial calls are let through; `Infinity` when isolated. */
+  readonly retryAfter: number;
+}
+/** Payload of the `halfOpened` event: trial calls may now go through. */
+export interface CircuitHalfOpenedEvent {
+  readonly circuit: string;
+}
+/** Payload of the `closed` event: calls flow normally again. */
+export interface CircuitClosedEvent {
+  readonly circuit: string;
+  readonly reason: CircuitChangeReason;
+}
+/** The events of a circuit, for `breaker.on(type, listener)`. */
+export interface CircuitBreakerEvents {
+  stateChange: CircuitStateChangeEvent;
+  opened: CircuitOpenedEvent;
+  halfOpened: CircuitHalfOpenedEvent;
+  closed: CircuitClosedEvent;
+}
+
+/** Counters since the circuit was made (`reset()` does not clear them). `calls` = the other outcomes + calls still running. */
+export interface CircuitBreakerStats {
+  /** Calls that ran the function. */
+  readonly calls: number;
+  /** Calls that returned (or resolved). */
+  readonly successes: number;
+  /** Calls that threw an error matching `on`. */
+  readonly failures: number;
+  /** Calls that threw an error not matching `on` (passed through, not counted). */
+  readonly ignoredErrors: number;
+  /** Successes slower than `slowCallDuration` (counted as failures by the rule, not in `failures`). */
+  readonly slowCalls: number;
+  /** Calls rejected with `CircuitOpenError` without running. */
+  readonly rejections: number;
+}
+
+/** What `JSON.stringify(breaker)` writes; `snapshot` can seed `memoryCircuitStore()` (with the same clock). */
+export interface CircuitBreakerJSON {
+  readonly name: string;
+  readonly state: CircuitState;
+  readonly snapshot: CircuitSnapshot;
+  readonly stats: CircuitBreakerStats;
+}
+
+/** A circuit breaker: runs functions while closed, rejects them at once while open. */
+export interface CircuitBreakerPolicy {
+  /** The options it runs with, defaults filled in. */
+  readonly options: ResolvedCircuitBreakerOptions;
+  /** The circuit's name, as in `CircuitOpenError.circuit`. */
+  readonly name: string;
+  /** `'closed'`, `'open'` or `'half-open'`, computed from the clock now (an isolated circuit reads `'open'`). */
+  readonly state: CircuitState;
+  /** True while held open by {@link CircuitBreakerPolicy.isolate}. */
+  readonly isolated: boolean;
+  /** Counters, read now. */
+  readonly stats: CircuitBreakerStats;
+  /**
+   * Runs `fn` through the circuit. A sync `fn` stays sync (returns, or throws
+   * synchronously); when `fn` returns a promise, so does `execute`, and the
+   * outcome is recorded when it settles. Rejected calls throw (sync) or reject
+   * (async) with `CircuitOpenError`.
+   */
+  execute<T>(fn: () => T): T;
+  /** `execute` for `fn.apply(thisArg, args)`, allocation-free on the closed path: the decorators' entry point. */
+  call<This, Args extends unknown[], R>(fn: (this: This, ...args: Args) => R, thisArg: This, args: Args): R;
+  /** Holds the circuit open until {@link CircuitBreakerPolicy.reset}; calls are rejected with `retryAfter: Infinity`. */
+  isolate(): void;
+  /** Closes the circuit and forgets its failure record (counters are kept). */
+  reset(): void;
+  /** Starts calling `listener` for every `type` event; returns the function that stops it. */
+  on<K extends keyof CircuitBreakerEvents>(type: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe;
+  /** A plain, serialisable view of the circuit. */
+  toJSON(): CircuitBreakerJSON;
+}
+
+/** Makes circuits that share one resolved configuration. */
+export interface CircuitBreakerFactory {
+  /** A new, independent circuit; `name` overrides the options' name (e.g. to add a key). */
+  (name?: string): CircuitBreakerPolicy;
+  /** The options every circuit it makes runs with. */
+  readonly options: ResolvedCircuitBreakerOptions;
+}
+
+/**
+ * A circuit breaker (seed: poll's `circuitbreaker`): after `threshold` failures
+ * matching `on` within `resetTimeout` ms it opens and rejects calls with
+ * `CircuitOpenError`; after `resetTimeout` it lets `halfOpenCalls` trial calls
+ * through, which close it again or re-open it.
+ */
+export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreakerPolicy {
+  return new Breaker(resolveCircuitConfig(options), undefined);
+}
+
+/**
+ * Validates and resolves `options` once, and returns a function that makes
+ * many small circuits sharing them (one per object or per key, say). An idle
+ * circuit holds no failure record, listeners or timers.
+ */
+export function circuitBreakerFactory(options?: CircuitBreakerOptions): CircuitBreakerFactory {
+  const config = resolveCircuitConfig(options);
+  return Object.assign((name?: string) => new Breaker(config, name), { options: config.options });
+}
+
+// A normal (closed) call's ticket; a trial call's ticket is its half-open period's epoch (>= 0).
+const normalCall = -1;
+const noArgs: [] = [];
+const lastExecuteWasAsync = 1;
+
+// Functions (given to `call`) seen returning a promise: a rejection must then be a rejected promise.
+const promiseFunctions = new WeakSet();
+
+// A rejection is cheap only without a stack trace: during an outage every call is rejected.
+const stackLimitWritable = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true;
+
+class Breaker implements CircuitBreakerPolicy {
+  readonly #config: CircuitConfig;
+  readonly #store: CircuitStore;
+  readonly #name: string;
+  #record: FailureRecord | undefined;
+  #recordEpoch = 0;
+  #events: Events<CircuitBreakerEvents> | undefined;
+  #flags = 0;
+  #calls = 0;
+  #successes = 0;
+  #failures = 0;
+  #ignoredErrors = 0;
+  #slowCalls = 0;
+  #rejections = 0;
+
+  constructor(config: CircuitConfig, name: string | undefined) {
+    if (name !== undefined && typeof name !== 'string') invalidOption('circuitBreaker', 'name', 'a string', name);
+    this.#config = config;
+    this.#store = config.options.store ?? new MemoryCircuitStore();
+    this.#name = name ?? config.options.name;
+  }
+
+  get options(): ResolvedCircuitBreakerOptions {
+    return this.#config.options;
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  get state(): CircuitState {
+    const snapshot = this.#store.read();
+    if (snapshot.state === 'open') {
+      const now = this.#now();
+      if (isDueForTrial(snapshot, now, this.#config.limits)) {
+        this.#apply(snapshot, 'halfOpen', now, 'resetTimeout', undefined);
+        return publicState(this.#store.read().state);
+      }
+    }
+    return publicState(snapshot.state);
+  }
+
+  get isolated(): boolean {
+    return this.#store.read().state === 'isolated';
+  }
+
+  get stats(): CircuitBreakerStats {
+    return {
+      calls: this.#calls,
+      successes: this.#successes,
+      failures: this.#failures,
+      ignoredErrors: this.#ignoredErrors,
+      slowCalls: this.#slowCalls,
+      rejections: this.#rejections,
+    };
+  }
+
+  execute<T>(fn: () => T): T {
+    return this.#run(fn, undefined, noArgs, true);
+  }
+
+  call<This, Args extends unknown[], R>(fn: (this: This, ...args: Args) => R, thisArg: This, args: Args): R {
+    return this.#run(fn, thisArg, args, false);
+  }
+
+  isolate(): void {
+    for (;;) {
+      const snapshot = this.#store.read();
+      if (snapshot.state === 'isolated' || this.#apply(snapshot, 'isolate', this.#now(), 'isolate', undefined)) return;
+    }
+  }
+
+  reset(): void {
+    while (!this.#apply(this.#store.read(), 'reset', this.#now(), 'reset', undefined));
+  }
+
+  on<K extends keyof CircuitBreakerEvents>(type: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe {
+    return (this.#events ??= new Events()).on(type, listener);
+  }
+
+  toJSON(): CircuitBreakerJSON {
+    const state = this.state;
+    return { name: this.#name, state, snapshot: this.#store.read(), stats: this.stats };
+  }
+
+  // `fn` is ephemeral for `execute` (usually a fresh arrow), stable for `call` (a method).
+  #run<This, Args extends unknown[], R>(
+    fn: (this: This, ...args: Args) => R,
+    thisArg: This,
+    args: Args,
+    ephemeral: boolean,
+  ): R {
+    const snapshot = this.#store.read();
+    // The happy path: closed and untimed needs no clock, no permission and no allocation.
+    if (snapshot.state === 'closed' && this.#config.slowCallDuration === Infinity) {
+      return this.#runAdmitted(fn, thisArg, args, ephemeral, normalCall, NaN);
+    }
+    const timed = this.#config.slowCallDuration !== Infinity;
+    const now = snapshot.state !== 'closed' || timed ? this.#now() : NaN;
+    const permit = snapshot.state === 'closed' ? normalCall : this.#acquire(snapshot, now);
+    if (typeof permit === 'number') return this.#runAdmitted(fn, thisArg, args, ephemeral, permit, timed ? now : NaN);
+    this.#rejections++;
+    if (isAsyncFunction(fn) || (ephemeral ? (this.#flags & lastExecuteWasAsync) !== 0 : promiseFunctions.has(fn))) {
+      return Promise.reject(permit) as R;
+    }
+    throw permit;
+  }
+
+  // Runs an admitted call and records its outcome (when it settles, for a promise). `start` is NaN when untimed.
+  #runAdmitted<This, Args extends unknown[], R>(
+    fn: (this: This, ...args: Args) => R,
+    thisArg: This,
+    args: Args,
+    ephemeral: boolean,
+    ticket: number,
+    start: number,
+  ): R {
+    this.#calls++;
+    let result: R;
+    try {
+      result = fn.apply(thisArg, args);
+    } catch (error) {
+      if (ephemeral) this.#noteAsync(fn, ephemeral, false);
+      this.#failed(ticket, error);
+      throw error;
+    }
+    if (isThenable(result)) {
+      this.#noteAsync(fn, ephemeral, true);
+      // Two small closures per async call, not handlers bound once per circuit: those would keep
+      // ~190 bytes alive in every circuit that ever ran an async call (measured), for ~8 ns saved.
+      return Promise.resolve(result).then(
+        (value) => {
+          this.#succeeded(ticket, start);
+          return value;
+        },
+        (error: unknown) => {
+          this.#failed(ticket, error);
+          throw error;
+        },
+      ) as R;
+    }
+    if (ephemeral) this.#noteAsync(fn, ephemeral, false);
+    this.#succeeded(ticket, start);
+    return result;
+  }
+
+  // A permission for a call on a circuit that was not closed: a ticket, or the error to reject with.
+  #acquire(first: CircuitSnapshot, now: number): number | CircuitOpenError {
+    const limits = this.#config.limits;
+    for (let snapshot = first; ; snapshot = this.#store.read()) {
+      switch (snapshot.state) {
+        case 'closed':
+          return normalCall;
+        case 'isolated':
+          return openError(this.#name, Infinity);
+        case 'open':
+          if (!isDueForTrial(snapshot, now, limits)) return openError(this.#name, retryAfter(snapshot, now, limits));
+          this.#apply(snapshot, 'halfOpen', now, 'resetTimeout', undefined);
+          break;
+        case 'half-open':
+          // Trial slots taken: retryAfter 0, since the trials' outcome may close it any moment.
+          if (snapshot.trials >= limits.halfOpenCalls) return openError(this.#name, 0);
+          if (this.#store.compareAndSet(snapshot, transition(snapshot, 'acquireTrial', now, limits))) {
+            return snapshot.epoch;
+          }
+          break;
+      }
+    }
+  }
+
+  #succeeded(ticket: number, start: number): void {
+    this.#successes++;
+    const config = this.#config;
+    if (start === start) {
+      // Timed (slow-call counting): a slow success counts as a failure for the rule.
+      const now = this.#now();
+      if (now - start >= config.slowCallDuration) {
+        this.#slowCalls++;
+        this.#countFailure(ticket, now, undefined);
+        return;
+      }
+    }
+    if (ticket !== normalCall && this.#settleTrial(ticket, 'trialSucceeded')) return;
+    if (!config.rule.countsSuccesses) return;
+    const snapshot = this.#store.read();
+    if (snapshot.state !== 'closed') return;
+    const now = this.#now();
+    if (this.#recordFor(snapshot).success(now)) this.#apply(snapshot, 'trip', now, 'failures', undefined);
+  }
+
+  #failed(ticket: number, error: unknown): void {
+    const config = this.#config;
+    let counts: boolean;
+    try {
+      counts = config.matches(error);
+    } catch (filterError) {
+      // A throwing `on` predicate must not replace the caller's error: report it on a later tick.
+      counts = false;
+      rethrowLater(filterError);
+    }
+    if (counts) {
+      this.#failures++;
+      this.#countFailure(ticket, this.#now(), error);
+    } else {
+      this.#ignoredErrors++;
+      if (ticket !== normalCall) this.#settleTrial(ticket, 'releaseTrial');
+    }
+    const onError = config.options.onError;
+    if (onError !== undefined) {
+      try {
+        onError(error);
+      } catch (hookError) {
+        rethrowLater(hookError);
+      }
+    }
+  }
+
+  #countFailure(ticket: number, now: number, error: unknown): void {
+    if (ticket !== normalCall && this.#settleTrial(ticket, 'trialFailed', now, error)) return;
+    const snapshot = this.#store.read();
+    // Outcomes of calls admitted while closed count only if it is closed when they settle.
+    if (snapshot.state !== 'closed') return;
+    // A lost compare-and-set means another breaker on the same store changed the state first: its decision wins.
+    if (this.#recordFor(snapshot).failure(now)) this.#apply(snapshot, 'trip', now, 'failures', error);
+  }
+
+  // Applies a trial's outcome if its half-open period is still current; false if it is gone (reset, isolated…).
+  #settleTrial(ticket: number, event: CircuitEvent, now = this.#now(), error?: unknown): boolean {
+    const reason = event === 'trialFailed' ? 'trialFailed' : 'trialsSucceeded';
+    for (;;) {
+      const snapshot = this.#store.read();
+      if (snapshot.state !== 'half-open' || snapshot.epoch !== ticket) return false;
+      if (this.#apply(snapshot, event, now, reason, error)) return true;
+    }
+  }
+
+  // The failure record of the current closed period: a new period (after a close or reset) starts empty.
+  #recordFor(snapshot: CircuitSnapshot): FailureRecord {
+    let record = this.#record;
+    if (record === undefined || this.#recordEpoch !== snapshot.epoch) {
+      record = this.#record = this.#config.rule.create();
+      this.#recordEpoch = snapshot.epoch;
+    }
+    return record;
+  }
+
+  // Compare-and-set of one transition, then its events. False when the store changed meanwhile.
+  #apply(
+    from: CircuitSnapshot,
+    event: CircuitEvent,
+    now: number,
+    reason: CircuitChangeReason,
+    error: unknown,
+  ): boolean {
+    const next = transition(from, event, now, this.#config.limits);
+    if (!this.#store.compareAndSet(from, next)) return false;
+    if (next.state === 'closed' || next.state === 'open') this.#record = undefined;
+    if (this.#events !== undefined && next.state !== from.state) this.#emit(from, next, now, reason, error);
+    return true;
+  }
+
+  #emit(from: CircuitSnapshot, to: CircuitSnapshot, now: number, reason: CircuitChangeReason, error: unknown): void {
+    const events = this.#events as Events<CircuitBreakerEvents>;
+    const circuit = this.#name;
+    const withError = error === undefined ? {} : { error };
+    const fromState = publicState(from.state);
+    const toState = publicState(to.state);
+    events.emit('stateChange', { circuit, from: fromState, to: toState, reason, ...withError });
+    if (toState === fromState) return;
+    if (toState === 'open') {
+      events.emit('opened', { circuit, reason, ...withError, retryAfter: retryAfter(to, now, this.#config.limits) });
+    } else if (toState === 'half-open') {
+      events.emit('halfOpened', { circuit });
+    } else {
+      events.emit('closed', { circuit, reason });
+    }
+  }
+
+  // Remembers whether `fn` returns promises, so a rejection while open can match.
+  #noteAsync(fn: object, ephemeral: boolean, async: boolean): void {
+    if (ephemeral) this.#flags = async ? this.#flags | lastExecuteWasAsync : this.#flags & ~lastExecuteWasAsync;
+    else if (!isAsyncFunction(fn)) promiseFunctions.add(fn);
+  }
+
+  #now(): number {
+    return (this.#config.options.clock ?? getDefaultClock()).now();
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function isAsyncFunction(fn: object): boolean {
+  return (fn as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'AsyncFunction';
+}
+
+function openError(circuit: string, retryAfterMs: number): CircuitOpenError {
+  if (!stackLimitWritable) return new CircuitOpenError(circuit, retryAfterMs);
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new CircuitOpenError(circuit, retryAfterMs);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * The circuit's state machine, as pure functions: (snapshot, event, now) → next
+ * snapshot. Every legal transition is one entry of {@link transitions}; any other
+ * pair throws, so a bug in the policy (or a store that lost an update) shows up
+ * at once instead of as a circuit stuck half-open.
+ */
+
+/** A circuit's state as users see it: an isolated circuit reads `'open'`. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** A circuit's state as its store keeps it: `'isolated'` is held open until `reset()`. */
+export type CircuitStateName = CircuitState | 'isolated';
+
+/**
+ * Everything that decides what the next call may do, as a store keeps it.
+ * Immutable: every transition makes a new snapshot, so a store can swap it
+ * atomically (compare-and-set) and serialise it as it is.
+ */
+export interface CircuitSnapshot {
+  /** The state. */
+  readonly state: CircuitStateName;
+  /** Clock time (ms) at which the circuit entered `state`; opening time while open. */
+  readonly since: number;
+  /** Half-open only: trial permits handed out and not released (at most `halfOpenCalls`). */
+  readonly trials: number;
+  /** Half-open only: trial calls that succeeded; all `halfOpenCalls` of them close the circuit. */
+  readonly successes: number;
+  /**
+   * Counts state changes (not trial bookkeeping). A trial's outcome applies only
+   * to the half-open period it was admitted in, and a failure record only to the
+   * closed period it was collected in; the epoch tells periods apart.
+   */
+  readonly epoch: number;
+}
+
+/** What can happen to a circuit. */
+export type CircuitEvent =
+  | 'trip' // the counting rule says: open
+  | 'halfOpen' // resetTimeout has passed since opening
+  | 'acquireTrial' // a trial call is let through
+  | 'trialSucceeded'
+  | 'trialFailed'
+  | 'releaseTrial' // a trial ended with an error that does not count: its slot is free again
+  | 'isolate'
+  | 'reset';
+
+/** The two limits the state machine needs from the options. */
+export interface CircuitLimits {
+  /** Milliseconds the circuit stays open before trial calls are let through. */
+  readonly resetTimeout: number;
+  /** How many trial calls a half-open circuit lets through; all must succeed to close it. */
+  readonly halfOpenCalls: number;
+}
+
+/** The snapshot of a circuit that has never changed: closed, nothing recorded. Shared by every idle circuit. */
+export const initialSnapshot: CircuitSnapshot = Object.freeze({
+  state: 'closed',
+  since: 0,
+  trials: 0,
+  successes: 0,
+  epoch: 0,
+});
+
+/** Thrown for a transition the table does not allow: always a bug, never a user error. */
+export class IllegalTransitionError extends Error {
+  constructor(from: CircuitSnapshot, event: CircuitEvent) {
+    super(
+      `Circuit breaker: illegal transition '${event}' from '${from.state}' (trials ${from.trials}/${from.successes}).`,
+    );
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+/** The next snapshot after `event` at time `now`; throws {@link IllegalTransitionError} for an illegal one. */
+export function transition(
+  from: CircuitSnapshot,
+  event: CircuitEvent,
+  now: number,
+  limits: CircuitLimits,
+): CircuitSnapshot {
+  const step = transitions[from.state][event];
+  const next = step?.(from, now, limits);
+  if (next === undefined) throw new IllegalTransitionError(from, event);
+  return next;
+}
+
+/** Milliseconds until an open circuit lets a trial call through (0 once it may); `Infinity` while isolated. */
+export function retryAfter(snapshot: CircuitSnapshot, now: number, limits: CircuitLimits): number {
+  switch (snapshot.state) {
+    case 'open':
+      return Math.max(0, snapshot.since + limits.resetTimeout - now);
+    case 'isolated':
+      return Infinity;
+    default:
+      return 0;
+  }
+}
+
+/** True when an open circuit's `resetTimeout` has passed, so it is due to become half-open. */
+export function isDueForTrial(snapshot: CircuitSnapshot, now: number, limits: CircuitLimits): boolean {
+  return snapshot.state === 'open' && now - snapshot.since >= limits.resetTimeout;
+}
+
+/** The state users see for a stored state. */
+export function publicState(state: CircuitStateName): CircuitState {
+  return state === 'isolated' ? 'open' : state;
+}
+
+// A step returns undefined when its guard fails: that, too, is an illegal transition.
+type Step = (from: CircuitSnapshot, now: number, limits: CircuitLimits) => CircuitSnapshot | undefined;
+
+const enter =
+  (state: CircuitStateName): Step =>
+  (from, now) => ({ state, since: now, trials: 0, successes: 0, epoch: from.epoch + 1 });
+
+const toOpen = enter('open');
+const toClosed = enter('closed');
+const toIsolated = enter('isolated');
+
+/** The legal transitions: state → event → step. Anything not listed is illegal. */
+const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitEvent]?: Step } } = {
+  closed: {
+    trip: toOpen,
+    isolate: toIsolated,
+    // Resetting a closed circuit starts a new closed period, which forgets the failure record.
+    reset: toClosed,
+  },
+  open: {
+    halfOpen: (from, now, limits) =>
+      isDueForTrial(from, now, limits) ? enter('half-open')(from, now, limits) : undefined,
+    isolate: toIsolated,
+    reset: toClosed,
+  },
+  'half-open': {
+    acquireTrial: (from, _now, limits) =>
+      from.trials < limits.halfOpenCalls ? { ...from, trials: from.trials + 1 } : undefined,
+    trialSucceeded: (from, now, limits) => {
+      if (from.successes >= from.trials) return undefined;
+      const successes = from.successes + 1;
+      return successes >= limits.halfOpenCalls ? toClosed(from, now, limits) : { ...from, successes };
+    },
+    trialFailed: (from, now, limits) => (from.successes < from.trials ? toOpen(from, now, limits) : undefined),
+    releaseTrial: (from) => (from.successes < from.trials ? { ...from, trials: from.trials - 1 } : undefined),
+    isolate: toIsolated,
+    reset: toClosed,
+  },
+  isolated: {
+    reset: toClosed,
+  },
+};

@@ -1,0 +1,136 @@
+import type { AttemptContext } from './attempt.js';
+import {
+  AttemptPolicy,
+  DONE,
+  EXHAUSTED,
+  NOT_RETRYABLE,
+  toClock,
+  type ClockOption,
+  type Decision,
+  type SignalOption,
+} from './attempt-loop.js';
+import { toWait, waitBefore, type Wait } from './backoff.js';
+import type { Clock } from './clock.js';
+import { anyError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from './error-filter.js';
+import { invalidOption, optionalErrorFilter, optionalFunction } from './validation.js';
+
+/** Options of {@link retry} / {@link retryPolicy}. */
+export interface RetryOptions extends ClockOption {
+  /** Total number of calls, the first included; `<= 1` means exactly one call (default 3). */
+  readonly times?: number | undefined;
+  /** Wait between calls: ms or a {@link Backoff} (default 1,000). */
+  readonly interval?: Wait | undefined;
+  /** Called for every error `fn` throws, retried or not, with the number of previous attempts (0 for the first). */
+  readonly onError?: ((error: unknown, previousAttempts: number) => void) | undefined;
+}
+
+/** {@link RetryOptions} with the error filter inside: `retryPolicy({ on, times })`. */
+export interface RetryOptionsWithFilter extends RetryOptions {
+  /** Which errors are retried (default: every error). */
+  readonly on?: ErrorFilter | undefined;
+}
+
+/** A retry policy's resolved, frozen options. */
+export interface ResolvedRetryOptions {
+  /** As given; `undefined` retries every error. */
+  readonly on: ErrorFilter | undefined;
+  readonly times: number;
+  readonly interval: Wait;
+  readonly onError: ((error: unknown, previousAttempts: number) => void) | undefined;
+  readonly clock: Clock | undefined;
+}
+
+/** The defaults of {@link retry}, stated once. */
+export const retryDefaults = Object.freeze({ times: 3, interval: 1_000 });
+
+/**
+ * Calls `fn` until it succeeds, up to `times` calls `interval` ms apart,
+ * retrying errors that match `on` (every error when omitted); then re-throws
+ * the last error unchanged. A non-matching error is re-thrown at once.
+ *
+ * @example
+ * const receipt = await retry(() => charge(id), HttpError, { times: 3, interval: 200 });
+ */
+export async function retry<T>(
+  fn: (context: AttemptContext) => T | PromiseLike<T>,
+  on?: ErrorFilter | (RetryOptionsWithFilter & SignalOption),
+  options?: RetryOptions & SignalOption,
+): Promise<T> {
+  const policy = retryPolicy(on, options);
+  const signal = isOptions(on) ? on.signal : options?.signal;
+  return await policy.execute(fn, signal);
+}
+
+/** A reusable retry policy: options resolved and validated once, here. */
+export function retryPolicy(on?: ErrorFilter | RetryOptionsWithFilter, options?: RetryOptions): RetryPolicy {
+  return new RetryPolicy(on, options);
+}
+
+/** Retries matching errors up to `times` calls in all; see {@link retryPolicy}. */
+export class RetryPolicy extends AttemptPolicy {
+  readonly kind = 'retry';
+  readonly options: ResolvedRetryOptions;
+  readonly #matches: ErrorMatcher;
+  readonly #times: number;
+  readonly #interval: Wait;
+  readonly #onError: ((error: unknown, previousAttempts: number) => void) | undefined;
+
+  constructor(on?: ErrorFilter | RetryOptionsWithFilter, options?: RetryOptions) {
+    const resolved = resolveRetryOptions(on, options);
+    super({
+      clock: resolved.clock,
+      attemptTimeout: Infinity,
+      deadline: Infinity,
+      yieldOnZeroWait: resolved.times === Infinity,
+    });
+    this.options = resolved;
+    this.#matches = toErrorMatcher(resolved.on, anyError);
+    this.#times = resolved.times;
+    this.#interval = resolved.interval;
+    this.#onError = resolved.onError;
+  }
+
+  protected afterValue(): Decision {
+    return DONE;
+  }
+
+  protected afterError(error: unknown, attempt: number, _timedOut: boolean, previousDelay: number): Decision {
+    this.#onError?.(error, attempt - 1);
+    if (!this.#matches(error)) return NOT_RETRYABLE;
+    // No wait after the last call: the loop only waits when the rule asks for another attempt.
+    if (attempt >= this.#times) return EXHAUSTED;
+    return waitBefore(this.#interval, attempt, previousDelay);
+  }
+}
+
+function resolveRetryOptions(
+  on: ErrorFilter | RetryOptionsWithFilter | undefined,
+  options: RetryOptions | undefined,
+): ResolvedRetryOptions {
+  let filter: unknown = on;
+  let opts: RetryOptionsWithFilter = options ?? {};
+  if (isOptions(on)) {
+    if (options !== undefined) invalidOption('retry', 'on', 'an error filter when options follow', on);
+    opts = on;
+    filter = on.on;
+  } else if (options !== undefined && (typeof options !== 'object' || (options as unknown) === null)) {
+    invalidOption('retry', 'options', 'an object', options);
+  }
+  optionalErrorFilter('retry', 'on', filter);
+  const times: unknown = opts.times ?? retryDefaults.times;
+  if (typeof times !== 'number' || !(Number.isInteger(times) || times === Infinity)) {
+    invalidOption('retry', 'times', 'an integer (the total number of calls) or Infinity', times, RangeError);
+  }
+  return Object.freeze({
+    on: filter as ErrorFilter | undefined,
+    times: times,
+    interval: toWait('retry', 'interval', opts.interval ?? retryDefaults.interval),
+    onError: optionalFunction('retry', 'onError', opts.onError),
+    clock: toClock('retry', opts.clock),
+  });
+}
+
+/** A plain options object, as opposed to an error filter (a class, an array or a predicate). */
+export function isOptions<O extends object>(value: ErrorFilter | O | null | undefined): value is O {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

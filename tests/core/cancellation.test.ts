@@ -1,0 +1,244 @@
+import { getEventListeners } from 'node:events';
+import {
+  asyncBackoff,
+  asyncBackoffPolicy,
+  asyncRetryPolicy,
+  attemptSignal,
+  AttemptSignalError,
+  poll,
+  retry,
+  retryPolicy,
+  systemClock,
+  type Clock,
+  type TimerHandle,
+} from '@staunch/core';
+import { sleepWith } from '../../packages/core/src/clock';
+import { VirtualClock } from '@staunch/core/testing';
+import { Boom, outcome, scripted, track } from './policy-helpers';
+
+describe('cancellation', () => {
+  let clock: VirtualClock;
+  beforeEach(() => {
+    clock = new VirtualClock();
+  });
+
+  it('rejects with the signal’s reason without calling fn when the signal is already aborted', async () => {
+    const reason = new Error('cancelled');
+    const fn = jest.fn(() => 1);
+    const result = await outcome(clock, retry(fn, Boom, { clock, signal: AbortSignal.abort(reason) }));
+    expect(result.error).toBe(reason);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('stops a wait at once and rejects with the reason', async () => {
+    const controller = new AbortController();
+    const { fn, calls } = scripted(clock, [{ error: new Boom() }]);
+    const result = track(retry(fn, Boom, { interval: 1_000, clock, signal: controller.signal }), clock);
+    await clock.advance(300);
+    controller.abort('stop');
+    await clock.flush();
+    expect(result).toMatchObject({ settled: true, error: 'stop', at: 300 });
+    expect(calls).toEqual([0]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('stops waiting for a running attempt at once and aborts the attempt’s signal with the same reason', async () => {
+    const controller = new AbortController();
+    const { fn, signals } = scripted(clock, [{ hang: true }]);
+    const result = track(asyncBackoff(fn, { attemptTimeout: 1_000, clock, signal: controller.signal }), clock);
+    await clock.advance(10);
+    controller.abort('stop');
+    await clock.flush();
+    expect(result).toMatchObject({ settled: true, error: 'stop', at: 10 });
+    expect(signals[0]!.aborted).toBe(true);
+    expect(signals[0]!.reason).toBe('stop');
+    expect(clock.pending).toBe(0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('hands out one shared never-aborting signal when nothing can abort an attempt', async () => {
+    const seen: AbortSignal[] = [];
+    await retryPolicy(Boom, { clock }).execute(({ signal }) => seen.push(signal));
+    await retryPolicy(Boom, { clock }).execute(({ signal }) => seen.push(signal));
+    expect(seen[0]).toBe(seen[1]);
+    expect(seen[0]!.aborted).toBe(false);
+    // Its abort listeners could never run, so they are not kept.
+    seen[0]!.addEventListener('abort', () => undefined);
+    expect(getEventListeners(seen[0]!, 'abort')).toHaveLength(0);
+  });
+
+  it('gives each abortable attempt its own signal', async () => {
+    const { fn, signals } = scripted(clock, [{ error: new Boom() }, { value: 1 }]);
+    await outcome(clock, asyncBackoff(fn, { on: Boom, deadline: 1_000, clock }));
+    expect(signals[0]).not.toBe(signals[1]);
+  });
+});
+
+describe('attemptSignal', () => {
+  let clock: VirtualClock;
+  beforeEach(() => {
+    clock = new VirtualClock();
+  });
+
+  it('returns the starting attempt’s signal at the top of the function called by `call`', async () => {
+    const policy = asyncBackoffPolicy({ attemptTimeout: 100, clock });
+    const signals: AbortSignal[] = [];
+    async function work(this: unknown): Promise<string> {
+      signals.push(attemptSignal());
+      return new Promise(() => undefined);
+    }
+    const result = track(policy.call(work, undefined, []), clock);
+    await clock.advance(100);
+    expect(signals).toHaveLength(2);
+    expect(signals[0]!.aborted).toBe(true);
+    expect(signals[1]!.aborted).toBe(false);
+    await clock.runAll(150);
+    expect(result.settled).toBe(false); // retries forever: no maxTries, no deadline
+  });
+
+  it('throws AttemptSignalError outside an attempt, and after the first await', async () => {
+    expect(() => attemptSignal()).toThrow(AttemptSignalError);
+    expect(() => attemptSignal()).toThrow(/before the first await/);
+    let late: unknown;
+    await retryPolicy(Boom, { clock }).call(
+      async function (this: unknown) {
+        await Promise.resolve();
+        try {
+          attemptSignal();
+        } catch (error) {
+          late = error;
+        }
+      },
+      undefined,
+      [],
+    );
+    expect(late).toBeInstanceOf(AttemptSignalError);
+    expect(late).toMatchObject({ code: 'STAUNCH_ATTEMPT_SIGNAL_UNAVAILABLE' });
+  });
+
+  it('lets cancellation flow into a nested policy: the outer attempt’s signal is the inner caller signal', async () => {
+    const inner = retryPolicy(Boom, { times: 10, interval: 1_000, clock });
+    const outer = asyncBackoffPolicy({ attemptTimeout: 2_500, maxTries: 1, clock });
+    let innerCalls = 0;
+    const result = track(
+      outer.call(
+        function (this: unknown) {
+          return inner.execute(() => {
+            innerCalls++;
+            throw new Boom();
+          });
+        },
+        undefined,
+        [],
+      ),
+      clock,
+    );
+    await clock.runAll();
+    expect(result.error).toMatchObject({ code: 'STAUNCH_ATTEMPT_TIMEOUT' });
+    expect(innerCalls).toBe(3); // at 0, 1000, 2000; aborted during the wait at 2500
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('leaks', () => {
+  const cases: [string, (clock: VirtualClock, signal: AbortSignal) => Promise<unknown>][] = [
+    [
+      'retry success',
+      (clock, signal) => retry(scripted(clock, [{ error: new Boom() }, { value: 1 }]).fn, Boom, { clock, signal }),
+    ],
+    ['retry failure', (clock, signal) => retry(scripted(clock, [{ error: new Boom() }]).fn, Boom, { clock, signal })],
+    [
+      'poll success',
+      (clock, signal) => poll(scripted(clock, [{ value: 0 }, { value: 1 }]).fn, Boolean, { clock, signal }),
+    ],
+    [
+      'poll timeout',
+      (clock, signal) => poll(scripted(clock, [{ value: 0 }]).fn, Boolean, { timeout: 3_000, clock, signal }),
+    ],
+    [
+      'asyncBackoff attempt timeout',
+      (clock, signal) =>
+        asyncBackoff(scripted(clock, [{ hang: true }]).fn, { attemptTimeout: 10, maxTries: 3, clock, signal }),
+    ],
+    [
+      'asyncBackoff deadline',
+      (clock, signal) => asyncBackoff(scripted(clock, [{ hang: true }]).fn, { deadline: 50, clock, signal }),
+    ],
+    [
+      'asyncBackoff success under limits',
+      (clock, signal) =>
+        asyncBackoff(scripted(clock, [{ value: 1 }]).fn, { attemptTimeout: 10, deadline: 50, clock, signal }),
+    ],
+    [
+      'asyncRetry failure',
+      (clock, signal) =>
+        asyncRetryPolicy(3, { pause: 5, clock }).execute(scripted(clock, [{ error: new Boom() }]).fn, signal),
+    ],
+  ];
+
+  it.each(cases)('leaves no timer and no abort listener after %s', async (_name, run) => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    const result = await outcome(clock, run(clock, controller.signal));
+    expect(result.settled).toBe(true);
+    expect(clock.pending).toBe(0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it.each(cases)('leaves no timer and no abort listener after an abort during %s', async (_name, run) => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    const result = track(run(clock, controller.signal), clock);
+    await clock.flush();
+    controller.abort();
+    await clock.runAll();
+    expect(result.settled).toBe(true);
+    expect(clock.pending).toBe(0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('leaves no Timeout behind on the real clock', async () => {
+    // Other test files in this worker may own timers that expire meanwhile, so the process-wide count
+    // may only go down; the wrapper below tracks exactly the timers the policies set.
+    const timeouts = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+    const live = new Set<TimerHandle>();
+    const clock: Clock = {
+      now: () => systemClock.now(),
+      sleep: (ms, signal) => sleepWith(clock, ms, signal),
+      schedule: (ms, callback) => {
+        const timer = systemClock.schedule(ms, () => {
+          live.delete(timer);
+          callback();
+        });
+        live.add(timer);
+        return timer;
+      },
+      cancel: (timer) => {
+        live.delete(timer);
+        systemClock.cancel(timer);
+      },
+    };
+    const before = timeouts();
+    const controller = new AbortController();
+    await expect(
+      asyncBackoff(() => new Promise(() => undefined), { attemptTimeout: 5, maxTries: 2, pause: 5, clock }),
+    ).rejects.toMatchObject({ code: 'STAUNCH_ATTEMPT_TIMEOUT' });
+    await expect(
+      asyncBackoff(async () => 'fast', { attemptTimeout: 1_000, deadline: 2_000, clock, signal: controller.signal }),
+    ).resolves.toBe('fast');
+    let calls = 0;
+    await expect(
+      retry(() => (++calls < 2 ? Promise.reject(new Boom()) : 'ok'), Boom, { interval: 10, clock }),
+    ).resolves.toBe('ok');
+    await expect(
+      poll(
+        () => calls++,
+        (n) => n > 3,
+        { interval: 5, clock },
+      ),
+    ).resolves.toBe(4);
+    expect(live.size).toBe(0);
+    expect(timeouts()).toBeLessThanOrEqual(before);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,594 @@
+import {
+  circuitBreaker,
+  circuitBreakerFactory,
+  CircuitOpenError,
+  isCircuitOpenError,
+  memoryCircuitStore,
+  setDefaultClock,
+  type CircuitBreakerOptions,
+  type CircuitStateChangeEvent,
+} from '@staunch/core';
+import { VirtualClock } from '@staunch/core/testing';
+import { attempt, Boom, deferred, failTimes, openErrorOf, Other } from './circuit-breaker-helpers';
+
+let clock: VirtualClock;
+beforeEach(() => {
+  clock = new VirtualClock(1_000);
+});
+
+const breakerWith = (options: CircuitBreakerOptions = {}) =>
+  circuitBreaker({ on: Boom, threshold: 3, resetTimeout: 1_000, name: 'billing', clock, ...options });
+
+describe('circuitBreaker — closed', () => {
+  it('opens when the matching failures within resetTimeout reach threshold', () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 2);
+    expect(breaker.state).toBe('closed');
+    failTimes(breaker, 1);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('fails the call that trips it with its own error', () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 2);
+    const own = new Boom(3);
+    const outcome = attempt(() =>
+      breaker.execute(() => {
+        throw own;
+      }),
+    );
+    expect(outcome.error).toBe(own);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('forgets failures older than resetTimeout', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 2);
+    await clock.advance(1_001);
+    failTimes(breaker, 2);
+    expect(breaker.state).toBe('closed');
+    failTimes(breaker, 1);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('still counts a failure exactly resetTimeout old', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 2);
+    await clock.advance(1_000);
+    failTimes(breaker, 1);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('does not clear the failure record on success', () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 2);
+    for (let i = 0; i < 10; i++) breaker.execute(() => 'ok');
+    failTimes(breaker, 1);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('lets errors not matching `on` pass through unchanged, counting nothing', () => {
+    const breaker = breakerWith();
+    const other = new Other('not counted');
+    for (let i = 0; i < 10; i++) {
+      const outcome = attempt(() =>
+        breaker.execute(() => {
+          throw other;
+        }),
+      );
+      expect(outcome.error).toBe(other);
+    }
+    expect(breaker.state).toBe('closed');
+    expect(breaker.stats).toMatchObject({ calls: 10, failures: 0, ignoredErrors: 10 });
+  });
+
+  it('counts every error when `on` is omitted', () => {
+    const breaker = circuitBreaker({ threshold: 2, clock });
+    failTimes(breaker, 1);
+    attempt(() =>
+      breaker.execute(() => {
+        throw new Other();
+      }),
+    );
+    expect(breaker.state).toBe('open');
+  });
+
+  it('matches `on` with instanceof (subclasses count), lists of classes and predicates', () => {
+    class SubBoom extends Boom {}
+    const byClass = breakerWith({ threshold: 1 });
+    attempt(() =>
+      byClass.execute(() => {
+        throw new SubBoom();
+      }),
+    );
+    expect(byClass.state).toBe('open');
+
+    const byList = breakerWith({ threshold: 1, on: [RangeError, Boom] });
+    attempt(() =>
+      byList.execute(() => {
+        throw new RangeError();
+      }),
+    );
+    expect(byList.state).toBe('open');
+
+    const byPredicate = breakerWith({ threshold: 1, on: (e) => e instanceof Error && e.message === 'count me' });
+    attempt(() =>
+      byPredicate.execute(() => {
+        throw new Error('not me');
+      }),
+    );
+    expect(byPredicate.state).toBe('closed');
+    attempt(() =>
+      byPredicate.execute(() => {
+        throw new Error('count me');
+      }),
+    );
+    expect(byPredicate.state).toBe('open');
+  });
+});
+
+describe('circuitBreaker — open', () => {
+  it('rejects calls at once with CircuitOpenError carrying retryAfter and the name, without calling fn', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(400);
+    const fn = jest.fn(() => 'ran');
+    const error = openErrorOf(attempt(() => breaker.execute(fn)));
+    expect(fn).not.toHaveBeenCalled();
+    expect(error.retryAfter).toBe(600);
+    expect(error.circuit).toBe('billing');
+    expect(error.code).toBe('STAUNCH_CIRCUIT_OPEN');
+    expect(isCircuitOpenError(error)).toBe(true);
+  });
+
+  it('gives an async function a rejected promise, never a synchronous throw', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    let result: Promise<string> | undefined;
+    expect(() => {
+      result = breaker.execute(async () => 'ran');
+    }).not.toThrow();
+    await expect(result).rejects.toBeInstanceOf(CircuitOpenError);
+  });
+
+  it('gives a sync function a synchronous throw', () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    expect(() => breaker.execute(() => 'ran')).toThrow(CircuitOpenError);
+  });
+
+  it('rejects (not throws) for a plain function that was seen returning promises', async () => {
+    const breaker = breakerWith({ threshold: 1 });
+    function fetch(this: { fail: boolean }): Promise<string> {
+      return this.fail ? Promise.reject(new Boom()) : Promise.resolve('ok');
+    }
+    const service = { fail: false };
+    await breaker.call(fetch, service, []);
+    service.fail = true;
+    await expect(breaker.call(fetch, service, [])).rejects.toBeInstanceOf(Boom);
+    let result: Promise<string> | undefined;
+    expect(() => (result = breaker.call(fetch, service, []))).not.toThrow();
+    await expect(result).rejects.toBeInstanceOf(CircuitOpenError);
+  });
+
+  it('rejects (not throws) for execute(() => promise) once this circuit has seen promises', async () => {
+    const breaker = breakerWith({ threshold: 1 });
+    await expect(breaker.execute(() => Promise.reject(new Boom()))).rejects.toBeInstanceOf(Boom);
+    let result: Promise<string> | undefined;
+    expect(() => (result = breaker.execute(() => Promise.resolve('ran')))).not.toThrow();
+    await expect(result).rejects.toBeInstanceOf(CircuitOpenError);
+  });
+
+  it('counts down retryAfter with the clock', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    expect(openErrorOf(attempt(() => breaker.execute(() => 1))).retryAfter).toBe(1_000);
+    await clock.advance(999);
+    expect(openErrorOf(attempt(() => breaker.execute(() => 1))).retryAfter).toBe(1);
+  });
+
+  it('rejects without a stack trace: the message says what to do', () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    const error = openErrorOf(attempt(() => breaker.execute(() => 1)));
+    expect(error.stack).toBe(`CircuitOpenError: ${error.message}`);
+    expect(error.message).toBe(
+      'Circuit "billing" is open: the call was rejected without running. Retry after 1000 ms.',
+    );
+  });
+});
+
+describe('circuitBreaker — half-open', () => {
+  it('reads half-open once resetTimeout has passed since opening', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(999);
+    expect(breaker.state).toBe('open');
+    await clock.advance(1);
+    expect(breaker.state).toBe('half-open');
+  });
+
+  it('lets exactly halfOpenCalls trial calls through; others meanwhile get CircuitOpenError with retryAfter 0', async () => {
+    const breaker = breakerWith({ halfOpenCalls: 2 });
+    failTimes(breaker, 3);
+    await clock.advance(1_000);
+    const trials = [deferred(), deferred()];
+    const running = trials.map((trial) => breaker.execute(() => trial.promise));
+    const fn = jest.fn(async () => 'extra');
+    const extra = breaker.execute(fn);
+    await expect(extra).rejects.toMatchObject({ retryAfter: 0 });
+    expect(fn).not.toHaveBeenCalled();
+    trials.forEach((trial) => trial.resolve('ok'));
+    await Promise.all(running);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('re-opens for a full new resetTimeout on a matching trial failure; the trial caller gets its own error', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(1_500);
+    const own = new Boom(9);
+    const outcome = attempt(() =>
+      breaker.execute(() => {
+        throw own;
+      }),
+    );
+    expect(outcome.error).toBe(own);
+    expect(breaker.state).toBe('open');
+    expect(openErrorOf(attempt(() => breaker.execute(() => 1))).retryAfter).toBe(1_000);
+    await clock.advance(999);
+    expect(breaker.state).toBe('open');
+    await clock.advance(1);
+    expect(breaker.state).toBe('half-open');
+  });
+
+  it('closes on a trial success and clears the failure record', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(1_000);
+    expect(breaker.execute(() => 'trial')).toBe('trial');
+    expect(breaker.state).toBe('closed');
+    failTimes(breaker, 2);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('needs every one of halfOpenCalls trials to succeed before closing', async () => {
+    const breaker = breakerWith({ halfOpenCalls: 3 });
+    failTimes(breaker, 3);
+    await clock.advance(1_000);
+    breaker.execute(() => 1);
+    breaker.execute(() => 2);
+    expect(breaker.state).toBe('half-open');
+    failTimes(breaker, 1);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('frees the slot of a trial that throws a non-matching error, changing nothing else', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(1_000);
+    const other = new Other();
+    const outcome = attempt(() =>
+      breaker.execute(() => {
+        throw other;
+      }),
+    );
+    expect(outcome.error).toBe(other);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.execute(() => 'next trial')).toBe('next trial');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('does not take late outcomes of calls admitted while closed for trial outcomes', async () => {
+    const breaker = breakerWith({ threshold: 1 });
+    const slow = deferred();
+    const late = breaker.execute(() => slow.promise);
+    failTimes(breaker, 1);
+    await clock.advance(1_000);
+    const trial = deferred();
+    const running = breaker.execute(() => trial.promise);
+    slow.reject(new Boom());
+    await expect(late).rejects.toBeInstanceOf(Boom);
+    expect(breaker.state).toBe('half-open');
+    trial.resolve('ok');
+    await running;
+    expect(breaker.state).toBe('closed');
+  });
+});
+
+describe('circuitBreaker — onError', () => {
+  it('is called with every error the function throws, counted or not, sync or async, after recording it', async () => {
+    const seen: unknown[] = [];
+    const breaker = breakerWith({ threshold: 2, onError: (error) => seen.push(error) });
+    const [other, first, second] = [new Other(), new Boom(1), new Boom(2)];
+    attempt(() =>
+      breaker.execute(() => {
+        throw other;
+      }),
+    );
+    await breaker.execute(() => Promise.reject(first)).catch(() => undefined);
+    const states: string[] = [];
+    breaker.on('stateChange', () => states.push(breaker.state));
+    attempt(() =>
+      breaker.execute(() => {
+        throw second;
+      }),
+    );
+    expect(seen).toEqual([other, first, second]);
+    expect(states).toEqual(['open']);
+    attempt(() => breaker.execute(() => 1));
+    expect(seen).toHaveLength(3);
+  });
+
+  it('does not let an error thrown by onError replace the caller’s error; it is reported on a later tick', () => {
+    const reported: (() => void)[] = [];
+    const spy = jest.spyOn(globalThis, 'queueMicrotask').mockImplementation((callback) => reported.push(callback));
+    try {
+      const own = new Boom();
+      const breaker = breakerWith({
+        onError: () => {
+          throw new Error('hook failed');
+        },
+      });
+      const outcome = attempt(() =>
+        breaker.execute(() => {
+          throw own;
+        }),
+      );
+      expect(outcome.error).toBe(own);
+      expect(reported).toHaveLength(1);
+      expect(() => reported[0]!()).toThrow('hook failed');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('circuitBreaker — time and state', () => {
+  it('sets no timer: state changes are computed from the clock when a call arrives or state is read', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    expect(clock.pending).toBe(0);
+    await clock.advance(5_000);
+    expect(breaker.state).toBe('half-open');
+    expect(clock.pending).toBe(0);
+  });
+
+  it('reads the default clock when given none, at each use', async () => {
+    const global = new VirtualClock();
+    const restore = setDefaultClock(global);
+    try {
+      const breaker = circuitBreaker({ threshold: 1, resetTimeout: 100 });
+      failTimes(breaker, 1);
+      await global.advance(100);
+      expect(breaker.state).toBe('half-open');
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe('circuitBreaker — isolate and reset', () => {
+  it('isolate() holds it open, rejecting with retryAfter Infinity, until reset()', async () => {
+    const breaker = breakerWith();
+    breaker.isolate();
+    expect(breaker.state).toBe('open');
+    expect(breaker.isolated).toBe(true);
+    const error = openErrorOf(attempt(() => breaker.execute(() => 1)));
+    expect(error.retryAfter).toBe(Infinity);
+    expect(error.message).toMatch(/isolated/);
+    await clock.advance(1_000_000);
+    expect(breaker.state).toBe('open');
+    breaker.reset();
+    expect(breaker.state).toBe('closed');
+    expect(breaker.isolated).toBe(false);
+    expect(breaker.execute(() => 'runs')).toBe('runs');
+  });
+
+  it('reset() closes an open circuit and forgets the failure record, keeping the counters', () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    breaker.reset();
+    expect(breaker.state).toBe('closed');
+    failTimes(breaker, 2);
+    expect(breaker.state).toBe('closed');
+    expect(breaker.stats.failures).toBe(5);
+  });
+
+  it('reset() on a closed circuit forgets its failure record', () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 2);
+    breaker.reset();
+    failTimes(breaker, 2);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('treats a trial that outlives its half-open period (reset) like any earlier call: it counts only while closed', async () => {
+    const breaker = breakerWith({ threshold: 2 });
+    failTimes(breaker, 2);
+    await clock.advance(1_000);
+    const trial = deferred();
+    const running = breaker.execute(() => trial.promise);
+    breaker.reset();
+    trial.reject(new Boom());
+    await expect(running).rejects.toBeInstanceOf(Boom);
+    expect(breaker.state).toBe('closed'); // a trial failure would have re-opened it
+    failTimes(breaker, 1);
+    expect(breaker.state).toBe('open'); // the late failure was counted in the new closed period
+  });
+});
+
+describe('circuitBreaker — events', () => {
+  it('emits stateChange with from, to, reason and the tripping error', async () => {
+    const breaker = breakerWith({ threshold: 1 });
+    const changes: CircuitStateChangeEvent[] = [];
+    breaker.on('stateChange', (event) => changes.push(event));
+    const boom = new Boom();
+    attempt(() =>
+      breaker.execute(() => {
+        throw boom;
+      }),
+    );
+    await clock.advance(1_000);
+    breaker.execute(() => 'trial');
+    breaker.isolate();
+    breaker.reset();
+    expect(changes).toEqual([
+      { circuit: 'billing', from: 'closed', to: 'open', reason: 'failures', error: boom },
+      { circuit: 'billing', from: 'open', to: 'half-open', reason: 'resetTimeout' },
+      { circuit: 'billing', from: 'half-open', to: 'closed', reason: 'trialsSucceeded' },
+      { circuit: 'billing', from: 'closed', to: 'open', reason: 'isolate' },
+      { circuit: 'billing', from: 'open', to: 'closed', reason: 'reset' },
+    ]);
+  });
+
+  it('emits opened, halfOpened and closed', async () => {
+    const breaker = breakerWith({ threshold: 1 });
+    const seen: unknown[] = [];
+    breaker.on('opened', (event) => seen.push(['opened', event]));
+    breaker.on('halfOpened', (event) => seen.push(['halfOpened', event]));
+    breaker.on('closed', (event) => seen.push(['closed', event]));
+    const boom = new Boom();
+    attempt(() =>
+      breaker.execute(() => {
+        throw boom;
+      }),
+    );
+    await clock.advance(1_000);
+    attempt(() =>
+      breaker.execute(() => {
+        throw boom;
+      }),
+    );
+    await clock.advance(1_000);
+    breaker.execute(() => 'ok');
+    expect(seen).toEqual([
+      ['opened', { circuit: 'billing', reason: 'failures', error: boom, retryAfter: 1_000 }],
+      ['halfOpened', { circuit: 'billing' }],
+      ['opened', { circuit: 'billing', reason: 'trialFailed', error: boom, retryAfter: 1_000 }],
+      ['halfOpened', { circuit: 'billing' }],
+      ['closed', { circuit: 'billing', reason: 'trialsSucceeded' }],
+    ]);
+  });
+
+  it('stops calling a listener once unsubscribed', () => {
+    const breaker = breakerWith({ threshold: 1 });
+    const listener = jest.fn();
+    const off = breaker.on('stateChange', listener);
+    off();
+    failTimes(breaker, 1);
+    expect(listener).not.toHaveBeenCalled();
+  });
+});
+
+describe('circuitBreaker — counters', () => {
+  it('counts calls, successes, failures, ignored errors and rejections exactly', async () => {
+    const breaker = breakerWith();
+    breaker.execute(() => 1);
+    await breaker.execute(async () => 2);
+    attempt(() =>
+      breaker.execute(() => {
+        throw new Other();
+      }),
+    );
+    failTimes(breaker, 3);
+    attempt(() => breaker.execute(() => 1));
+    await breaker.execute(async () => 1).catch(() => undefined);
+    expect(breaker.stats).toEqual({
+      calls: 6,
+      successes: 2,
+      failures: 3,
+      ignoredErrors: 1,
+      slowCalls: 0,
+      rejections: 2,
+    });
+  });
+});
+
+describe('circuitBreaker — sync and async', () => {
+  it('keeps a sync function sync: returns its value, not a promise', () => {
+    const breaker = breakerWith();
+    const value = breaker.execute(() => 42);
+    expect(value).toBe(42);
+  });
+
+  it('returns a promise for a function returning one, and records the outcome only when it settles', async () => {
+    const breaker = breakerWith({ threshold: 1 });
+    const pending = deferred();
+    const result = breaker.execute(() => pending.promise);
+    expect(result).toBeInstanceOf(Promise);
+    expect(breaker.state).toBe('closed');
+    pending.reject(new Boom());
+    await expect(result).rejects.toBeInstanceOf(Boom);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('turns a foreign thenable into a native promise and records its outcome', async () => {
+    const breaker = breakerWith({ threshold: 1 });
+    const thenable = {
+      then(_resolve: (value: string) => void, reject: (error: unknown) => void) {
+        reject(new Boom());
+      },
+    };
+    const result = breaker.execute(() => thenable as unknown as Promise<string>);
+    expect(result).toBeInstanceOf(Promise);
+    await expect(result).rejects.toBeInstanceOf(Boom);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('call() passes this and the arguments through untouched', () => {
+    const breaker = breakerWith();
+    function add(this: { base: number }, a: number, b: number) {
+      return this.base + a + b;
+    }
+    expect(breaker.call(add, { base: 10 }, [1, 2])).toBe(13);
+  });
+});
+
+describe('circuitBreakerFactory', () => {
+  it('resolves the options once and makes independent circuits sharing them', () => {
+    const make = circuitBreakerFactory({ on: Boom, threshold: 1, clock });
+    const [a, b] = [make(), make()];
+    expect(a.options).toBe(make.options);
+    expect(b.options).toBe(make.options);
+    failTimes(a, 1);
+    expect(a.state).toBe('open');
+    expect(b.state).toBe('closed');
+  });
+
+  it('names a circuit when asked', () => {
+    const make = circuitBreakerFactory({ name: 'api', threshold: 1, clock });
+    const keyed = make('api[example.com]');
+    failTimes(keyed, 1);
+    expect(openErrorOf(attempt(() => keyed.execute(() => 1))).circuit).toBe('api[example.com]');
+    expect(make().name).toBe('api');
+  });
+});
+
+describe('circuitBreaker — snapshot and store', () => {
+  it('serialises to JSON with its state, snapshot and counters', () => {
+    const breaker = breakerWith({ threshold: 1 });
+    failTimes(breaker, 1);
+    expect(JSON.parse(JSON.stringify(breaker))).toEqual({
+      name: 'billing',
+      state: 'open',
+      snapshot: { state: 'open', since: 1_000, trials: 0, successes: 0, epoch: 1 },
+      stats: { calls: 1, successes: 0, failures: 1, ignoredErrors: 0, slowCalls: 0, rejections: 0 },
+    });
+  });
+
+  it('restores from a saved snapshot through memoryCircuitStore', () => {
+    const saved = breakerWith({ threshold: 1 });
+    failTimes(saved, 1);
+    const restored = breakerWith({ store: memoryCircuitStore(saved.toJSON().snapshot) });
+    expect(restored.state).toBe('open');
+  });
+
+  it('shares one circuit between breakers given the same store', () => {
+    const store = memoryCircuitStore();
+    const a = breakerWith({ threshold: 1, store });
+    const b = breakerWith({ threshold: 1, store });
+    failTimes(a, 1);
+    expect(b.state).toBe('open');
+  });
+});

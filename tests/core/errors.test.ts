@@ -1,0 +1,72 @@
+import {
+  AttemptSignalError,
+  AttemptTimeoutError,
+  CircuitOpenError,
+  DeadlineExceededError,
+  isAttemptSignalError,
+  isAttemptTimeoutError,
+  isCircuitOpenError,
+  isDeadlineExceededError,
+  isPollTimeoutError,
+  isStaunchError,
+  isTimeoutError,
+  PollTimeoutError,
+  StaunchError,
+  TimeoutError,
+} from '@staunch/core';
+
+const samples = () => [
+  new PollTimeoutError(1_000, 3, 'last'),
+  new AttemptTimeoutError(100, 2),
+  new DeadlineExceededError(500),
+  new CircuitOpenError('db', 250),
+  new AttemptSignalError(),
+];
+
+describe('errors', () => {
+  it('gives each concrete error its own non-empty string code', () => {
+    const codes = samples().map((error) => error.code);
+    codes.forEach((code) => expect(code).toMatch(/^STAUNCH_[A-Z_]+$/));
+    expect(new Set(codes).size).toBe(codes.length);
+  });
+
+  it('puts every timeout under TimeoutError, under StaunchError, under Error', () => {
+    for (const error of [new PollTimeoutError(1, 1, 0), new AttemptTimeoutError(1, 1), new DeadlineExceededError(1)]) {
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect(error).toBeInstanceOf(StaunchError);
+      expect(error).toBeInstanceOf(Error);
+    }
+    expect(new CircuitOpenError('c', 1)).not.toBeInstanceOf(TimeoutError);
+    expect(new AttemptSignalError()).toBeInstanceOf(StaunchError);
+  });
+
+  it('names errors after their class and carries their data', () => {
+    expect(new PollTimeoutError(1_000, 3, 'last')).toMatchObject({
+      name: 'PollTimeoutError',
+      timeout: 1_000,
+      attempts: 3,
+      lastValue: 'last',
+    });
+    expect(new AttemptTimeoutError(100, 2)).toMatchObject({ name: 'AttemptTimeoutError', timeout: 100, attempt: 2 });
+    expect(new DeadlineExceededError(500)).toMatchObject({ name: 'DeadlineExceededError', timeout: 500 });
+    expect(new AttemptSignalError().message).toMatch(
+      /synchronously at the top of the decorated method, before the first await/,
+    );
+  });
+
+  it('recognises each error with its guard, and nothing else', () => {
+    const guards = [
+      isPollTimeoutError,
+      isAttemptTimeoutError,
+      isDeadlineExceededError,
+      isCircuitOpenError,
+      isAttemptSignalError,
+    ];
+    const errors = samples();
+    guards.forEach((guard, g) => errors.forEach((error, e) => expect(guard(error)).toBe(g === e)));
+    errors.forEach((error) => expect(isStaunchError(error)).toBe(true));
+    expect(errors.map(isTimeoutError)).toEqual([true, true, true, false, false]);
+    expect(isStaunchError(new Error('x'))).toBe(false);
+    expect(isStaunchError(null)).toBe(false);
+  });
+});
