@@ -14,7 +14,8 @@ describe('@CircuitBreaker', () => {
       }
     }
     const billing = new Billing();
-    for (let i = 0; i < 3; i++) expect(await capture(billing.charge())).toEqual({ ok: false, error: expect.any(HttpError) });
+    for (let i = 0; i < 3; i++)
+      expect(await capture(billing.charge())).toEqual({ ok: false, error: expect.any(HttpError) });
     const rejected = await capture(billing.charge());
     expect(calls).toBe(3);
     expect(rejected.ok).toBe(false);
@@ -123,7 +124,9 @@ describe('@CircuitBreaker', () => {
     expect(payments.state).toBe('open');
     expect(circuitOf(Charges, 'charge')).toBe(payments);
     expect(circuitOf(new Refunds(), 'refund')).toBe(payments);
-    expect(policiesOf(Refunds, 'refund')).toEqual([expect.objectContaining({ kind: 'circuitBreaker', scope: 'breaker' })]);
+    expect(policiesOf(Refunds, 'refund')).toEqual([
+      expect.objectContaining({ kind: 'circuitBreaker', scope: 'breaker' }),
+    ]);
   });
 
   it('lets one trial call through after `resetTimeout`, and closes on its success', async () => {

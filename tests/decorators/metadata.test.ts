@@ -67,7 +67,11 @@ describe('policy metadata', () => {
       }
     }
     expect(policiesOf(Child, 'load')).toEqual([expect.objectContaining({ kind: 'retry' })]);
-    expect(policiesOf(Child).map((e) => e.method).sort()).toEqual(['load', 'other']);
+    expect(
+      policiesOf(Child)
+        .map((e) => e.method)
+        .sort(),
+    ).toEqual(['load', 'other']);
     expect(policiesOf(Parent).map((e) => e.method)).toEqual(['load']);
   });
 

@@ -1,4 +1,12 @@
-import { AsyncBackoff, CircuitBreaker, Poll, Retry, circuitOf, isCircuitOpenError, policiesOf } from '@staunch/decorators';
+import {
+  AsyncBackoff,
+  CircuitBreaker,
+  Poll,
+  Retry,
+  circuitOf,
+  isCircuitOpenError,
+  policiesOf,
+} from '@staunch/decorators';
 import { capture, HttpError, useVirtualClock } from './helpers';
 
 describe('stacked decorators', () => {

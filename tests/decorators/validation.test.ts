@@ -9,18 +9,38 @@ describe('decorator option validation', () => {
         async charge(): Promise<void> {}
       }
       return Billing;
-    }).toThrow(new RangeError('@Retry on charge(): `times` must be an integer (the total number of calls) or Infinity, got 2.5.'));
+    }).toThrow(
+      new RangeError(
+        '@Retry on charge(): `times` must be an integer (the total number of calls) or Infinity, got 2.5.',
+      ),
+    );
   });
 
   it.each([
     ['@Poll interval', () => Poll(() => true, { interval: -5 }), /^@Poll on m\(\): `interval`/],
-    ['@Poll until', () => Poll(42 as unknown as () => boolean), /^@Poll on m\(\): `until` must be a predicate function/],
+    [
+      '@Poll until',
+      () => Poll(42 as unknown as () => boolean),
+      /^@Poll on m\(\): `until` must be a predicate function/,
+    ],
     ['@AsyncBackoff pause', () => AsyncBackoff(100, 1_000, -1), /^@AsyncBackoff on m\(\): `pause` must be/],
     ['@AsyncBackoff maxTries', () => AsyncBackoff({ maxTries: 0 }), /^@AsyncBackoff on m\(\): `maxTries` must be/],
-    ['@AsyncBackoff giveup', () => AsyncBackoff({ giveup: 1 as unknown as () => boolean }), /`giveup` must be a function/],
+    [
+      '@AsyncBackoff giveup',
+      () => AsyncBackoff({ giveup: 1 as unknown as () => boolean }),
+      /`giveup` must be a function/,
+    ],
     ['@AsyncRetry maxTries', () => AsyncRetry(0), /^@AsyncRetry on m\(\): `maxTries` must be/],
-    ['@CircuitBreaker threshold', () => CircuitBreaker({ threshold: 0, resetTimeout: 10 }), /^@CircuitBreaker on m\(\): `threshold`/],
-    ['@CircuitBreaker scope', () => CircuitBreaker({ threshold: 1, resetTimeout: 1, scope: 'global' as 'class' }), /`scope` must be 'class' or 'instance'/],
+    [
+      '@CircuitBreaker threshold',
+      () => CircuitBreaker({ threshold: 0, resetTimeout: 10 }),
+      /^@CircuitBreaker on m\(\): `threshold`/,
+    ],
+    [
+      '@CircuitBreaker scope',
+      () => CircuitBreaker({ threshold: 1, resetTimeout: 1, scope: 'global' as 'class' }),
+      /`scope` must be 'class' or 'instance'/,
+    ],
     ['@Retry on', () => Retry('HttpError' as unknown as ErrorConstructor), /^@Retry on m\(\): `on` must be/],
   ])('rejects a bad %s when the class is defined', (_name, makeDecorator, message) => {
     const decorator = makeDecorator() as (value: unknown, context: ClassMethodDecoratorContext) => void;

@@ -1,7 +1,16 @@
 // Compiled with `experimentalDecorators` + `emitDecoratorMetadata` (jest project `legacy`),
 // as NestJS, TypeORM and Angular users compile: the same exported decorators must work.
 import 'reflect-metadata';
-import { AsyncRetry, CircuitBreaker, Poll, Retry, circuitOf, isCircuitOpenError, policiesOf, setDefaultClock } from '@staunch/decorators';
+import {
+  AsyncRetry,
+  CircuitBreaker,
+  Poll,
+  Retry,
+  circuitOf,
+  isCircuitOpenError,
+  policiesOf,
+  setDefaultClock,
+} from '@staunch/decorators';
 import { VirtualClock } from '@staunch/core/testing';
 
 // A stand-in for @nestjs/common's Injectable(): a class decorator that records design-time metadata.

@@ -38,7 +38,7 @@ export function AsyncBackoff(...args: unknown[]): AsyncMethodDecorator {
   return defineDecorator('@AsyncBackoff', () => {
     const policy = asyncBackoffPolicy(backoffOptions(args));
     return new PolicyLayer({ kind: 'asyncBackoff', options: policy.options }, policy);
-  }) as AsyncMethodDecorator;
+  });
 }
 
 /**
@@ -60,14 +60,19 @@ export function AsyncRetry(maxTries?: number, options?: AsyncRetryOptions): Asyn
   return defineDecorator('@AsyncRetry', () => {
     const policy = asyncRetryPolicy(maxTries, options);
     return new PolicyLayer({ kind: 'asyncRetry', options: policy.options }, policy);
-  }) as AsyncMethodDecorator;
+  });
 }
 
 function backoffOptions(args: readonly unknown[]): AsyncBackoffOptions {
   const [first] = args;
-  if (args.length === 1 && typeof first === 'object' && first !== null) return first as AsyncBackoffOptions;
+  if (args.length === 1 && typeof first === 'object' && first !== null) return first;
   if (args.length < 2) {
-    invalidOption('@AsyncBackoff', 'arguments', 'an options object or (attemptTimeout, deadline, pause?, ...errorClasses)', first);
+    invalidOption(
+      '@AsyncBackoff',
+      'arguments',
+      'an options object or (attemptTimeout, deadline, pause?, ...errorClasses)',
+      first,
+    );
   }
   const [attemptTimeout, deadline, pause, ...on] = args;
   const options: { -readonly [K in keyof AsyncBackoffOptions]: AsyncBackoffOptions[K] } = {};

@@ -12,7 +12,10 @@ import type { CircuitScope, PolicyDescriptor } from './descriptors.js';
 import type { AnyMethod, Layer } from './interceptor.js';
 
 /** `@CircuitBreaker`'s options: the core breaker options plus where its state lives. */
-export type CircuitBreakerDecoratorOptions<This = unknown, Args extends unknown[] = unknown[]> = CircuitBreakerOptions & {
+export type CircuitBreakerDecoratorOptions<
+  This = unknown,
+  Args extends unknown[] = unknown[],
+> = CircuitBreakerOptions & {
   /** Which errors count as failures (default: every error). */
   readonly on?: ErrorFilter;
   /**
@@ -49,7 +52,7 @@ export function CircuitBreaker<This = unknown, Args extends unknown[] = unknown[
 ): MethodDecorator<This, Args>;
 export function CircuitBreaker(...args: unknown[]): MethodDecorator {
   assertCalledWithOptions('@CircuitBreaker', args);
-  return defineDecorator('@CircuitBreaker', (method) => circuitLayer(method, args[0], args[1])) as MethodDecorator;
+  return defineDecorator('@CircuitBreaker', (method) => circuitLayer(method, args[0], args[1]));
 }
 
 /** The live layer behind one `@CircuitBreaker`, which finds the circuit for each call. */
@@ -85,7 +88,9 @@ export class CircuitLayer implements Layer {
     const make = this.#make as () => CircuitBreakerPolicy;
     if (this.#perInstance !== undefined) {
       if (typeof self !== 'object' && typeof self !== 'function') {
-        throw new TypeError(`${this.descriptor.options.name}: a circuit with scope 'instance' needs an object, got ${typeof self}.`);
+        throw new TypeError(
+          `${this.descriptor.options.name}: a circuit with scope 'instance' needs an object, got ${typeof self}.`,
+        );
       }
       const owner = self as object;
       let breaker = this.#perInstance.get(owner);
@@ -105,11 +110,17 @@ export class CircuitLayer implements Layer {
 function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown): CircuitLayer {
   const label = '@CircuitBreaker';
   const byFilter = typeof first === 'function' || Array.isArray(first);
-  const raw = (byFilter ? second : first) as (CircuitBreakerDecoratorOptions & { breaker?: unknown }) | undefined;
+  const raw: unknown = byFilter ? second : first;
   if (typeof raw !== 'object' || raw === null) invalidOption(label, 'options', 'an object', raw);
-  const { scope, key, breaker, ...options } = raw;
+  // Untyped callers reach here too, so the decorator-only options are checked as unknowns.
+  const { scope, key, breaker, ...options } = raw as CircuitBreakerOptions & {
+    readonly scope?: unknown;
+    readonly key?: unknown;
+    readonly breaker?: unknown;
+  };
   if (breaker !== undefined) {
-    if (!isCircuitBreakerPolicy(breaker)) invalidOption(label, 'breaker', 'a circuit made by circuitBreaker()', breaker);
+    if (!isCircuitBreakerPolicy(breaker))
+      invalidOption(label, 'breaker', 'a circuit made by circuitBreaker()', breaker);
     if (byFilter || scope !== undefined || key !== undefined || Object.keys(options).length > 0) {
       invalidOption(label, 'breaker', 'given alone (the shared circuit keeps its own options)', breaker);
     }
@@ -118,7 +129,8 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   if (scope !== undefined && scope !== 'class' && scope !== 'instance') {
     invalidOption(label, 'scope', "'class' or 'instance'", scope);
   }
-  if (key !== undefined && typeof key !== 'function') invalidOption(label, 'key', 'a function (self, args) => string', key);
+  if (key !== undefined && typeof key !== 'function')
+    invalidOption(label, 'key', 'a function (self, args) => string', key);
   if (key !== undefined && scope !== undefined) invalidOption(label, 'scope', 'left out when `key` is given', scope);
   const resolved = {
     name: typeof method.name === 'symbol' ? (method.name.description ?? 'circuit') : method.name,

@@ -17,12 +17,17 @@ export interface DecoratedMethod {
  * nothing is recorded), records the descriptor and fuses the layer into the
  * method's one wrapper. Works in TC39 mode and under `experimentalDecorators`.
  */
-export function defineDecorator(decorator: string, build: (method: DecoratedMethod) => Layer): (...args: unknown[]) => unknown {
+export function defineDecorator(
+  decorator: string,
+  build: (method: DecoratedMethod) => Layer,
+): (...args: unknown[]) => unknown {
   return function decorate(...args: unknown[]): unknown {
     const [value, context, descriptor] = args;
     if (args.length === 2 && isStage3Context(context)) {
       if (context.kind !== 'method') {
-        throw new TypeError(`${decorator} can only decorate methods, but "${String(context.name)}" is a ${context.kind}.`);
+        throw new TypeError(
+          `${decorator} can only decorate methods, but "${String(context.name)}" is a ${context.kind}.`,
+        );
       }
       const method = describe(decorator, context.name, context.static, context.private);
       const layer = withValidationLabel(method.label, () => build(method));
@@ -36,11 +41,12 @@ export function defineDecorator(decorator: string, build: (method: DecoratedMeth
       const isStatic = typeof value === 'function';
       const method = describe(decorator, context, isStatic, false);
       const layer = withValidationLabel(method.label, () => build(method));
-      const constructor = (isStatic ? value : (value as { constructor: object }).constructor) as object;
+      const constructor = isStatic ? (value as object) : (value as { constructor: object }).constructor;
       const metadata = ownMetadataOf(constructor);
       recordPolicy(metadata, context, method, layer.descriptor);
-      descriptor.value = addLayer(descriptor.value, layer);
-      recordWrapper(metadata, context, isStatic, descriptor.value);
+      const wrapper = addLayer(descriptor.value as AnyMethod, layer);
+      descriptor.value = wrapper;
+      recordWrapper(metadata, context, isStatic, wrapper);
       mirrorToReflectMetadata(value as object, context, layer);
       return descriptor;
     }
@@ -62,7 +68,12 @@ export function assertCalledWithOptions(decorator: string, args: readonly unknow
 
 function describe(decorator: string, name: string | symbol, isStatic: boolean, isPrivate: boolean): DecoratedMethod {
   const shown = typeof name === 'symbol' ? `[${name.description ?? 'symbol'}]` : name;
-  return { name, static: isStatic, private: isPrivate, label: `${decorator} on ${isStatic ? 'static ' : ''}${shown}()` };
+  return {
+    name,
+    static: isStatic,
+    private: isPrivate,
+    label: `${decorator} on ${isStatic ? 'static ' : ''}${shown}()`,
+  };
 }
 
 function isStage3Context(value: unknown): value is ClassMethodDecoratorContext | ClassMemberDecoratorContext {

@@ -9,7 +9,7 @@ export type CircuitScope = 'class' | 'instance' | 'key' | 'breaker';
  */
 export type PolicyDescriptor =
   | { readonly kind: 'retry'; readonly options: RetryPolicy['options'] }
-  | { readonly kind: 'poll'; readonly options: PollPolicy<unknown>['options'] }
+  | { readonly kind: 'poll'; readonly options: PollPolicy['options'] }
   | { readonly kind: 'asyncBackoff'; readonly options: AsyncBackoffPolicy['options'] }
   | { readonly kind: 'asyncRetry'; readonly options: AsyncBackoffPolicy['options'] }
   | {
@@ -17,4 +17,3 @@ export type PolicyDescriptor =
       readonly scope: CircuitScope;
       readonly options: CircuitBreakerPolicy['options'];
     };
-

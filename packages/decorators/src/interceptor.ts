@@ -45,7 +45,9 @@ export function addLayer<M extends AnyMethod>(method: M, layer: Layer): M {
 
 /** The plan behind a wrapper made by {@link addLayer}, if `fn` is one. */
 export function planOf(fn: unknown): Plan | undefined {
-  return typeof fn === 'function' ? ((fn as unknown as Record<symbol, Plan | undefined>)[WRAPPED] ?? undefined) : undefined;
+  return typeof fn === 'function'
+    ? ((fn as unknown as Record<symbol, Plan | undefined>)[WRAPPED] ?? undefined)
+    : undefined;
 }
 
 // Builds the call chain once: each step is a plain function that hands the
@@ -57,7 +59,7 @@ function compile(method: AnyMethod, layers: readonly Layer[]): (self: unknown, a
     const inner = next;
     next = function (this: unknown, ...args: unknown[]): unknown {
       return layer.run(inner, this, args);
-    } as AnyMethod;
+    };
   }
   const outer = layers[0] as Layer;
   const first = next;

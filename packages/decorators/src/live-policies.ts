@@ -7,7 +7,7 @@ import { PolicyLayer } from './policy-layer.js';
 /** The live policy types behind each decorator kind, as `policyOf` returns them. */
 export interface LivePolicies {
   retry: RetryPolicy;
-  poll: PollPolicy<unknown>;
+  poll: PollPolicy;
   asyncBackoff: AsyncBackoffPolicy;
   asyncRetry: AsyncBackoffPolicy;
 }
@@ -43,7 +43,11 @@ export function circuitOf(target: object, method: string | symbol, key?: string)
  * policyOf(Billing, 'charge', 'retry').on('retry', (e) => log.warn(`retrying in ${e.delay} ms`));
  * policyOf(Files, 'download', 'asyncRetry').statistics.attempts;
  */
-export function policyOf<K extends keyof LivePolicies>(target: object, method: string | symbol, kind: K): LivePolicies[K] {
+export function policyOf<K extends keyof LivePolicies>(
+  target: object,
+  method: string | symbol,
+  kind: K,
+): LivePolicies[K] {
   const decorator = `@${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
   const isKind = (l: Layer): l is PolicyLayer => l instanceof PolicyLayer && l.descriptor.kind === kind;
   return findLayer(target, method, isKind, decorator).layer.policy as LivePolicies[K];

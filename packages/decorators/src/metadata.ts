@@ -69,7 +69,11 @@ export function policiesOf(
     const seen = new Set<string | symbol>();
     const all: MethodPolicies[] = [];
     // Walk the chain by hand: for…in skips symbol keys, and a child's entry hides its parent's.
-    for (let level: PolicyTable | null | undefined = table; level; level = Object.getPrototypeOf(level) as PolicyTable | null) {
+    for (
+      let level: PolicyTable | null | undefined = table;
+      level;
+      level = Object.getPrototypeOf(level) as PolicyTable | null
+    ) {
       for (const key of Reflect.ownKeys(level)) {
         if (seen.has(key)) continue;
         seen.add(key);
@@ -94,7 +98,12 @@ export function ownMetadataOf(constructor: object): MetadataObject {
   const holder = constructor as Record<symbol, MetadataObject | undefined>;
   if (Object.hasOwn(constructor, Symbol.metadata)) return holder[Symbol.metadata] as MetadataObject;
   const metadata = Object.create(holder[Symbol.metadata] ?? null) as MetadataObject;
-  Object.defineProperty(constructor, Symbol.metadata, { value: metadata, enumerable: true, configurable: true, writable: true });
+  Object.defineProperty(constructor, Symbol.metadata, {
+    value: metadata,
+    enumerable: true,
+    configurable: true,
+    writable: true,
+  });
   return metadata;
 }
 
@@ -113,10 +122,18 @@ export const WRAPPED = Symbol.for('staunch.wrapped');
 const WRAPPERS = Symbol.for('staunch.wrappers');
 
 /** Remembers the wrapper of a decorated method, so `circuitOf` finds it (private methods included). */
-export function recordWrapper(metadata: MetadataObject, method: string | symbol, isStatic: boolean, wrapper: object): void {
+export function recordWrapper(
+  metadata: MetadataObject,
+  method: string | symbol,
+  isStatic: boolean,
+  wrapper: object,
+): void {
   const own: Record<string | symbol, object> = Object.hasOwn(metadata, WRAPPERS)
     ? (metadata[WRAPPERS] as Record<string | symbol, object>)
-    : (metadata[WRAPPERS] = Object.create((metadata[WRAPPERS] as object | undefined) ?? null) as Record<string | symbol, object>);
+    : (metadata[WRAPPERS] = Object.create((metadata[WRAPPERS] as object | undefined) ?? null) as Record<
+        string | symbol,
+        object
+      >);
   own[tableKey(method, isStatic)] = wrapper;
 }
 

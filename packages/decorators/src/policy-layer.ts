@@ -3,7 +3,7 @@ import type { PolicyDescriptor } from './descriptors.js';
 
 /** The entry point every core policy offers to the interceptor: run `fn` with `self` and `args`, per attempt. */
 export interface CallablePolicy {
-  call<This, Args extends unknown[], R>(fn: (this: This, ...args: Args) => R, thisArg: This, args: Args): unknown;
+  call<This, Args extends unknown[]>(fn: (this: This, ...args: Args) => unknown, thisArg: This, args: Args): unknown;
 }
 
 /** A layer backed by one policy object shared by every call of the method (retry, poll, asyncBackoff). */

@@ -21,5 +21,5 @@ export function Poll<Value>(until: (value: Value) => unknown, options?: PollOpti
     if (typeof until !== 'function') invalidOption('@Poll', 'until', 'a predicate function', until);
     const policy = pollPolicy(until, options);
     return new PolicyLayer({ kind: 'poll', options: policy.options }, policy);
-  }) as PollDecorator<Value>;
+  });
 }

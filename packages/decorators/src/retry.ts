@@ -26,8 +26,8 @@ export function Retry(options?: RetryDecoratorOptions): AsyncMethodDecorator;
 export function Retry(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@Retry', args);
   return defineDecorator('@Retry', () => {
-    const { on, options } = filterAndOptions<RetryOptions>('@Retry', args[0], args[1]);
+    const { on, options } = filterAndOptions('@Retry', args[0], args[1]);
     const policy = retryPolicy(on, options);
     return new PolicyLayer({ kind: 'retry', options: policy.options }, policy);
-  }) as AsyncMethodDecorator;
+  });
 }
