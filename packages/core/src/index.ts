@@ -12,6 +12,8 @@ export {
   isAttemptTimeoutError,
   isDeadlineExceededError,
   isCircuitOpenError,
+  AttemptSignalError,
+  isAttemptSignalError,
 } from './errors.js';
 export { type ErrorClass, type ErrorFilter } from './error-filter.js';
 export { Events, type Listener, type Unsubscribe } from './events.js';
@@ -42,7 +44,7 @@ export {
   type CircuitSnapshot,
 } from './circuit-breaker/index.js';
 
-// Policy engines (issue 4): poll, retry, asyncBackoff, asyncRetry over one attempt loop.
+// poll, retry, asyncBackoff and asyncRetry share one attempt loop.
 export { attemptSignal, type AttemptContext } from './attempt.js';
 export {
   AttemptPolicy,
@@ -100,4 +102,3 @@ export {
   type AsyncRetryOptions,
   type ResolvedAsyncBackoffOptions,
 } from './async-backoff.js';
-export { AttemptSignalError, isAttemptSignalError } from './errors.js';
