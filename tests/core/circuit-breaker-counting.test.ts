@@ -1,6 +1,6 @@
 import { circuitBreaker, type CircuitBreakerOptions, type CircuitBreakerPolicy, type Clock } from '@staunch/core';
 import { VirtualClock } from '@staunch/core/testing';
-import { attempt, Boom, deferred, failTimes } from './circuit-breaker-helpers';
+import { attempt, Boom, deferred, failTimes, Other } from './circuit-breaker-helpers';
 
 let clock: VirtualClock;
 beforeEach(() => {
@@ -75,6 +75,20 @@ describe("circuitBreaker counting: 'failure-rate' over a window of calls", () =>
     expect(breaker.state).toBe('closed');
     expect(breaker.execute(() => 'the caller still gets its value')).toBe('the caller still gets its value');
     expect(breaker.state).toBe('open'); // 3 / 4
+  });
+
+  it('leaves errors not matching `on` out of the rate: they are neither calls nor failures', () => {
+    const breaker = breakerWith({ counting });
+    for (let i = 0; i < 20; i++) {
+      attempt(() =>
+        breaker.execute(() => {
+          throw new Other();
+        }),
+      );
+    }
+    succeed(breaker, 3);
+    failTimes(breaker, 1);
+    expect(breaker.state).toBe('closed'); // 1 / 4: the 20 other errors would have made it 21 / 24
   });
 
   it('defaults to rate 0.5 over 100 calls, deciding after 100', () => {

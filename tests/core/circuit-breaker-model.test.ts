@@ -13,6 +13,7 @@ class Model {
   openedAt = 0;
   trialsTaken = 0;
   trialsSucceeded = 0;
+  lastTrialAt = 0; // when the latest trial was let through
   period = 0; // which half-open period a trial belongs to
   stats = { calls: 0, successes: 0, failures: 0, ignoredErrors: 0, slowCalls: 0, rejections: 0 };
 
@@ -23,12 +24,7 @@ class Model {
   ) {}
 
   look(now: number): 'closed' | 'open' | 'half-open' {
-    if (this.state === 'open' && now - this.openedAt >= this.resetTimeout) {
-      this.state = 'half-open';
-      this.trialsTaken = 0;
-      this.trialsSucceeded = 0;
-      this.period++;
-    }
+    if (this.state === 'open' && now - this.openedAt >= this.resetTimeout) this.halfOpen(now);
     return this.state === 'isolated' ? 'open' : this.state;
   }
 
@@ -38,10 +34,15 @@ class Model {
     if (this.state === 'closed') admitted = { run: true };
     else if (this.state === 'isolated') admitted = { run: false, retryAfter: Infinity };
     else if (this.state === 'open') admitted = { run: false, retryAfter: this.openedAt + this.resetTimeout - now };
-    else if (this.trialsTaken < this.halfOpenCalls) {
-      this.trialsTaken++;
-      admitted = { run: true, trial: this.period };
-    } else admitted = { run: false, retryAfter: 0 };
+    else {
+      // Trials still running resetTimeout after the latest one began are presumed lost: start over.
+      if (this.trialsTaken === this.halfOpenCalls && now - this.lastTrialAt >= this.resetTimeout) this.halfOpen(now);
+      if (this.trialsTaken < this.halfOpenCalls) {
+        this.trialsTaken++;
+        this.lastTrialAt = now;
+        admitted = { run: true, trial: this.period };
+      } else admitted = { run: false, retryAfter: 0 };
+    }
     if (admitted.run) this.stats.calls++;
     else this.stats.rejections++;
     return admitted;
@@ -60,6 +61,14 @@ class Model {
     if (this.state !== 'closed' || outcome !== 'fail') return;
     this.failureTimes = [...this.failureTimes, now].filter((t) => now - t <= this.resetTimeout);
     if (this.failureTimes.length >= this.threshold) this.open(now);
+  }
+
+  halfOpen(now: number): void {
+    this.state = 'half-open';
+    this.trialsTaken = 0;
+    this.trialsSucceeded = 0;
+    this.lastTrialAt = now;
+    this.period++;
   }
 
   open(now: number): void {

@@ -29,7 +29,13 @@ describe('circuit state machine', () => {
     [at('open'), 'halfOpen', 100, { state: 'half-open', since: 100, trials: 0, epoch: 6 }],
     [at('open'), 'isolate', 7, { state: 'isolated', epoch: 6 }],
     [at('open'), 'reset', 7, { state: 'closed', epoch: 6 }],
-    [at('half-open'), 'acquireTrial', 7, { state: 'half-open', trials: 1, since: 0, epoch: 5 }],
+    [at('half-open'), 'acquireTrial', 7, { state: 'half-open', trials: 1, since: 7, epoch: 5 }],
+    [
+      at('half-open', { trials: 2, successes: 1, since: 10 }),
+      'expireTrials',
+      110,
+      { state: 'half-open', since: 110, trials: 0, successes: 0, epoch: 6 },
+    ],
     [at('half-open', { trials: 2, successes: 0 }), 'trialSucceeded', 7, { state: 'half-open', successes: 1, epoch: 5 }],
     [
       at('half-open', { trials: 2, successes: 1 }),
@@ -63,6 +69,9 @@ describe('circuit state machine', () => {
     [at('half-open'), 'trialSucceeded', 0], // no trial running
     [at('half-open', { trials: 1, successes: 1 }), 'trialFailed', 0],
     [at('half-open'), 'releaseTrial', 0],
+    [at('half-open', { trials: 1, since: 10 }), 'expireTrials', 1_000], // a slot is still free
+    [at('half-open', { trials: 2, since: 10 }), 'expireTrials', 109], // the latest trial began < resetTimeout ago
+    [at('open'), 'expireTrials', 1_000],
     [at('isolated'), 'isolate', 0],
     [at('isolated'), 'trip', 0],
     [at('isolated'), 'halfOpen', 1_000],

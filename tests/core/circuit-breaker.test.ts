@@ -6,6 +6,7 @@ import {
   memoryCircuitStore,
   setDefaultClock,
   type CircuitBreakerOptions,
+  type CircuitSnapshot,
   type CircuitStateChangeEvent,
 } from '@staunch/core';
 import { VirtualClock } from '@staunch/core/testing';
@@ -196,6 +197,15 @@ describe('circuitBreaker — open', () => {
       'Circuit "billing" is open: the call was rejected without running. Retry after 1000 ms.',
     );
   });
+
+  it('leaves Error.stackTraceLimit as it was, so other errors keep their stacks', () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    const limit = Error.stackTraceLimit;
+    attempt(() => breaker.execute(() => 1));
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('elsewhere').stack).toMatch(/\n\s+at /);
+  });
 });
 
 describe('circuitBreaker — half-open', () => {
@@ -206,6 +216,20 @@ describe('circuitBreaker — half-open', () => {
     expect(breaker.state).toBe('open');
     await clock.advance(1);
     expect(breaker.state).toBe('half-open');
+  });
+
+  it('lets exactly one trial call through by default; concurrent calls meanwhile get CircuitOpenError', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(1_000);
+    const trial = deferred();
+    const running = breaker.execute(() => trial.promise);
+    const fn = jest.fn(async () => 'concurrent');
+    for (let i = 0; i < 5; i++) await expect(breaker.execute(fn)).rejects.toMatchObject({ retryAfter: 0 });
+    expect(fn).not.toHaveBeenCalled();
+    trial.resolve('ok');
+    await running;
+    await expect(breaker.execute(fn)).resolves.toBe('concurrent');
   });
 
   it('lets exactly halfOpenCalls trial calls through; others meanwhile get CircuitOpenError with retryAfter 0', async () => {
@@ -296,6 +320,81 @@ describe('circuitBreaker — half-open', () => {
   });
 });
 
+describe('circuitBreaker — a trial that never settles', () => {
+  it('keeps rejecting while the running trial is younger than resetTimeout', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(1_000);
+    void breaker.execute(() => deferred().promise);
+    await clock.advance(999);
+    const fn = jest.fn(async () => 'second trial');
+    await expect(breaker.execute(fn)).rejects.toMatchObject({ retryAfter: 0 });
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('lets a new trial through once resetTimeout has passed since the latest trial began', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(1_500);
+    void breaker.execute(() => deferred().promise); // hangs for ever
+    await clock.advance(1_000);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.execute(() => 'second trial')).toBe('second trial');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('measures a trial’s time from when it began, not from when the circuit half-opened', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(1_000);
+    expect(breaker.state).toBe('half-open');
+    await clock.advance(900); // the first trial starts 900 ms after the circuit half-opened
+    void breaker.execute(() => deferred().promise);
+    await clock.advance(500);
+    await expect(breaker.execute(async () => 1)).rejects.toMatchObject({ retryAfter: 0 });
+  });
+
+  it('ignores the late outcome of a trial it gave up on', async () => {
+    const breaker = breakerWith();
+    failTimes(breaker, 3);
+    await clock.advance(1_000);
+    const lost = deferred();
+    const late = breaker.execute(() => lost.promise);
+    await clock.advance(1_000);
+    const trial = deferred();
+    const running = breaker.execute(() => trial.promise);
+    lost.reject(new Boom());
+    await expect(late).rejects.toBeInstanceOf(Boom);
+    expect(breaker.state).toBe('half-open'); // had it counted as a trial failure, it would be open
+    trial.resolve('ok');
+    await running;
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('starts a new half-open period, reported as stateChange half-open → half-open for resetTimeout', async () => {
+    const breaker = breakerWith({ halfOpenCalls: 2 });
+    failTimes(breaker, 3);
+    await clock.advance(1_000);
+    expect(breaker.state).toBe('half-open');
+    const changes: CircuitStateChangeEvent[] = [];
+    const halfOpened = jest.fn();
+    breaker.on('stateChange', (event) => changes.push(event));
+    breaker.on('halfOpened', halfOpened);
+    breaker.execute(() => 'first trial succeeds');
+    void breaker.execute(() => deferred().promise);
+    await clock.advance(1_000);
+    breaker.execute(() => 'new period, trial 1');
+    expect(breaker.state).toBe('half-open'); // the earlier success belonged to the old period
+    breaker.execute(() => 'new period, trial 2');
+    expect(breaker.state).toBe('closed');
+    expect(changes).toEqual([
+      { circuit: 'billing', from: 'half-open', to: 'half-open', reason: 'resetTimeout' },
+      { circuit: 'billing', from: 'half-open', to: 'closed', reason: 'trialsSucceeded' },
+    ]);
+    expect(halfOpened).not.toHaveBeenCalled();
+  });
+});
+
 describe('circuitBreaker — onError', () => {
   it('is called with every error the function throws, counted or not, sync or async, after recording it', async () => {
     const seen: unknown[] = [];
@@ -342,6 +441,31 @@ describe('circuitBreaker — onError', () => {
       spy.mockRestore();
     }
   });
+
+  it('treats an error as not matching when the `on` predicate throws, reporting the predicate’s error later', () => {
+    const reported: (() => void)[] = [];
+    const spy = jest.spyOn(globalThis, 'queueMicrotask').mockImplementation((callback) => reported.push(callback));
+    try {
+      const own = new Boom();
+      const breaker = breakerWith({
+        threshold: 1,
+        on: () => {
+          throw new Error('filter failed');
+        },
+      });
+      const outcome = attempt(() =>
+        breaker.execute(() => {
+          throw own;
+        }),
+      );
+      expect(outcome.error).toBe(own);
+      expect(breaker.state).toBe('closed');
+      expect(breaker.stats).toMatchObject({ failures: 0, ignoredErrors: 1 });
+      expect(() => reported[0]!()).toThrow('filter failed');
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 describe('circuitBreaker — time and state', () => {
@@ -352,6 +476,19 @@ describe('circuitBreaker — time and state', () => {
     await clock.advance(5_000);
     expect(breaker.state).toBe('half-open');
     expect(clock.pending).toBe(0);
+  });
+
+  it('holds no timer on the system clock either, through a trip, a rejection and a recovery', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout' || type === 'Immediate');
+    const before = timers().length;
+    const breaker = circuitBreaker({ on: Boom, threshold: 1, resetTimeout: 0 });
+    await breaker.execute(() => Promise.reject(new Boom())).catch(() => undefined);
+    expect(breaker.state).toBe('half-open');
+    await breaker.execute(async () => 'trial');
+    expect(breaker.state).toBe('closed');
+    breaker.isolate();
+    await breaker.execute(async () => 'rejected').catch(() => undefined);
+    expect(timers()).toHaveLength(before);
   });
 
   it('reads the default clock when given none, at each use', async () => {
@@ -590,5 +727,32 @@ describe('circuitBreaker — snapshot and store', () => {
     const b = breakerWith({ threshold: 1, store });
     failTimes(a, 1);
     expect(b.state).toBe('open');
+  });
+
+  it('runs on any store with read() and compareAndSet(); a lost swap defers to the state the other writer set', () => {
+    const inner = memoryCircuitStore();
+    const other = breakerWith({ threshold: 1, store: inner });
+    let raced = false;
+    const racing = {
+      read: () => inner.read(),
+      compareAndSet: (expected: CircuitSnapshot, next: CircuitSnapshot) => {
+        if (!raced) {
+          // Another process isolates the circuit between this breaker's read and its swap.
+          raced = true;
+          other.isolate();
+        }
+        return inner.compareAndSet(expected, next);
+      },
+    };
+    const breaker = breakerWith({ threshold: 1, store: racing });
+    const own = new Boom();
+    const outcome = attempt(() =>
+      breaker.execute(() => {
+        throw own;
+      }),
+    );
+    expect(outcome.error).toBe(own);
+    expect(breaker.isolated).toBe(true); // the trip lost the race; the isolation stands
+    expect(openErrorOf(attempt(() => breaker.execute(() => 1))).retryAfter).toBe(Infinity);
   });
 });

@@ -1,8 +1,7 @@
 /**
- * The rules that decide when a closed circuit opens. A rule is made once per
- * set of options and shared by every circuit made from them; the per-circuit
- * part is a {@link FailureRecord}, made on the first outcome that needs one, so
- * an idle circuit carries no record at all.
+ * The rules that decide when a closed circuit opens. The options choose the
+ * rule; the per-circuit part is a {@link FailureRecord}, made on the first
+ * outcome that needs one, so an idle circuit carries no record at all.
  */
 
 /** How a closed circuit counts failures: see the README's "Counting modes". */
@@ -37,37 +36,45 @@ export type ResolvedCircuitCounting =
       readonly slowCallDuration: number;
     };
 
-/** One circuit's memory of recent outcomes while closed. */
+/** One circuit's memory of recent outcomes during one closed period. */
 export interface FailureRecord {
+  /** The closed period (the snapshot's `epoch`) the record belongs to: a new period starts a new record. */
+  readonly epoch: number;
   /** Records a success at `now`; true when the circuit must open. */
   success(now: number): boolean;
   /** Records a failure at `now`; true when the circuit must open. */
   failure(now: number): boolean;
 }
 
-/** A counting rule: makes the records of the circuits that share it. */
-export interface CountingRule {
-  /** False when successes never change a record (leaky bucket): the happy path then skips the record entirely. */
-  readonly countsSuccesses: boolean;
-  /** A fresh, empty record. */
-  create(): FailureRecord;
-}
-
 /** Number of buckets of a time window: opossum's 10, so the window slides in tenths. */
 export const timeWindowBuckets = 10;
 
-/** The rule for resolved options; `threshold` and `resetTimeout` feed the leaky bucket and consecutive modes. */
-export function countingRule(counting: ResolvedCircuitCounting, threshold: number, resetTimeout: number): CountingRule {
+/** False when successes never change a record (the leaky bucket): the happy path then skips the record. */
+export function countsSuccesses(counting: ResolvedCircuitCounting): boolean {
+  return counting.mode !== 'leaky-bucket';
+}
+
+/**
+ * A fresh, empty record for the closed period `epoch`. Made on the first
+ * outcome that needs one, so an idle circuit carries no record at all;
+ * `threshold` and `resetTimeout` feed the leaky bucket and consecutive modes.
+ */
+export function createFailureRecord(
+  counting: ResolvedCircuitCounting,
+  threshold: number,
+  resetTimeout: number,
+  epoch: number,
+): FailureRecord {
   switch (counting.mode) {
     case 'leaky-bucket':
-      return { countsSuccesses: false, create: () => new LeakyBucket(threshold, resetTimeout) };
+      return new LeakyBucket(epoch, threshold, resetTimeout);
     case 'consecutive':
-      return { countsSuccesses: true, create: () => new Consecutive(threshold) };
+      return new Consecutive(epoch, threshold);
     case 'failure-rate': {
       const { rate, window, minimumCalls } = counting;
       return 'calls' in window
-        ? { countsSuccesses: true, create: () => new CountWindow(window.calls, rate, minimumCalls) }
-        : { countsSuccesses: true, create: () => new TimeWindow(window.duration, rate, minimumCalls) };
+        ? new CountWindow(epoch, window.calls, rate, minimumCalls)
+        : new TimeWindow(epoch, window.duration, rate, minimumCalls);
     }
   }
 }
@@ -81,6 +88,7 @@ class LeakyBucket implements FailureRecord {
   readonly #times: number[] = [];
 
   constructor(
+    readonly epoch: number,
     readonly threshold: number,
     readonly window: number,
   ) {}
@@ -102,7 +110,10 @@ class LeakyBucket implements FailureRecord {
 class Consecutive implements FailureRecord {
   #failures = 0;
 
-  constructor(readonly threshold: number) {}
+  constructor(
+    readonly epoch: number,
+    readonly threshold: number,
+  ) {}
 
   success(): boolean {
     this.#failures = 0;
@@ -122,6 +133,7 @@ class CountWindow implements FailureRecord {
   #failures = 0;
 
   constructor(
+    readonly epoch: number,
     size: number,
     readonly rate: number,
     readonly minimumCalls: number,
@@ -160,6 +172,7 @@ class TimeWindow implements FailureRecord {
   readonly #failures = new Float64Array(timeWindowBuckets);
 
   constructor(
+    readonly epoch: number,
     duration: number,
     readonly rate: number,
     readonly minimumCalls: number,

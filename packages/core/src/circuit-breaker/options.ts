@@ -7,8 +7,7 @@ import {
   type ErrorMatcher,
 } from '../error-filter.js';
 import { integerAtLeast, invalidOption, nonNegative, optionalFunction } from '../validation.js';
-import { countingRule, type CircuitCounting, type CountingRule, type ResolvedCircuitCounting } from './counting.js';
-import type { CircuitLimits } from './state-machine.js';
+import type { CircuitCounting, ResolvedCircuitCounting } from './counting.js';
 import type { CircuitStore } from './store.js';
 
 /** Options of {@link circuitBreaker}; every one has a default (see {@link circuitBreakerDefaults}). */
@@ -33,16 +32,29 @@ export interface CircuitBreakerOptions {
   readonly store?: CircuitStore;
 }
 
-/** The options a circuit runs with, defaults filled in: plain and frozen, for `policiesOf` and tools. */
+/**
+ * The options a circuit runs with, defaults filled in: plain and frozen, for
+ * `policiesOf` and tools. It is all the configuration a circuit holds: the
+ * circuits of one {@link circuitBreakerFactory} share a single object.
+ */
 export interface ResolvedCircuitBreakerOptions {
+  /** The circuit's name (a factory may give each circuit its own). */
   readonly name: string;
+  /** The error filter as given; `undefined` counts every error. */
   readonly on: ErrorFilter | undefined;
+  /** Failures that open the circuit (leaky-bucket and consecutive modes). */
   readonly threshold: number;
+  /** Milliseconds open before trial calls; the leaky bucket's memory; a trial's time limit. */
   readonly resetTimeout: number;
+  /** Trial calls a half-open circuit lets through. */
   readonly halfOpenCalls: number;
+  /** The counting mode with its defaults filled in. */
   readonly counting: ResolvedCircuitCounting;
+  /** The error hook, if any. */
   readonly onError: ((error: unknown) => void) | undefined;
+  /** The clock given, if any (`undefined` reads the default clock at each use). */
   readonly clock: Clock | undefined;
+  /** The store given, if any (`undefined`: the circuit keeps its snapshot itself). */
   readonly store: CircuitStore | undefined;
 }
 
@@ -66,18 +78,14 @@ export const circuitBreakerDefaults = Object.freeze({
   slowCallDuration: Infinity,
 } as const);
 
-/** What every circuit made from the same options shares: resolved once, never per circuit. */
-export interface CircuitConfig {
-  readonly options: ResolvedCircuitBreakerOptions;
-  readonly matches: ErrorMatcher;
-  readonly limits: CircuitLimits;
-  readonly rule: CountingRule;
-  /** Infinity when slow calls are not counted, so calls need no timing. */
-  readonly slowCallDuration: number;
-}
-
-/** Validates `options` (throwing "circuitBreaker: `x` must be …, got …") and resolves them once. */
-export function resolveCircuitConfig(options: CircuitBreakerOptions | undefined): CircuitConfig {
+/**
+ * Validates `options` (throwing "circuitBreaker: `x` must be …, got …") and
+ * resolves them once. The result is the only configuration object a circuit
+ * keeps: limits, counting rule and filter are all read from it.
+ */
+export function resolveCircuitBreakerOptions(
+  options: CircuitBreakerOptions | undefined,
+): ResolvedCircuitBreakerOptions {
   const given: CircuitBreakerOptions = options ?? {};
   if (typeof given !== 'object') invalidOption(policy, 'options', 'an object', given);
   const d = circuitBreakerDefaults;
@@ -95,26 +103,38 @@ export function resolveCircuitConfig(options: CircuitBreakerOptions | undefined)
   if (store !== undefined && !isStore(store)) {
     invalidOption(policy, 'store', 'a CircuitStore (an object with read() and compareAndSet())', store);
   }
-  const counting = resolveCounting(given.counting ?? d.counting);
-  const resolved: ResolvedCircuitBreakerOptions = Object.freeze({
+  return Object.freeze({
     name,
     on: given.on,
     threshold,
     resetTimeout,
     halfOpenCalls,
-    counting,
+    counting: resolveCounting(given.counting ?? d.counting),
     onError,
     clock,
     store,
   });
-  return Object.freeze({
-    options: resolved,
-    matches: toErrorMatcher(given.on, anyError),
-    limits: Object.freeze({ resetTimeout, halfOpenCalls }),
-    rule: countingRule(counting, threshold, resetTimeout),
-    slowCallDuration: counting.slowCallDuration,
-  });
 }
+
+/**
+ * The matcher of `options.on`, made on the first error and then shared by
+ * every circuit holding the same options: a circuit that never saw an error
+ * pays nothing for its filter.
+ */
+export function errorMatcherOf(options: ResolvedCircuitBreakerOptions): ErrorMatcher {
+  if (options.on === undefined) return anyError;
+  let matcher = matchers.get(options);
+  if (matcher === undefined) matchers.set(options, (matcher = toErrorMatcher(options.on, anyError)));
+  return matcher;
+}
+
+const matchers = new WeakMap<ResolvedCircuitBreakerOptions, ErrorMatcher>();
+
+// The untimed leaky-bucket and consecutive modes resolve to these shared values: nothing to allocate.
+const untimed = {
+  'leaky-bucket': Object.freeze({ mode: 'leaky-bucket', slowCallDuration: Infinity }),
+  consecutive: Object.freeze({ mode: 'consecutive', slowCallDuration: Infinity }),
+} as const;
 
 const policy = 'circuitBreaker';
 
@@ -156,7 +176,9 @@ function resolveCounting(counting: unknown): ResolvedCircuitCounting {
     spec.slowCallDuration ?? d.slowCallDuration,
   );
   const { mode } = spec;
-  if (mode === 'leaky-bucket' || mode === 'consecutive') return Object.freeze({ mode, slowCallDuration });
+  if (mode === 'leaky-bucket' || mode === 'consecutive') {
+    return slowCallDuration === Infinity ? untimed[mode] : Object.freeze({ mode, slowCallDuration });
+  }
   if (mode !== 'failure-rate') {
     invalidOption(policy, 'counting.mode', "'leaky-bucket', 'consecutive' or 'failure-rate'", mode);
   }

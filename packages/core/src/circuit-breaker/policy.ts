@@ -2,14 +2,16 @@ import { getDefaultClock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
 import { Events, type Listener, type Unsubscribe } from '../events.js';
 import { invalidOption } from '../validation.js';
-import type { FailureRecord } from './counting.js';
+import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
 import {
-  resolveCircuitConfig,
+  errorMatcherOf,
+  resolveCircuitBreakerOptions,
   type CircuitBreakerOptions,
-  type CircuitConfig,
   type ResolvedCircuitBreakerOptions,
 } from './options.js';
 import {
+  areTrialsOverdue,
+  initialSnapshot,
   isDueForTrial,
   publicState,
   retryAfter,
@@ -18,7 +20,7 @@ import {
   type CircuitSnapshot,
   type CircuitState,
 } from './state-machine.js';
-import { MemoryCircuitStore, type CircuitStore } from './store.js';
+import type { CircuitStore } from './store.js';
 
 /** Why a circuit changed state. */
 export type CircuitChangeReason = 'failures' | 'resetTimeout' | 'trialFailed' | 'trialsSucceeded' | 'isolate' | 'reset';
@@ -127,7 +129,7 @@ export interface CircuitBreakerFactory {
  * through, which close it again or re-open it.
  */
 export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreakerPolicy {
-  return new Breaker(resolveCircuitConfig(options), undefined);
+  return new Breaker(resolveCircuitBreakerOptions(options), undefined);
 }
 
 /**
@@ -136,8 +138,8 @@ export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreakerP
  * circuit holds no failure record, listeners or timers.
  */
 export function circuitBreakerFactory(options?: CircuitBreakerOptions): CircuitBreakerFactory {
-  const config = resolveCircuitConfig(options);
-  return Object.assign((name?: string) => new Breaker(config, name), { options: config.options });
+  const resolved = resolveCircuitBreakerOptions(options);
+  return Object.assign((name?: string) => new Breaker(resolved, name), { options: resolved });
 }
 
 // A normal (closed) call's ticket; a trial call's ticket is its half-open period's epoch (>= 0).
@@ -151,12 +153,15 @@ const promiseFunctions = new WeakSet();
 // A rejection is cheap only without a stack trace: during an outage every call is rejected.
 const stackLimitWritable = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true;
 
+// Every field is in-object and nothing else is allocated until needed (failure record, listeners),
+// so an idle circuit is one small object: see benchmarks/idle-circuit-memory.mjs.
 class Breaker implements CircuitBreakerPolicy {
-  readonly #config: CircuitConfig;
-  readonly #store: CircuitStore;
+  readonly #options: ResolvedCircuitBreakerOptions;
+  // The given store, or undefined: then the breaker keeps its snapshot itself, in #snapshot (no store object).
+  readonly #store: CircuitStore | undefined;
+  #snapshot: CircuitSnapshot = initialSnapshot;
   readonly #name: string;
   #record: FailureRecord | undefined;
-  #recordEpoch = 0;
   #events: Events<CircuitBreakerEvents> | undefined;
   #flags = 0;
   #calls = 0;
@@ -166,15 +171,15 @@ class Breaker implements CircuitBreakerPolicy {
   #slowCalls = 0;
   #rejections = 0;
 
-  constructor(config: CircuitConfig, name: string | undefined) {
+  constructor(options: ResolvedCircuitBreakerOptions, name: string | undefined) {
     if (name !== undefined && typeof name !== 'string') invalidOption('circuitBreaker', 'name', 'a string', name);
-    this.#config = config;
-    this.#store = config.options.store ?? new MemoryCircuitStore();
-    this.#name = name ?? config.options.name;
+    this.#options = options;
+    this.#store = options.store;
+    this.#name = name ?? options.name;
   }
 
   get options(): ResolvedCircuitBreakerOptions {
-    return this.#config.options;
+    return this.#options;
   }
 
   get name(): string {
@@ -182,19 +187,19 @@ class Breaker implements CircuitBreakerPolicy {
   }
 
   get state(): CircuitState {
-    const snapshot = this.#store.read();
+    const snapshot = this.#read();
     if (snapshot.state === 'open') {
       const now = this.#now();
-      if (isDueForTrial(snapshot, now, this.#config.limits)) {
+      if (isDueForTrial(snapshot, now, this.#options)) {
         this.#apply(snapshot, 'halfOpen', now, 'resetTimeout', undefined);
-        return publicState(this.#store.read().state);
+        return publicState(this.#read().state);
       }
     }
     return publicState(snapshot.state);
   }
 
   get isolated(): boolean {
-    return this.#store.read().state === 'isolated';
+    return this.#read().state === 'isolated';
   }
 
   get stats(): CircuitBreakerStats {
@@ -218,13 +223,13 @@ class Breaker implements CircuitBreakerPolicy {
 
   isolate(): void {
     for (;;) {
-      const snapshot = this.#store.read();
+      const snapshot = this.#read();
       if (snapshot.state === 'isolated' || this.#apply(snapshot, 'isolate', this.#now(), 'isolate', undefined)) return;
     }
   }
 
   reset(): void {
-    while (!this.#apply(this.#store.read(), 'reset', this.#now(), 'reset', undefined));
+    while (!this.#apply(this.#read(), 'reset', this.#now(), 'reset', undefined));
   }
 
   on<K extends keyof CircuitBreakerEvents>(type: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe {
@@ -233,7 +238,7 @@ class Breaker implements CircuitBreakerPolicy {
 
   toJSON(): CircuitBreakerJSON {
     const state = this.state;
-    return { name: this.#name, state, snapshot: this.#store.read(), stats: this.stats };
+    return { name: this.#name, state, snapshot: this.#read(), stats: this.stats };
   }
 
   // `fn` is ephemeral for `execute` (usually a fresh arrow), stable for `call` (a method).
@@ -243,12 +248,10 @@ class Breaker implements CircuitBreakerPolicy {
     args: Args,
     ephemeral: boolean,
   ): R {
-    const snapshot = this.#store.read();
+    const snapshot = this.#read();
+    const timed = this.#options.counting.slowCallDuration !== Infinity;
     // The happy path: closed and untimed needs no clock, no permission and no allocation.
-    if (snapshot.state === 'closed' && this.#config.slowCallDuration === Infinity) {
-      return this.#runAdmitted(fn, thisArg, args, ephemeral, normalCall, NaN);
-    }
-    const timed = this.#config.slowCallDuration !== Infinity;
+    if (snapshot.state === 'closed' && !timed) return this.#runAdmitted(fn, thisArg, args, ephemeral, normalCall, NaN);
     const now = snapshot.state !== 'closed' || timed ? this.#now() : NaN;
     const permit = snapshot.state === 'closed' ? normalCall : this.#acquire(snapshot, now);
     if (typeof permit === 'number') return this.#runAdmitted(fn, thisArg, args, ephemeral, permit, timed ? now : NaN);
@@ -299,21 +302,26 @@ class Breaker implements CircuitBreakerPolicy {
 
   // A permission for a call on a circuit that was not closed: a ticket, or the error to reject with.
   #acquire(first: CircuitSnapshot, now: number): number | CircuitOpenError {
-    const limits = this.#config.limits;
-    for (let snapshot = first; ; snapshot = this.#store.read()) {
+    const options = this.#options;
+    for (let snapshot = first; ; snapshot = this.#read()) {
       switch (snapshot.state) {
         case 'closed':
           return normalCall;
         case 'isolated':
           return openError(this.#name, Infinity);
         case 'open':
-          if (!isDueForTrial(snapshot, now, limits)) return openError(this.#name, retryAfter(snapshot, now, limits));
+          if (!isDueForTrial(snapshot, now, options)) return openError(this.#name, retryAfter(snapshot, now, options));
           this.#apply(snapshot, 'halfOpen', now, 'resetTimeout', undefined);
           break;
         case 'half-open':
-          // Trial slots taken: retryAfter 0, since the trials' outcome may close it any moment.
-          if (snapshot.trials >= limits.halfOpenCalls) return openError(this.#name, 0);
-          if (this.#store.compareAndSet(snapshot, transition(snapshot, 'acquireTrial', now, limits))) {
+          if (snapshot.trials >= options.halfOpenCalls) {
+            // Trial slots taken: retryAfter 0, since the trials' outcome may close it any moment…
+            if (!areTrialsOverdue(snapshot, now, options)) return openError(this.#name, 0);
+            // …unless they have run for resetTimeout: presumed lost, they make way for new trials.
+            this.#apply(snapshot, 'expireTrials', now, 'resetTimeout', undefined);
+            break;
+          }
+          if (this.#compareAndSet(snapshot, transition(snapshot, 'acquireTrial', now, options))) {
             return snapshot.epoch;
           }
           break;
@@ -323,29 +331,29 @@ class Breaker implements CircuitBreakerPolicy {
 
   #succeeded(ticket: number, start: number): void {
     this.#successes++;
-    const config = this.#config;
+    const options = this.#options;
     if (start === start) {
       // Timed (slow-call counting): a slow success counts as a failure for the rule.
       const now = this.#now();
-      if (now - start >= config.slowCallDuration) {
+      if (now - start >= options.counting.slowCallDuration) {
         this.#slowCalls++;
         this.#countFailure(ticket, now, undefined);
         return;
       }
     }
     if (ticket !== normalCall && this.#settleTrial(ticket, 'trialSucceeded')) return;
-    if (!config.rule.countsSuccesses) return;
-    const snapshot = this.#store.read();
+    if (!countsSuccesses(options.counting)) return;
+    const snapshot = this.#read();
     if (snapshot.state !== 'closed') return;
     const now = this.#now();
     if (this.#recordFor(snapshot).success(now)) this.#apply(snapshot, 'trip', now, 'failures', undefined);
   }
 
   #failed(ticket: number, error: unknown): void {
-    const config = this.#config;
+    const options = this.#options;
     let counts: boolean;
     try {
-      counts = config.matches(error);
+      counts = errorMatcherOf(options)(error);
     } catch (filterError) {
       // A throwing `on` predicate must not replace the caller's error: report it on a later tick.
       counts = false;
@@ -358,7 +366,7 @@ class Breaker implements CircuitBreakerPolicy {
       this.#ignoredErrors++;
       if (ticket !== normalCall) this.#settleTrial(ticket, 'releaseTrial');
     }
-    const onError = config.options.onError;
+    const onError = options.onError;
     if (onError !== undefined) {
       try {
         onError(error);
@@ -370,7 +378,7 @@ class Breaker implements CircuitBreakerPolicy {
 
   #countFailure(ticket: number, now: number, error: unknown): void {
     if (ticket !== normalCall && this.#settleTrial(ticket, 'trialFailed', now, error)) return;
-    const snapshot = this.#store.read();
+    const snapshot = this.#read();
     // Outcomes of calls admitted while closed count only if it is closed when they settle.
     if (snapshot.state !== 'closed') return;
     // A lost compare-and-set means another breaker on the same store changed the state first: its decision wins.
@@ -381,7 +389,7 @@ class Breaker implements CircuitBreakerPolicy {
   #settleTrial(ticket: number, event: CircuitEvent, now = this.#now(), error?: unknown): boolean {
     const reason = event === 'trialFailed' ? 'trialFailed' : 'trialsSucceeded';
     for (;;) {
-      const snapshot = this.#store.read();
+      const snapshot = this.#read();
       if (snapshot.state !== 'half-open' || snapshot.epoch !== ticket) return false;
       if (this.#apply(snapshot, event, now, reason, error)) return true;
     }
@@ -390,9 +398,9 @@ class Breaker implements CircuitBreakerPolicy {
   // The failure record of the current closed period: a new period (after a close or reset) starts empty.
   #recordFor(snapshot: CircuitSnapshot): FailureRecord {
     let record = this.#record;
-    if (record === undefined || this.#recordEpoch !== snapshot.epoch) {
-      record = this.#record = this.#config.rule.create();
-      this.#recordEpoch = snapshot.epoch;
+    if (record?.epoch !== snapshot.epoch) {
+      const { counting, threshold, resetTimeout } = this.#options;
+      record = this.#record = createFailureRecord(counting, threshold, resetTimeout, snapshot.epoch);
     }
     return record;
   }
@@ -405,10 +413,11 @@ class Breaker implements CircuitBreakerPolicy {
     reason: CircuitChangeReason,
     error: unknown,
   ): boolean {
-    const next = transition(from, event, now, this.#config.limits);
-    if (!this.#store.compareAndSet(from, next)) return false;
+    const next = transition(from, event, now, this.#options);
+    if (!this.#compareAndSet(from, next)) return false;
     if (next.state === 'closed' || next.state === 'open') this.#record = undefined;
-    if (this.#events !== undefined && next.state !== from.state) this.#emit(from, next, now, reason, error);
+    // A new epoch is a new period: a state change, or new trials in place of overdue ones.
+    if (this.#events !== undefined && next.epoch !== from.epoch) this.#emit(from, next, now, reason, error);
     return true;
   }
 
@@ -421,7 +430,7 @@ class Breaker implements CircuitBreakerPolicy {
     events.emit('stateChange', { circuit, from: fromState, to: toState, reason, ...withError });
     if (toState === fromState) return;
     if (toState === 'open') {
-      events.emit('opened', { circuit, reason, ...withError, retryAfter: retryAfter(to, now, this.#config.limits) });
+      events.emit('opened', { circuit, reason, ...withError, retryAfter: retryAfter(to, now, this.#options) });
     } else if (toState === 'half-open') {
       events.emit('halfOpened', { circuit });
     } else {
@@ -435,8 +444,21 @@ class Breaker implements CircuitBreakerPolicy {
     else if (!isAsyncFunction(fn)) promiseFunctions.add(fn);
   }
 
+  #read(): CircuitSnapshot {
+    const store = this.#store;
+    return store === undefined ? this.#snapshot : store.read();
+  }
+
+  #compareAndSet(expected: CircuitSnapshot, next: CircuitSnapshot): boolean {
+    const store = this.#store;
+    if (store !== undefined) return store.compareAndSet(expected, next);
+    if (this.#snapshot !== expected) return false;
+    this.#snapshot = next;
+    return true;
+  }
+
   #now(): number {
-    return (this.#config.options.clock ?? getDefaultClock()).now();
+    return (this.#options.clock ?? getDefaultClock()).now();
   }
 }
 

@@ -19,7 +19,10 @@ export type CircuitStateName = CircuitState | 'isolated';
 export interface CircuitSnapshot {
   /** The state. */
   readonly state: CircuitStateName;
-  /** Clock time (ms) at which the circuit entered `state`; opening time while open. */
+  /**
+   * Clock time (ms) at which the circuit entered `state` (opening time while
+   * open); while half-open, when the latest trial call was let through.
+   */
   readonly since: number;
   /** Half-open only: trial permits handed out and not released (at most `halfOpenCalls`). */
   readonly trials: number;
@@ -38,15 +41,16 @@ export type CircuitEvent =
   | 'trip' // the counting rule says: open
   | 'halfOpen' // resetTimeout has passed since opening
   | 'acquireTrial' // a trial call is let through
+  | 'expireTrials' // every slot is taken and resetTimeout has passed since the latest trial began: start over
   | 'trialSucceeded'
   | 'trialFailed'
   | 'releaseTrial' // a trial ended with an error that does not count: its slot is free again
   | 'isolate'
   | 'reset';
 
-/** The two limits the state machine needs from the options. */
+/** The two limits the state machine needs from the options (the resolved options are one). */
 export interface CircuitLimits {
-  /** Milliseconds the circuit stays open before trial calls are let through. */
+  /** Milliseconds the circuit stays open before trial calls are let through, and that a trial may run. */
   readonly resetTimeout: number;
   /** How many trial calls a half-open circuit lets through; all must succeed to close it. */
   readonly halfOpenCalls: number;
@@ -101,6 +105,21 @@ export function isDueForTrial(snapshot: CircuitSnapshot, now: number, limits: Ci
   return snapshot.state === 'open' && now - snapshot.since >= limits.resetTimeout;
 }
 
+/**
+ * True when a half-open circuit's trial slots are all taken and the latest
+ * trial began `resetTimeout` ago or more: the trials still running are
+ * presumed lost (a promise that never settles), so a new half-open period
+ * may begin. Without this, one hung trial would hold the circuit half-open,
+ * rejecting every call, for ever.
+ */
+export function areTrialsOverdue(snapshot: CircuitSnapshot, now: number, limits: CircuitLimits): boolean {
+  return (
+    snapshot.state === 'half-open' &&
+    snapshot.trials >= limits.halfOpenCalls &&
+    now - snapshot.since >= limits.resetTimeout
+  );
+}
+
 /** The state users see for a stored state. */
 export function publicState(state: CircuitStateName): CircuitState {
   return state === 'isolated' ? 'open' : state;
@@ -132,8 +151,11 @@ const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitE
     reset: toClosed,
   },
   'half-open': {
-    acquireTrial: (from, _now, limits) =>
-      from.trials < limits.halfOpenCalls ? { ...from, trials: from.trials + 1 } : undefined,
+    acquireTrial: (from, now, limits) =>
+      from.trials < limits.halfOpenCalls ? { ...from, since: now, trials: from.trials + 1 } : undefined,
+    // A new period (new epoch): the outcomes of the overdue trials will no longer count as trial outcomes.
+    expireTrials: (from, now, limits) =>
+      areTrialsOverdue(from, now, limits) ? enter('half-open')(from, now, limits) : undefined,
     trialSucceeded: (from, now, limits) => {
       if (from.successes >= from.trials) return undefined;
       const successes = from.successes + 1;

@@ -1,0 +1,94 @@
+// Memory and timers of idle circuits, measured on the BUILT package (run `npm run build` first).
+//
+//   node --expose-gc benchmarks/idle-circuit-memory.mjs [count]
+//
+// Makes `count` (default 100,000) circuits of each scope after a forced GC, each having run one
+// successful call (the decorators make an instance's circuit on its first call), and reports the
+// heap growth per circuit. Exits non-zero if a circuit costs more than 256 bytes or any timer is held.
+// `measureIdleCircuitMemory()` returns the same numbers to `npm run bench`.
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import { fileURLToPath } from 'node:url';
+import { circuitBreaker, circuitBreakerFactory } from '../packages/core/dist/index.mjs';
+
+/** The issue's budget for one idle circuit. */
+export const idleCircuitBudget = 256;
+
+/**
+ * Measures the heap taken by idle circuits and the timers they hold.
+ * @param {{ count?: number }} [options]
+ * @returns {{ classScopeBytes: number, instanceScopeBytes: number, timers: number, count: number }}
+ */
+export function measureIdleCircuitMemory({ count = 100_000 } = {}) {
+  const gc = exposeGc();
+  class Unavailable extends Error {}
+  const ok = () => 'ok';
+  const noArgs = [];
+  const timersBefore = countTimers();
+
+  // Class scope: one `circuitBreaker(options)` per decorated method, options resolved by each.
+  const options = { on: Unavailable, threshold: 3, resetTimeout: 30_000, name: 'charge' };
+  const classScopeBytes = bytesPerItem(gc, count, () => {
+    const breaker = circuitBreaker(options);
+    breaker.call(ok, undefined, noArgs);
+    return breaker;
+  });
+
+  // Instance scope: options resolved once by the factory, one small circuit per object.
+  const make = circuitBreakerFactory(options);
+  const instanceScopeBytes = bytesPerItem(gc, count, () => {
+    const breaker = make();
+    breaker.call(ok, undefined, noArgs);
+    return breaker;
+  });
+
+  const timers = countTimers() - timersBefore;
+  return { classScopeBytes, instanceScopeBytes, timers, count };
+}
+
+// Heap growth per item made by `makeOne`, the array holding them allocated before the baseline.
+function bytesPerItem(gc, count, makeOne) {
+  const kept = new Array(count).fill(undefined);
+  const before = heapAfterGc(gc);
+  for (let i = 0; i < count; i++) kept[i] = makeOne();
+  const after = heapAfterGc(gc);
+  if (kept.some((item) => item === undefined)) throw new Error('lost an item');
+  return Math.round((after - before) / count);
+}
+
+function heapAfterGc(gc) {
+  for (let i = 0; i < 4; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function countTimers() {
+  return process.getActiveResourcesInfo().filter((type) => type === 'Timeout' || type === 'Immediate').length;
+}
+
+// `--expose-gc` when given; otherwise the flag is switched on at run time (so `npm run bench` needs no flag).
+function exposeGc() {
+  if (typeof globalThis.gc === 'function') return globalThis.gc;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const count = Number(process.argv[2] ?? 100_000);
+  const { classScopeBytes, instanceScopeBytes, timers } = measureIdleCircuitMemory({ count });
+  console.log(`idle circuit memory (${count.toLocaleString('en')} circuits of each scope, Node ${process.version})`);
+  console.log(`  class scope    circuitBreaker(options)        ${classScopeBytes} bytes/circuit`);
+  console.log(`  instance scope circuitBreakerFactory(options)() ${instanceScopeBytes} bytes/circuit`);
+  console.log(`  timers held: ${timers}`);
+  const failures = [];
+  if (timers !== 0) failures.push(`${timers} timer(s) held by idle circuits`);
+  for (const [scope, bytes] of [
+    ['class', classScopeBytes],
+    ['instance', instanceScopeBytes],
+  ]) {
+    if (bytes > idleCircuitBudget) failures.push(`${scope} scope: ${bytes} bytes > ${idleCircuitBudget}`);
+  }
+  if (failures.length > 0) {
+    console.error(`FAIL: ${failures.join('; ')}`);
+    process.exitCode = 1;
+  }
+}
