@@ -29,7 +29,14 @@ const config: Config = {
     project('core', 'tsconfig.json'),
     project('decorators', 'tsconfig.json'),
     project('legacy', 'tsconfig.legacy.json', { setupFiles: ['reflect-metadata'] }),
-    project('examples', 'tsconfig.json'),
+    project('examples', 'tsconfig.json', {
+      transform: {
+        // PGlite loads Node built-ins with import(), which jest's vm only allows behind a flag.
+        '@electric-sql/pglite/dist/.+\\.cjs$': '<rootDir>/tests/examples/helpers/require-builtins-transform.cjs',
+        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+      },
+      transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
+    }),
     // The built packages, resolved through their `exports` maps by child Node processes: no source mapping here.
     project('dist', 'tsconfig.json', { moduleNameMapper: {} }),
   ],

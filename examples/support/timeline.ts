@@ -170,12 +170,13 @@ const reasons = {
   reset: 'reset by hand',
 } as const;
 
-/** A short description of an error: its `summary` if it has one, else its message. */
+/** A short description of an error: its `summary` if it has one, its SQLSTATE and message for a database error, else its message. */
 export function describeError(error: unknown): string {
   if (isAttemptTimeoutError(error)) return `timed out after ${error.timeout} ms`;
   if (typeof error === 'object' && error !== null) {
-    const { summary, message } = error as { summary?: unknown; message?: unknown };
+    const { summary, message, code } = error as { summary?: unknown; message?: unknown; code?: unknown };
     if (typeof summary === 'string') return summary;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return `SQLSTATE ${code}: ${String(message)}`;
     if (typeof message === 'string') return message;
   }
   return String(error);
