@@ -17,7 +17,7 @@ export type CircuitCounting =
       readonly mode: 'failure-rate';
       /** Opens when failures / calls in the window reach this ratio, in (0, 1]. Default 0.5. */
       readonly rate?: number;
-      /** The sliding window: the last `calls` calls, or the calls of the last `duration` ms. Default `{ calls: 100 }`. */
+      /** The last `calls` calls, or the calls of the last `duration` ms. Default `{ calls: 100 }`. */
       readonly window?: { readonly calls: number } | { readonly duration: number };
       /** No decision before the window holds this many calls. Default 100 (at most the window's `calls`). */
       readonly minimumCalls?: number;

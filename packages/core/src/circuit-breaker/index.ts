@@ -1,3 +1,5 @@
+// The circuit breaker: policy.ts (thin: acquire → run → record), state-machine.ts (pure transitions),
+// counting.ts (the rules that trip it), store.ts (where the state lives), options.ts (validation, defaults).
 export {
   circuitBreaker,
   circuitBreakerFactory,

@@ -16,7 +16,11 @@ export interface CircuitBreakerOptions {
   readonly on?: ErrorFilter;
   /** Failures (within `resetTimeout`, in the default leaky-bucket mode) that open the circuit. Default 3. */
   readonly threshold?: number;
-  /** Milliseconds the circuit stays open before trial calls; also the leaky bucket's memory. Default 60 000. */
+  /**
+   * Milliseconds the circuit stays open before trial calls; also the leaky
+   * bucket's memory, and how long trial calls may run before new ones are let
+   * through in their place. Default 60 000.
+   */
   readonly resetTimeout?: number;
   /** Trial calls a half-open circuit lets through; all must succeed to close it. Default 1. */
   readonly halfOpenCalls?: number;
@@ -28,7 +32,11 @@ export interface CircuitBreakerOptions {
   readonly onError?: (error: unknown) => void;
   /** Where time comes from. Default: the global default clock, read at each use. */
   readonly clock?: Clock;
-  /** Where the state lives. Default: a new in-memory store per circuit. */
+  /**
+   * Where the state lives. Default: in memory, in the circuit itself. Every
+   * breaker given the same store is one circuit (so are all the circuits of a
+   * factory given a store).
+   */
   readonly store?: CircuitStore;
 }
 
@@ -66,7 +74,9 @@ export const circuitBreakerDefaults = Object.freeze({
   resetTimeout: 60_000,
   /** The seed: one trial call (as opossum and Polly). */
   halfOpenCalls: 1,
+  /** Names the circuit in errors and events. */
   name: 'circuit',
+  /** The seed's rule: failures within `resetTimeout`, successes change nothing. */
   counting: 'leaky-bucket',
   /** resilience4j's and opossum's 50 %. */
   rate: 0.5,

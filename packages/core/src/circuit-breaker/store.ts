@@ -8,10 +8,33 @@ import { initialSnapshot, type CircuitSnapshot } from './state-machine.js';
  *
  * Both methods are synchronous because a sync method must stay sync. A store
  * shared between processes (Redis, say) keeps a local replica that `read`
- * returns, makes `compareAndSet` a conditional write on the snapshot's `epoch`
- * and `trials` (a Lua script or `WATCH`/`MULTI`), and refreshes the replica from
- * pub/sub; it also needs a wall clock (`clock` option), since snapshot times are
- * the breaker's clock. The failure record stays local to each breaker.
+ * returns, makes `compareAndSet` a conditional write of the whole snapshot (a
+ * Lua script or `WATCH`/`MULTI` comparing all five fields), and refreshes the
+ * replica from pub/sub; it also needs a wall clock (`clock` option), since
+ * snapshot times are the breaker's clock. The failure record stays local to
+ * each breaker.
+ *
+ * @example
+ * import { circuitBreaker, memoryCircuitStore, type CircuitStore } from '@staunch/core';
+ *
+ * // Around the in-memory store: log every transition the circuit makes.
+ * const inner = memoryCircuitStore();
+ * const logged: CircuitStore = {
+ *   read: () => inner.read(),
+ *   compareAndSet(expected, next) {
+ *     const swapped = inner.compareAndSet(expected, next);
+ *     if (swapped) console.log(`${expected.state} -> ${next.state}`);
+ *     return swapped;
+ *   },
+ * };
+ * const breaker = circuitBreaker({ threshold: 1, store: logged });
+ * try {
+ *   breaker.execute(() => {
+ *     throw new Error('down');
+ *   });
+ * } catch {
+ *   // logged: closed -> open
+ * }
  */
 export interface CircuitStore {
   /** The current snapshot. Called on every call: keep it cheap. */
@@ -20,12 +43,33 @@ export interface CircuitStore {
   compareAndSet(expected: CircuitSnapshot, next: CircuitSnapshot): boolean;
 }
 
-/** An in-memory store (the default): starts closed, or from a saved snapshot (e.g. one from `toJSON().snapshot`). */
+/**
+ * An in-memory store: starts closed, or from a saved snapshot (one from
+ * `toJSON().snapshot`, on the same clock). Without a `store` option a circuit
+ * keeps its snapshot itself, the same way; pass one store to several breakers
+ * to make them one circuit.
+ *
+ * @example
+ * import { circuitBreaker, memoryCircuitStore } from '@staunch/core';
+ *
+ * // Reads and writes of one backend: two breakers, one circuit.
+ * const backend = memoryCircuitStore();
+ * const reads = circuitBreaker({ threshold: 1, name: 'backend', store: backend });
+ * const writes = circuitBreaker({ threshold: 1, name: 'backend', store: backend });
+ * try {
+ *   writes.execute(() => {
+ *     throw new Error('backend down');
+ *   });
+ * } catch {
+ *   // the write failed with its own error, and tripped the shared circuit
+ * }
+ * console.log(reads.state); // 'open'
+ */
 export function memoryCircuitStore(initial: CircuitSnapshot = initialSnapshot): CircuitStore {
   return new MemoryCircuitStore(checkSnapshot(initial));
 }
 
-/** The default store: one field, compared by identity. */
+/** The store {@link memoryCircuitStore} makes: one field, compared by identity. */
 export class MemoryCircuitStore implements CircuitStore {
   #snapshot: CircuitSnapshot;
 
@@ -33,10 +77,12 @@ export class MemoryCircuitStore implements CircuitStore {
     this.#snapshot = initial;
   }
 
+  /** The current snapshot. */
   read(): CircuitSnapshot {
     return this.#snapshot;
   }
 
+  /** Swaps in `next` if the snapshot is still `expected` (by identity). */
   compareAndSet(expected: CircuitSnapshot, next: CircuitSnapshot): boolean {
     if (this.#snapshot !== expected) return false;
     this.#snapshot = next;
