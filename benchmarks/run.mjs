@@ -1,4 +1,82 @@
-// `npm run bench [-- --quick]`: the benchmarks arrive with the benchmark issue. Until then
-// this says so and succeeds, so scripts and CI that call it keep working.
+// `npm run bench`: per-call overhead of staunch and its peers, as ratios to baselines measured
+// in the same process. Writes BENCHMARKS.md.
+//
+//   npm run bench                     full run (a few minutes), prints the table, writes BENCHMARKS.md
+//   npm run bench -- --quick          short run for CI: every scenario runs and is checked, no
+//                                     speed assertions, nothing written
+//   npm run bench -- --only=retry,open   only scenarios whose id or group matches (not written)
+//
+// Needs the built packages (`npm run build`): the benchmarks measure what users install.
+
+import { fork } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileDecorated } from './lib/compile.mjs';
+import { environment, evaluate, markdown, terminalTable } from './lib/report.mjs';
+import { scenarios } from './lib/scenarios.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
 const quick = process.argv.includes('--quick');
-console.log(`staunch benchmarks: none yet${quick ? ' (--quick)' : ''}; they arrive with the benchmark issue.`);
+const only = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+
+const started = performance.now();
+for (const pkg of ['core', 'decorators']) {
+  if (!existsSync(join(root, 'packages', pkg, 'dist', 'index.mjs'))) {
+    console.error(`packages/${pkg}/dist is missing: run \`npm run build\` first.`);
+    process.exit(1);
+  }
+}
+compileDecorated();
+
+const selected = scenarios.filter((s) => only === undefined || only.some((o) => s.id === o || s.group === o));
+const profile = quick ? 'quick' : 'full';
+console.log(`staunch benchmarks (${profile}, ${selected.length} scenarios, one child process each)`);
+
+const outcomes = [];
+for (const subject of selected) {
+  const outcome = await runChild(subject.id, profile);
+  outcomes.push(outcome);
+  const status = outcome.error === undefined ? 'ok' : 'FAILED';
+  process.stdout.write(`  ${subject.id.padEnd(22)} ${status}\n`);
+}
+
+const report = evaluate(selected, outcomes);
+const env = environment();
+console.log();
+console.log(terminalTable(report, env));
+
+const failures = outcomes.filter((o) => o.error !== undefined);
+for (const failure of failures) console.error(`\n${failure.id} failed:\n${failure.error}`);
+const problems = report.problems;
+for (const problem of problems) console.error(`invalid result: ${problem}`);
+
+const seconds = (performance.now() - started) / 1000;
+console.log(`\n${outcomes.length - failures.length}/${selected.length} scenarios ran in ${seconds.toFixed(1)} s.`);
+if (failures.length > 0 || problems.length > 0) process.exit(1);
+
+if (!quick && only === undefined) {
+  writeFileSync(join(root, 'BENCHMARKS.md'), markdown(report, env, seconds));
+  console.log('Wrote BENCHMARKS.md.');
+}
+
+function runChild(id, profileName) {
+  return new Promise((resolve) => {
+    let message;
+    const child = fork(join(here, 'lib', 'child.mjs'), [id, profileName], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('message', (m) => {
+      message = m;
+    });
+    child.on('exit', (code, signal) => {
+      if (message !== undefined) resolve(message);
+      else resolve({ id, error: `child exited (${signal ?? code}) without a result` });
+    });
+  });
+}

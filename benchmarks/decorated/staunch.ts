@@ -1,0 +1,51 @@
+// The decorated methods the benchmarks call. TypeScript source, type-checked with the rest of the
+// repository; `benchmarks/lib/compile.mjs` transpiles it (target ES2022: Stage-3 decorators as
+// TypeScript emits them for Node 20) and the compiled file imports the built packages.
+import { AsyncBackoff, CircuitBreaker, Retry } from '@staunch/decorators';
+
+const VALUE = 42;
+
+/** One method per decorated scenario; every body does what the bare baseline's function does. */
+export class Service {
+  @Retry({ times: 3, interval: 100 })
+  async retried(): Promise<number> {
+    return VALUE;
+  }
+
+  @CircuitBreaker({ threshold: 5, resetTimeout: 10_000 })
+  async guarded(): Promise<number> {
+    return VALUE;
+  }
+
+  @Retry({ times: 3, interval: 100 })
+  @CircuitBreaker({ threshold: 5, resetTimeout: 10_000 })
+  async stacked(): Promise<number> {
+    return VALUE;
+  }
+
+  @AsyncBackoff({ attemptTimeout: 1_000 })
+  async bounded(): Promise<number> {
+    return VALUE;
+  }
+
+  /** Fails until the circuit opens; later calls are rejected without running. */
+  @CircuitBreaker({ threshold: 3, resetTimeout: 600_000 })
+  async broken(): Promise<number> {
+    throw new Error('down');
+  }
+}
+
+/** One circuit per object (`scope: 'instance'`), made on its first call: the idle-memory scenario. */
+export class Tenant {
+  @CircuitBreaker({ threshold: 5, resetTimeout: 10_000, scope: 'instance' })
+  async ping(): Promise<number> {
+    return VALUE;
+  }
+}
+
+/** The same class without the decorator: what an instance costs by itself. */
+export class PlainTenant {
+  async ping(): Promise<number> {
+    return VALUE;
+  }
+}

@@ -1,0 +1,262 @@
+// Turns the children's samples into rows (medians and spreads of per-round ratios), judges the
+// targets, and renders the terminal table and BENCHMARKS.md.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, release, totalmem, type } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ratio, summarise } from './measure.mjs';
+import { groups } from './scenarios.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Rows per group, target verdicts, and any result that is not a sane number. */
+export function evaluate(selected, outcomes) {
+  const problems = [];
+  const byId = new Map(outcomes.map((o) => [o.id, o]));
+  const report = { groups: [], problems };
+  for (const group of groups) {
+    const rows = [];
+    for (const subject of selected.filter((s) => s.group === group.id)) {
+      const outcome = byId.get(subject.id);
+      if (outcome === undefined || outcome.error !== undefined) {
+        rows.push({ subject, failed: true });
+        continue;
+      }
+      if (outcome.memory !== undefined) {
+        for (const m of outcome.memory) {
+          if (!Number.isFinite(m.bytes) || !Number.isInteger(m.timers))
+            problems.push(`${subject.id}: ${JSON.stringify(m)}`);
+          const verdict =
+            subject.targeted && group.target !== undefined
+              ? { value: m.bytes, met: m.bytes <= group.target.bytes && m.timers === 0 }
+              : undefined;
+          rows.push({ subject, memory: m, verdict });
+        }
+        continue;
+      }
+      const samples = (name) => outcome.results.find((r) => r.name === name)?.nsPerCall;
+      const own = samples(subject.id);
+      const base = subject.base ?? 'bare';
+      const bare = subject.id === base ? undefined : ratio(own, samples(base));
+      const reference = subject.reference === undefined ? undefined : ratio(own, samples(subject.reference));
+      const row = { subject, ns: summarise(own), bare, reference, note: outcome.note };
+      for (const value of [row.ns.median, bare?.median, reference?.median]) {
+        if (value !== undefined && !(Number.isFinite(value) && value > 0)) problems.push(`${subject.id}: ${value}`);
+      }
+      const target = group.target;
+      if (target !== undefined && (target.reference !== undefined || target.base)) {
+        const measured = target.base ? bare : reference;
+        if (measured !== undefined) {
+          row.metric = measured.median;
+          if (subject.targeted) row.verdict = { value: measured.median, met: measured.median <= target.max };
+        }
+      }
+      rows.push(row);
+    }
+    if (rows.length > 0) report.groups.push({ group, rows });
+  }
+  return report;
+}
+
+/** Where and with what the numbers were taken. */
+export function environment() {
+  const version = (name) => {
+    try {
+      return JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+    } catch {
+      return 'not installed';
+    }
+  };
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages'], { cwd: root, encoding: 'utf8' });
+    if (dirty.trim() !== '') commit += ' + uncommitted changes in packages/';
+  } catch {
+    // not a git checkout: leave it unknown
+  }
+  const cpu = cpus();
+  return {
+    date: new Date().toISOString(),
+    machine: `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()}`,
+    node: `${process.version} (V8 ${process.versions.v8})`,
+    libraries: {
+      '@staunch/core': `${version('@staunch/core')} (${commit})`,
+      '@staunch/decorators': version('@staunch/decorators'),
+      cockatiel: version('cockatiel'),
+      opossum: version('opossum'),
+      'p-retry': version('p-retry'),
+      'async-retry': version('async-retry'),
+      typescript: version('typescript'),
+    },
+  };
+}
+
+const x = (value) => (value === undefined ? '' : `${value.toFixed(2)}x`);
+const spread = (s) => (s === undefined ? '' : `${s.p25.toFixed(2)}–${s.p75.toFixed(2)}`);
+const ns = (s) => (s.median >= 100 ? s.median.toFixed(0) : s.median.toFixed(1));
+
+function cells(row) {
+  const { subject } = row;
+  const scenario = subject.title ?? row.memory?.title ?? subject.id;
+  if (row.failed) return [subject.library, scenario, 'FAILED', '', '', '', '', ''];
+  if (row.memory !== undefined) {
+    const result = row.verdict === undefined ? '' : row.verdict.met ? 'met' : 'MISSED';
+    return [
+      subject.library,
+      row.memory.title,
+      '',
+      `${row.memory.bytes} B`,
+      '',
+      '',
+      `${row.memory.timers} timers`,
+      result,
+    ];
+  }
+  const result = row.verdict === undefined ? '' : row.verdict.met ? 'met' : 'MISSED';
+  return [
+    subject.library,
+    scenario,
+    ns(row.ns),
+    x(row.bare?.median ?? 1),
+    spread(row.bare),
+    row.reference === undefined ? '' : `${x(row.reference.median)} ${subject.reference}`,
+    row.metric === undefined ? '' : x(row.metric),
+    result,
+  ];
+}
+
+const header = ['library', 'scenario', 'ns/call', '× bare', 'IQR', '× reference', 'target metric', 'target'];
+
+/** The table for the terminal. */
+export function terminalTable(report, env) {
+  const lines = [];
+  const all = [header];
+  for (const { rows } of report.groups) for (const row of rows) all.push(cells(row).map(plain));
+  const widths = header.map((_, i) => Math.min(64, Math.max(...all.map((r) => r[i].length))));
+  const format = (r) => r.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  lines.push(format(header));
+  for (const { group, rows } of report.groups) {
+    lines.push('');
+    lines.push(`${group.title}${group.target ? ` — target: ${group.target.text}` : ''}`);
+    for (const row of rows) lines.push(format(cells(row).map(plain)));
+  }
+  lines.push('');
+  lines.push(`Node ${env.node}; ${env.machine}`);
+  return lines.join('\n');
+}
+
+/** BENCHMARKS.md. */
+export function markdown(report, env, seconds) {
+  const out = [];
+  out.push('# Benchmarks');
+  out.push('');
+  out.push(
+    'Per-call overhead of staunch and the libraries users would pick instead, measured in the same run. ' +
+      '**Ratios are the result**: absolute nanoseconds on a shared machine are noise. Generated by ' +
+      '`npm run bench`; do not edit by hand.',
+  );
+  out.push('');
+  out.push(`- Date: ${env.date}`);
+  out.push(`- Machine: ${env.machine} (shared with other work while measuring)`);
+  out.push(`- Node: ${env.node}`);
+  out.push(
+    `- Libraries: ${Object.entries(env.libraries)
+      .map(([name, v]) => `${name} ${v}`)
+      .join(', ')}`,
+  );
+  out.push(`- Duration of the run: ${seconds.toFixed(0)} s`);
+  out.push('');
+  out.push('## Targets');
+  out.push('');
+  out.push('| target | staunch scenario | measured | result |');
+  out.push('|---|---|---|---|');
+  for (const { group, rows } of report.groups) {
+    for (const row of rows) {
+      if (row.verdict === undefined) continue;
+      const measured =
+        row.memory !== undefined
+          ? `${row.memory.bytes} bytes, ${row.memory.timers} timers`
+          : group.target.base
+            ? `${x(row.verdict.value)} bare await`
+            : `${x(row.verdict.value)} of ${row.subject.reference}`;
+      const scenario = row.memory?.title ?? row.subject.title;
+      out.push(`| ${group.target.text} | ${scenario} | ${measured} | ${row.verdict.met ? 'met' : '**missed**'} |`);
+    }
+  }
+  out.push('');
+  out.push('## Results');
+  out.push('');
+  out.push(
+    '`× bare`: median over rounds of (scenario time / bare-await time) in the same round and process; ' +
+      '`IQR`: its 25th–75th percentiles. `× reference`: the same against the hand-written baseline named ' +
+      '(`loop`: try/await retry loop, `breaker`: consecutive-failure breaker, `throw`: an async function ' +
+      'throwing a prebuilt Error, `breaker1000`: 1,000 concurrent calls through the hand-written breaker). ' +
+      "`target metric`: the figure the group's target is judged on, shown for peers too.",
+  );
+  out.push('');
+  out.push(`| ${header.join(' | ')} |`);
+  out.push(`|${header.map((_, i) => (i >= 2 && i <= 6 ? '---:' : '---')).join('|')}|`);
+  for (const { group, rows } of report.groups) {
+    out.push(`| **${group.title}** | ${group.target ? `target: ${group.target.text}` : ''} |||||||`);
+    for (const row of rows)
+      out.push(
+        `| ${cells(row)
+          .map((c) => c.replace(/\|/g, '\\|'))
+          .join(' | ')} |`,
+      );
+  }
+  const notes = report.groups.flatMap(({ rows }) =>
+    rows.filter((r) => r.note).map((r) => `- ${r.subject.id}: ${r.note}.`),
+  );
+  if (notes.length > 0) {
+    out.push('');
+    out.push(...notes);
+  }
+  out.push('');
+  out.push('## Method');
+  out.push('');
+  out.push(
+    [
+      '- Every scenario runs in its own child process (`node --expose-gc`), so JIT state and heap of one cannot',
+      '  disturb another. In it, the scenario, the bare-await baseline and (where there is one) its hand-written',
+      '  reference each get their own compiled loop (`for (…) await op()`), so no call site turns megamorphic.',
+      '- Each variant is checked once (it must resolve with the expected value, or reject with the expected',
+      '  error), warmed up (400 ms), and calibrated to ~40 ms per sample. After one forced GC, 15 rounds: each',
+      '  round runs one sample of every variant, in a rotating order. Ratios are taken within a round, then the',
+      '  median and quartiles over rounds are reported. The last result of every sample is checked again.',
+      '  (No GC is forced between samples: right after a full GC V8 shrinks the young generation, and',
+      '  allocating variants would then look several times slower than they are in a warm process.)',
+      '- The wrapped function is `async () => 42`: the cheapest async call there is, so the ratios show the',
+      '  whole overhead of a policy; with real I/O behind it the same overhead is a far smaller share.',
+      '- Decorated scenarios: `benchmarks/decorated/staunch.ts` (type-checked with the repository) is compiled',
+      '  by the installed TypeScript (`transpileModule`, target ES2022, i.e. the Stage-3 emit Node 20 runs)',
+      "  into `node_modules/.cache/staunch-bench/`, and imports the built packages. cockatiel's `@usePolicy`",
+      '  is a legacy decorator: its class is compiled with `experimentalDecorators`.',
+      '- Peers are configured like staunch: 3 calls in all 100 ms apart (cockatiel `maxAttempts: 2`, p-retry',
+      '  and async-retry `retries: 2`), a breaker opening after 5 consecutive failures, a 1,000 ms attempt',
+      '  timeout. opossum is shown with its default 10 s timeout (a timer per call) and with `timeout: false`.',
+      '- Idle circuits: heap growth per circuit over 100,000 circuits that each ran one successful call, after',
+      '  forced GCs (staunch: `benchmarks/idle-circuit-memory.mjs`), and the timers left running.',
+    ].join('\n'),
+  );
+  out.push('');
+  out.push('## Reproduce');
+  out.push('');
+  out.push('```sh');
+  out.push('npm ci');
+  out.push('npm run build');
+  out.push('npm run bench              # full run, rewrites BENCHMARKS.md');
+  out.push('npm run bench -- --quick   # CI: every scenario runs and is checked, no speed assertions');
+  out.push('npm run bench -- --only=retry,breaker-fn   # some groups or scenarios (nothing written)');
+  out.push('```');
+  out.push('');
+  return out.join('\n');
+}
+
+// Markdown code spans read better in the terminal without backticks.
+function plain(cell) {
+  return cell.replace(/`/g, '');
+}

@@ -1,0 +1,526 @@
+// Every measured scenario. A scenario's `make()` runs in its own child process and returns the
+// operation to time; `base` is the bare-await baseline it is divided by, `reference` the
+// hand-written code its target compares it with. Libraries are imported inside `make()`, so a
+// child loads only what its scenario uses.
+
+import { join } from 'node:path';
+import { HandBreaker, VALUE, retryLoop, throwPrebuilt, prebuiltError, work } from './baselines.mjs';
+import { outDir } from './compile.mjs';
+
+const CONCURRENT = 1_000;
+
+const isValue = (result) => result === VALUE;
+const isAllValues = (result) => Array.isArray(result) && result.length === CONCURRENT && result.every(isValue);
+const isInstance = (errorClass) => (result) => result instanceof errorClass;
+
+const value = (op) => ({ op, kind: 'value', check: isValue });
+const rejection = (op, check) => ({ op, kind: 'error', check });
+const concurrent = (call) => ({
+  op: () => {
+    const calls = new Array(CONCURRENT);
+    for (let i = 0; i < CONCURRENT; i++) calls[i] = call();
+    return Promise.all(calls);
+  },
+  kind: 'value',
+  check: isAllValues,
+  perOp: CONCURRENT,
+});
+
+const core = () => import('@staunch/core');
+const decorated = async () => new (await import(join(outDir, 'staunch.mjs'))).Service();
+const cockatiel = () => import('cockatiel');
+const opossum = async () => (await import('opossum')).default;
+
+// Shared peer setups, equivalent to ours: 3 calls in all, 100 ms apart; a breaker that opens
+// after 5 failures in a row and tries again after 10 s.
+const cockatielRetry = (c) => c.retry(c.handleAll, { maxAttempts: 2, backoff: new c.ConstantBackoff(100) });
+const cockatielBreaker = (c) =>
+  c.circuitBreaker(c.handleAll, { halfOpenAfter: 10_000, breaker: new c.ConsecutiveBreaker(5) });
+
+/** The groups, in table order, with the target each group's staunch rows are held to. */
+export const groups = [
+  { id: 'baselines', title: 'Baselines (hand-written)' },
+  { id: 'retry', title: 'Retry, happy path', target: { reference: 'loop', max: 1, text: '≤ hand-written loop' } },
+  {
+    id: 'breaker',
+    title: 'Circuit breaker, happy path (closed)',
+    target: { reference: 'breaker', max: 1, text: '≤ hand-written breaker' },
+  },
+  { id: 'stacked', title: 'Retry + breaker stacked', target: { base: true, max: 3, text: '≤ 3x bare await' } },
+  {
+    id: 'timeout',
+    title: 'Attempt timeout, happy path',
+    target: { base: true, max: 8, text: '≤ 8x bare await' },
+  },
+  {
+    id: 'open',
+    title: 'Open-circuit rejection',
+    target: { reference: 'throw', max: 1.5, text: '≤ 1.5x throwing a prebuilt Error' },
+  },
+  {
+    id: 'concurrent',
+    title: `${CONCURRENT.toLocaleString('en')} concurrent calls through a breaker (per call)`,
+    target: { reference: 'breaker1000', max: 1, text: '≤ hand-written breaker' },
+  },
+  {
+    id: 'memory',
+    title: 'Idle circuit: heap per circuit, timers held',
+    target: { bytes: 256, text: '≤ 256 bytes, no timers' },
+  },
+];
+
+/**
+ * @typedef {object} Scenario
+ * @property {string} id
+ * @property {string} group
+ * @property {string} library   'hand-written', 'staunch', or a peer's package name
+ * @property {string} title
+ * @property {string} [base]    the bare baseline (default 'bare')
+ * @property {string} [reference]
+ * @property {boolean} [targeted]   staunch rows the group's target applies to
+ * @property {() => Promise<import('./measure.mjs').Variant>} make
+ */
+
+/** @type {Scenario[]} */
+export const scenarios = [
+  // Baselines. Each also runs, as base or reference, inside the scenarios that need it.
+  {
+    id: 'bare',
+    group: 'baselines',
+    library: 'hand-written',
+    title: 'bare `await fn()`',
+    make: async () => value(work),
+  },
+  {
+    id: 'loop',
+    group: 'baselines',
+    library: 'hand-written',
+    title: 'try/await retry loop',
+    make: async () => value(() => retryLoop(work, 3, 100)),
+  },
+  {
+    id: 'breaker',
+    group: 'baselines',
+    library: 'hand-written',
+    title: 'consecutive-failure breaker',
+    make: async () => {
+      const breaker = new HandBreaker(5, 10_000);
+      return value(() => breaker.call(work));
+    },
+  },
+  {
+    id: 'throw',
+    group: 'baselines',
+    library: 'hand-written',
+    title: 'async fn throwing a prebuilt Error',
+    make: async () => rejection(throwPrebuilt, (error) => error === prebuiltError),
+  },
+  {
+    id: 'bare1000',
+    group: 'baselines',
+    library: 'hand-written',
+    title: `${CONCURRENT} concurrent bare calls (per call)`,
+    make: async () => concurrent(work),
+  },
+  {
+    id: 'breaker1000',
+    group: 'baselines',
+    library: 'hand-written',
+    title: `${CONCURRENT} concurrent via hand-written breaker (per call)`,
+    base: 'bare1000',
+    make: async () => {
+      const breaker = new HandBreaker(5, 10_000);
+      return concurrent(() => breaker.call(work));
+    },
+  },
+
+  // Retry, happy path.
+  {
+    id: 'retry-fn',
+    group: 'retry',
+    library: 'staunch',
+    title: '`retry(fn, { times: 3, interval: 100 })`',
+    reference: 'loop',
+    targeted: true,
+    make: async () => {
+      const { retry } = await core();
+      const options = { times: 3, interval: 100 };
+      return value(() => retry(work, options));
+    },
+  },
+  {
+    id: 'retry-policy',
+    group: 'retry',
+    library: 'staunch',
+    title: '`retryPolicy(…).execute(fn)`',
+    reference: 'loop',
+    targeted: true,
+    make: async () => {
+      const policy = (await core()).retryPolicy({ times: 3, interval: 100 });
+      return value(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'retry-decorated',
+    group: 'retry',
+    library: 'staunch',
+    title: '`@Retry({ times: 3, interval: 100 })`',
+    reference: 'loop',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.retried());
+    },
+  },
+  {
+    id: 'cockatiel-retry',
+    group: 'retry',
+    library: 'cockatiel',
+    title: '`retry(handleAll, { maxAttempts: 2 }).execute(fn)`',
+    reference: 'loop',
+    make: async () => {
+      const policy = cockatielRetry(await cockatiel());
+      return value(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'cockatiel-decorated',
+    group: 'retry',
+    library: 'cockatiel',
+    title: '`@usePolicy(retry)` (legacy decorator)',
+    reference: 'loop',
+    make: async () => {
+      const { Service } = await import(join(outDir, 'cockatiel.mjs'));
+      const service = new Service();
+      let note = 'compiled with experimentalDecorators';
+      try {
+        await import(join(outDir, 'cockatielStage3.mjs'));
+        note += '; it also loaded as a Stage-3 decorator';
+      } catch (error) {
+        note += `; as a Stage-3 decorator it throws at class definition (${error.constructor.name}: ${error.message})`;
+      }
+      return { ...value(() => service.retried()), note };
+    },
+  },
+  {
+    id: 'p-retry',
+    group: 'retry',
+    library: 'p-retry',
+    title: '`pRetry(fn, { retries: 2 })`',
+    reference: 'loop',
+    make: async () => {
+      const { default: pRetry } = await import('p-retry');
+      const options = { retries: 2, minTimeout: 100 };
+      return value(() => pRetry(work, options));
+    },
+  },
+  {
+    id: 'async-retry',
+    group: 'retry',
+    library: 'async-retry',
+    title: '`retry(fn, { retries: 2 })`',
+    reference: 'loop',
+    make: async () => {
+      const { default: asyncRetry } = await import('async-retry');
+      return value(() => asyncRetry(work, { retries: 2, minTimeout: 100 }));
+    },
+  },
+
+  // Circuit breaker, happy path.
+  {
+    id: 'breaker-fn',
+    group: 'breaker',
+    library: 'staunch',
+    title: '`circuitBreaker(…).execute(fn)`',
+    reference: 'breaker',
+    targeted: true,
+    make: async () => {
+      const breaker = (await core()).circuitBreaker({ threshold: 5, resetTimeout: 10_000 });
+      return value(() => breaker.execute(work));
+    },
+  },
+  {
+    id: 'breaker-decorated',
+    group: 'breaker',
+    library: 'staunch',
+    title: '`@CircuitBreaker({ threshold: 5, resetTimeout: 10_000 })`',
+    reference: 'breaker',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.guarded());
+    },
+  },
+  {
+    id: 'cockatiel-breaker',
+    group: 'breaker',
+    library: 'cockatiel',
+    title: '`circuitBreaker(handleAll, ConsecutiveBreaker(5)).execute(fn)`',
+    reference: 'breaker',
+    make: async () => {
+      const breaker = cockatielBreaker(await cockatiel());
+      return value(() => breaker.execute(work));
+    },
+  },
+  {
+    id: 'opossum',
+    group: 'breaker',
+    library: 'opossum',
+    title: '`new CircuitBreaker(fn).fire()` (default: 10 s timeout)',
+    reference: 'breaker',
+    make: async () => {
+      const breaker = new (await opossum())(work);
+      return value(() => breaker.fire());
+    },
+  },
+  {
+    id: 'opossum-no-timeout',
+    group: 'breaker',
+    library: 'opossum',
+    title: '`new CircuitBreaker(fn, { timeout: false }).fire()`',
+    reference: 'breaker',
+    make: async () => {
+      const breaker = new (await opossum())(work, { timeout: false });
+      return value(() => breaker.fire());
+    },
+  },
+
+  // Retry + breaker stacked.
+  {
+    id: 'stacked-decorated',
+    group: 'stacked',
+    library: 'staunch',
+    title: '`@Retry` over `@CircuitBreaker` (one fused wrapper)',
+    reference: 'loop',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.stacked());
+    },
+  },
+  {
+    id: 'stacked-fn',
+    group: 'stacked',
+    library: 'staunch',
+    title: '`retryPolicy.execute(() => breaker.execute(fn))`',
+    reference: 'loop',
+    make: async () => {
+      const { retryPolicy, circuitBreaker } = await core();
+      const policy = retryPolicy({ times: 3, interval: 100 });
+      const breaker = circuitBreaker({ threshold: 5, resetTimeout: 10_000 });
+      const attempt = () => breaker.execute(work);
+      return value(() => policy.execute(attempt));
+    },
+  },
+  {
+    id: 'cockatiel-wrap',
+    group: 'stacked',
+    library: 'cockatiel',
+    title: '`wrap(retry, breaker).execute(fn)`',
+    reference: 'loop',
+    make: async () => {
+      const c = await cockatiel();
+      const policy = c.wrap(cockatielRetry(c), cockatielBreaker(c));
+      return value(() => policy.execute(work));
+    },
+  },
+
+  // Attempt timeout, happy path.
+  {
+    id: 'backoff-fn',
+    group: 'timeout',
+    library: 'staunch',
+    title: '`asyncBackoffPolicy({ attemptTimeout: 1_000 }).execute(fn)`',
+    reference: 'loop',
+    targeted: true,
+    make: async () => {
+      const policy = (await core()).asyncBackoffPolicy({ attemptTimeout: 1_000 });
+      return value(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'backoff-decorated',
+    group: 'timeout',
+    library: 'staunch',
+    title: '`@AsyncBackoff({ attemptTimeout: 1_000 })`',
+    reference: 'loop',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.bounded());
+    },
+  },
+  {
+    id: 'cockatiel-timeout',
+    group: 'timeout',
+    library: 'cockatiel',
+    title: '`timeout(1_000, Cooperative).execute(fn)`',
+    reference: 'loop',
+    make: async () => {
+      const c = await cockatiel();
+      const policy = c.timeout(1_000, c.TimeoutStrategy.Cooperative);
+      return value(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'opossum-timeout',
+    group: 'timeout',
+    library: 'opossum',
+    title: '`new CircuitBreaker(fn, { timeout: 1_000 }).fire()`',
+    reference: 'loop',
+    make: async () => {
+      const breaker = new (await opossum())(work, { timeout: 1_000 });
+      return value(() => breaker.fire());
+    },
+  },
+
+  // Open-circuit rejection.
+  {
+    id: 'open-fn',
+    group: 'open',
+    library: 'staunch',
+    title: '`circuitBreaker(…).execute(fn)` while open',
+    reference: 'throw',
+    targeted: true,
+    make: async () => {
+      const { circuitBreaker, CircuitOpenError } = await core();
+      const breaker = circuitBreaker({ threshold: 3, resetTimeout: 600_000 });
+      await trip(() => breaker.execute(throwPrebuilt), 3);
+      return rejection(() => breaker.execute(work), isInstance(CircuitOpenError));
+    },
+  },
+  {
+    id: 'open-decorated',
+    group: 'open',
+    library: 'staunch',
+    title: '`@CircuitBreaker` method while open',
+    reference: 'throw',
+    targeted: true,
+    make: async () => {
+      const { CircuitOpenError } = await core();
+      const service = await decorated();
+      await trip(() => service.broken(), 3);
+      return rejection(() => service.broken(), isInstance(CircuitOpenError));
+    },
+  },
+  {
+    id: 'cockatiel-open',
+    group: 'open',
+    library: 'cockatiel',
+    title: '`circuitBreaker(…).execute(fn)` while open',
+    reference: 'throw',
+    make: async () => {
+      const c = await cockatiel();
+      const breaker = cockatielBreaker(c);
+      await trip(() => breaker.execute(throwPrebuilt), 5);
+      return rejection(() => breaker.execute(work), isInstance(c.BrokenCircuitError));
+    },
+  },
+  {
+    id: 'opossum-open',
+    group: 'open',
+    library: 'opossum',
+    title: '`fire()` while open',
+    reference: 'throw',
+    make: async () => {
+      const breaker = new (await opossum())(throwPrebuilt, { timeout: false, resetTimeout: 600_000 });
+      await trip(() => breaker.fire(), 5);
+      if (!breaker.opened) throw new Error('opossum breaker did not open');
+      return rejection(
+        () => breaker.fire(),
+        (error) => error instanceof Error && error.code === 'EOPENBREAKER',
+      );
+    },
+  },
+
+  // Many concurrent calls through one breaker.
+  {
+    id: 'concurrent-fn',
+    group: 'concurrent',
+    library: 'staunch',
+    title: '`circuitBreaker(…).execute(fn)`',
+    base: 'bare1000',
+    reference: 'breaker1000',
+    targeted: true,
+    make: async () => {
+      const breaker = (await core()).circuitBreaker({ threshold: 5, resetTimeout: 10_000 });
+      return concurrent(() => breaker.execute(work));
+    },
+  },
+  {
+    id: 'concurrent-decorated',
+    group: 'concurrent',
+    library: 'staunch',
+    title: '`@CircuitBreaker` method',
+    base: 'bare1000',
+    reference: 'breaker1000',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return concurrent(() => service.guarded());
+    },
+  },
+  {
+    id: 'cockatiel-concurrent',
+    group: 'concurrent',
+    library: 'cockatiel',
+    title: '`circuitBreaker(…).execute(fn)`',
+    base: 'bare1000',
+    reference: 'breaker1000',
+    make: async () => {
+      const breaker = cockatielBreaker(await cockatiel());
+      return concurrent(() => breaker.execute(work));
+    },
+  },
+  {
+    id: 'opossum-concurrent',
+    group: 'concurrent',
+    library: 'opossum',
+    title: '`fire()` (default: a 10 s timer per call)',
+    base: 'bare1000',
+    reference: 'breaker1000',
+    make: async () => {
+      const breaker = new (await opossum())(work);
+      return concurrent(() => breaker.fire());
+    },
+  },
+
+  // Idle circuits: memory and timers, not time. `count` circuits of each kind.
+  {
+    id: 'memory-staunch',
+    group: 'memory',
+    library: 'staunch',
+    targeted: true,
+    memory: (count) => import('./memory.mjs').then((m) => m.staunchIdleCircuits(count)),
+  },
+  {
+    id: 'memory-cockatiel',
+    group: 'memory',
+    library: 'cockatiel',
+    memory: (count) => import('./memory.mjs').then((m) => m.cockatielIdleCircuits(count)),
+  },
+  {
+    id: 'memory-opossum',
+    group: 'memory',
+    library: 'opossum',
+    memory: (count) => import('./memory.mjs').then((m) => m.opossumIdleCircuits(count)),
+  },
+];
+
+/** Looks a scenario up by id. */
+export function scenario(id) {
+  const found = scenarios.find((s) => s.id === id);
+  if (found === undefined) throw new Error(`no scenario "${id}"`);
+  return found;
+}
+
+// Fails a breaker `times` times, so it opens.
+async function trip(call, times) {
+  for (let i = 0; i < times; i++) {
+    try {
+      await call();
+    } catch {
+      // expected: these failures are what opens the circuit
+    }
+  }
+}
