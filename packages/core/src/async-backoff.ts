@@ -117,6 +117,7 @@ export class AsyncBackoffPolicy extends AttemptPolicy {
       deadline: options.deadline ?? Infinity,
       // Unbounded attempts with a zero pause must still let timers (and a virtual clock) run.
       yieldOnZeroWait: options.maxTries === Infinity,
+      resolvesEveryValue: true,
     });
     this.kind = kind;
     this.options = options;

@@ -1,6 +1,8 @@
 import {
   Attempt,
   enterAttempt,
+  firstAttempt,
+  insideAbortableAttempt,
   leaveAttempt,
   outerAttemptSignal,
   unabortableAttempt,
@@ -107,6 +109,12 @@ export interface LoopLimits {
    * microtask queue and starve timers (and a virtual clock).
    */
   readonly yieldOnZeroWait: boolean;
+  /**
+   * The rule resolves with every value (`afterValue` always says {@link DONE}):
+   * retry and asyncBackoff, not poll. Such a policy's first attempt runs on a
+   * lean path, and only a failure enters the full loop.
+   */
+  readonly resolvesEveryValue?: boolean | undefined;
 }
 
 /**
@@ -128,6 +136,8 @@ export abstract class AttemptPolicy<V = unknown> {
   readonly #deadline: number;
   readonly #expiry: LoopLimits['expiry'];
   readonly #yieldOnZeroWait: boolean;
+  /** Which lean first-attempt path this policy can take, decided once from its limits. */
+  readonly #firstPath: FirstPath;
 
   protected constructor(limits: LoopLimits) {
     this.#clock = limits.clock;
@@ -135,6 +145,14 @@ export abstract class AttemptPolicy<V = unknown> {
     this.#deadline = limits.deadline;
     this.#expiry = limits.expiry;
     this.#yieldOnZeroWait = limits.yieldOnZeroWait;
+    const lean = limits.resolvesEveryValue === true && limits.deadline === Infinity && limits.expiry === undefined;
+    this.#firstPath = !lean
+      ? LOOP
+      : limits.attemptTimeout === Infinity
+        ? PLAIN
+        : limits.attemptTimeout > 0
+          ? TIMED
+          : LOOP;
   }
 
   /** Runs `fn` under the policy; `fn` gets the attempt's `{ signal, attempt }`. */
@@ -177,27 +195,130 @@ export abstract class AttemptPolicy<V = unknown> {
   /** After attempt `attempt` failed with `error` (`timedOut`: an AttemptTimeoutError): a negative code to reject, or a wait. */
   protected abstract afterError(error: unknown, attempt: number, timedOut: boolean, previousDelay: number): Decision;
 
-  // One async function per call: its promise is the only allocation on the happy
-  // path (no option objects, closures, controllers or timers unless a limit or a
-  // signal needs them). `args === undefined` means `fn` takes the attempt context.
-  async #run(
+  // The call path. A retry or asyncBackoff call whose first attempt succeeds
+  // takes a lean path: a small async function (or, with an attempt timeout, one
+  // promise settled by the attempt or its timer), no option objects, no
+  // controller; the full loop below runs only once an attempt fails, or when a
+  // signal, a deadline, listeners or timing need it. A large async function is
+  // not free: V8 keeps its whole register file alive across every `await`.
+  // `args === undefined` means `fn` takes the attempt context.
+  #run(
     fn: AnyFunction,
     thisArg: unknown,
     args: unknown[] | undefined,
-    callerSignal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const path = this.#firstPath;
+    if (
+      path !== LOOP &&
+      signal === undefined &&
+      !insideAbortableAttempt() &&
+      !this.#stats.timed &&
+      !this.#events.active
+    ) {
+      return path === PLAIN ? this.#first(fn, thisArg, args) : this.#firstTimed(fn, thisArg, args);
+    }
+    return this.#loop(fn, thisArg, args, signal ?? outerAttemptSignal(), undefined);
+  }
+
+  // First attempt, nothing to guard. A failure continues in the full loop.
+  async #first(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined): Promise<unknown> {
+    const stats = this.#stats;
+    stats.calls++;
+    stats.attempts++;
+    let result: unknown;
+    const previous = enterAttempt(firstAttempt);
+    try {
+      result = args === undefined ? (fn as ContextFunction)(firstAttempt) : fn.apply(thisArg, args);
+    } catch (error) {
+      leaveAttempt(previous);
+      return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined });
+    }
+    leaveAttempt(previous);
+    if (isThenable(result)) {
+      try {
+        result = await result;
+      } catch (error) {
+        return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined });
+      }
+    }
+    this.#succeeded(1, result);
+    return result;
+  }
+
+  // First attempt under `attemptTimeout`: the promise returned is settled by the
+  // attempt or by its timer, whichever comes first, with no async function and
+  // no AbortController (made only if the attempt reads its signal).
+  #firstTimed(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined): Promise<unknown> {
+    this.#stats.calls++;
+    this.#stats.attempts++;
+    const race = new TimedAttempt();
+    let result: unknown;
+    const previous = enterAttempt(race);
+    try {
+      result = args === undefined ? (fn as ContextFunction)(race) : fn.apply(thisArg, args);
+    } catch (error) {
+      leaveAttempt(previous);
+      return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: race });
+    }
+    leaveAttempt(previous);
+    if (!isThenable(result)) {
+      this.#succeeded(1, result);
+      return Promise.resolve(result);
+    }
+    capturing = race;
+    const promise = new Promise(captureResolve);
+    const clock = this.#clock ?? getDefaultClock();
+    race.timer = clock.schedule(this.#attemptTimeout, () => {
+      if (race.done) return;
+      race.done = true;
+      race.timer = undefined;
+      race.resolve(this.#loop(fn, thisArg, args, undefined, { outcome: TIMEOUT, result: undefined, state: race }));
+    });
+    result.then(
+      (value) => {
+        if (race.done) return;
+        race.done = true;
+        clock.cancel(race.timer as TimerHandle);
+        this.#succeeded(1, value);
+        race.resolve(value);
+      },
+      (error: unknown) => {
+        if (race.done) return;
+        race.done = true;
+        clock.cancel(race.timer as TimerHandle);
+        race.resolve(this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: race }));
+      },
+    );
+    return promise;
+  }
+
+  #succeeded(attempts: number, value: unknown): void {
+    this.#stats.successes++;
+    if (this.#events.has('success')) this.#events.emit('success', { attempts, value });
+  }
+
+  // The full loop: every limit, the signal, events and statistics. `resume` is
+  // the outcome of a first attempt that ran on a lean path (already counted).
+  async #loop(
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: unknown[] | undefined,
+    signal: AbortSignal | undefined,
+    resume: Resume | undefined,
   ): Promise<unknown> {
     const clock = this.#clock ?? getDefaultClock();
-    const signal = callerSignal ?? outerAttemptSignal();
     const stats = this.#stats;
     const events = this.#events;
     const attemptTimeout = this.#attemptTimeout;
     const deadline = this.#deadline;
     const expiry = this.#expiry;
-    const timed = stats.timed;
+    // A resumed call started untimed: timing it from here would under-count.
+    const timed = resume === undefined && stats.timed;
     const start = timed || deadline !== Infinity || expiry !== undefined ? clock.now() : 0;
     const deadlineAt = start + deadline;
     const guarded = signal !== undefined || attemptTimeout !== Infinity || deadline !== Infinity;
-    stats.calls++;
+    if (resume === undefined) stats.calls++;
 
     let attempt = 0;
     let previousDelay = 0;
@@ -207,54 +328,32 @@ export abstract class AttemptPolicy<V = unknown> {
     let reason: GiveUpReason = 'not-retryable';
     try {
       for (;;) {
-        if (signal?.aborted === true) {
-          reason = 'aborted';
-          throw signal.reason;
-        }
-        if (deadline !== Infinity && clock.now() >= deadlineAt) {
-          reason = 'deadline';
-          throw this.#deadlinePassed(attempt, failed, lastError, undefined);
-        }
-        attempt++;
-        stats.attempts++;
-        if (events.has('attempt')) events.emit('attempt', { attempt });
-
         let outcome: Outcome = VALUE;
         let result: unknown;
         let state: Attempt | undefined;
-        if (!guarded) {
-          // Fast path: nothing can abandon this attempt, so no controller and no timer.
-          const context = args === undefined ? new Attempt(attempt, false) : unabortableAttempt;
-          const previous = enterAttempt(context);
-          try {
-            result = args === undefined ? (fn as ContextFunction)(context) : fn.apply(thisArg, args);
-          } catch (error) {
-            result = error;
-            outcome = ERROR;
-          } finally {
-            leaveAttempt(previous);
-          }
-          if (outcome === VALUE && isThenable(result)) {
-            try {
-              result = await result;
-            } catch (error) {
-              result = error;
-              outcome = ERROR;
-            }
-          }
+        if (resume !== undefined) {
+          attempt = 1;
+          ({ outcome, result, state } = resume);
+          resume = undefined;
         } else {
-          state = new Attempt(attempt, true);
-          const remaining = deadline === Infinity ? Infinity : deadlineAt - clock.now();
-          // Decided up front, not by re-reading the clock when the timer fires:
-          // real timers may fire a fraction of a millisecond early.
-          const deadlineFirst = remaining <= attemptTimeout;
-          const limit = deadlineFirst ? remaining : attemptTimeout;
-          if (limit <= 0) {
-            outcome = deadlineFirst ? DEADLINE : TIMEOUT; // `attemptTimeout: 0`: the body never runs
-          } else {
-            const previous = enterAttempt(state);
+          if (signal?.aborted === true) {
+            reason = 'aborted';
+            throw signal.reason;
+          }
+          if (deadline !== Infinity && clock.now() >= deadlineAt) {
+            reason = 'deadline';
+            throw this.#deadlinePassed(attempt, failed, lastError, undefined);
+          }
+          attempt++;
+          stats.attempts++;
+          if (events.has('attempt')) events.emit('attempt', { attempt });
+
+          if (!guarded) {
+            // Fast path: nothing can abandon this attempt, so no controller and no timer.
+            const context = args === undefined ? new Attempt(attempt, false) : unabortableAttempt;
+            const previous = enterAttempt(context);
             try {
-              result = args === undefined ? (fn as ContextFunction)(state) : fn.apply(thisArg, args);
+              result = args === undefined ? (fn as ContextFunction)(context) : fn.apply(thisArg, args);
             } catch (error) {
               result = error;
               outcome = ERROR;
@@ -262,8 +361,36 @@ export abstract class AttemptPolicy<V = unknown> {
               leaveAttempt(previous);
             }
             if (outcome === VALUE && isThenable(result)) {
-              outcome = await guard(state, result, clock, limit, deadlineFirst ? DEADLINE : TIMEOUT, signal);
-              result = state.result;
+              try {
+                result = await result;
+              } catch (error) {
+                result = error;
+                outcome = ERROR;
+              }
+            }
+          } else {
+            state = new Attempt(attempt, true);
+            const remaining = deadline === Infinity ? Infinity : deadlineAt - clock.now();
+            // Decided up front, not by re-reading the clock when the timer fires:
+            // real timers may fire a fraction of a millisecond early.
+            const deadlineFirst = remaining <= attemptTimeout;
+            const limit = deadlineFirst ? remaining : attemptTimeout;
+            if (limit <= 0) {
+              outcome = deadlineFirst ? DEADLINE : TIMEOUT; // `attemptTimeout: 0`: the body never runs
+            } else {
+              const previous = enterAttempt(state);
+              try {
+                result = args === undefined ? (fn as ContextFunction)(state) : fn.apply(thisArg, args);
+              } catch (error) {
+                result = error;
+                outcome = ERROR;
+              } finally {
+                leaveAttempt(previous);
+              }
+              if (outcome === VALUE && isThenable(result)) {
+                outcome = await guard(state, result, clock, limit, deadlineFirst ? DEADLINE : TIMEOUT, signal);
+                result = state.result;
+              }
             }
           }
         }
@@ -274,8 +401,7 @@ export abstract class AttemptPolicy<V = unknown> {
           const decision = this.afterValue(result, attempt, previousDelay);
           delay = typeof decision === 'number' ? decision : await decision;
           if (delay < 0) {
-            stats.successes++;
-            if (events.has('success')) events.emit('success', { attempts: attempt, value: result });
+            this.#succeeded(attempt, result);
             return result;
           }
         } else if (outcome === ERROR || outcome === TIMEOUT) {
@@ -386,6 +512,37 @@ export function toLimit(policy: string, option: string, value: unknown): number 
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 type ContextFunction = (context: AttemptContext) => unknown;
+
+/** Which lean path a policy's first attempt may take. */
+type FirstPath = 0 | 1 | 2;
+const LOOP: FirstPath = 0;
+const PLAIN: FirstPath = 1;
+const TIMED: FirstPath = 2;
+
+/** How a first attempt on a lean path ended, handed to the full loop. */
+interface Resume {
+  readonly outcome: Outcome;
+  readonly result: unknown;
+  readonly state: Attempt | undefined;
+}
+
+/** A first attempt under an attempt timeout, and the settling of its call's promise. */
+class TimedAttempt extends Attempt {
+  resolve!: (value: unknown) => void;
+  timer: TimerHandle | undefined;
+  done = false;
+
+  constructor() {
+    super(1, true);
+  }
+}
+
+// `new Promise(captureResolve)` hands the resolver to `capturing` without a closure per call.
+let capturing: TimedAttempt | undefined;
+function captureResolve(resolve: (value: unknown) => void): void {
+  (capturing as TimedAttempt).resolve = resolve;
+  capturing = undefined;
+}
 
 /** How an attempt ended, as the loop sees it. */
 type Outcome = 0 | 1 | 2 | 3 | 4;

@@ -64,6 +64,9 @@ export class Attempt implements AttemptContext {
 /** The slot value for attempts nothing can abandon (the decorator fast path allocates nothing). */
 export const unabortableAttempt = new Attempt(0, false);
 
+/** The context of every first attempt nothing can abandon: one shared object, never aborted. */
+export const firstAttempt = new Attempt(1, false);
+
 /**
  * Marks `attempt` as the one starting, for {@link attemptSignal}; returns the
  * previous slot value, to restore with {@link leaveAttempt} as soon as the
@@ -78,6 +81,11 @@ export function enterAttempt(attempt: Attempt): Attempt | undefined {
 /** Restores the slot saved by {@link enterAttempt}. */
 export function leaveAttempt(previous: Attempt | undefined): void {
   current = previous;
+}
+
+/** True while an attempt that can be abandoned is starting (a policy nested in it must follow its signal). */
+export function insideAbortableAttempt(): boolean {
+  return current?.abortable === true;
 }
 
 /**

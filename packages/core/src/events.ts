@@ -28,6 +28,11 @@ export class Events<EventMap extends object> {
     };
   }
 
+  /** True when any listener is registered, for any event: one field read on the hot path. */
+  get active(): boolean {
+    return this.#listeners !== undefined;
+  }
+
   /** True when at least one listener waits for `type`: build a payload only then. */
   has(type: keyof EventMap): boolean {
     return this.#listeners?.has(type) === true;

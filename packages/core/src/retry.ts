@@ -82,6 +82,7 @@ export class RetryPolicy extends AttemptPolicy {
       attemptTimeout: Infinity,
       deadline: Infinity,
       yieldOnZeroWait: resolved.times === Infinity,
+      resolvesEveryValue: true,
     });
     this.options = resolved;
     this.#matches = toErrorMatcher(resolved.on, anyError);
