@@ -26,7 +26,8 @@ export function measureIdleCircuitMemory({ count = 100_000 } = {}) {
   const noArgs = [];
   const timersBefore = countTimers();
 
-  // Class scope: one `circuitBreaker(options)` per decorated method, options resolved by each.
+  // Class scope: one `circuitBreaker(options)` per decorated method, options resolved by each. The caller's own
+  // options object is not counted (it belongs to the caller); the resolved copy the circuit keeps is.
   const options = { on: Unavailable, threshold: 3, resetTimeout: 30_000, name: 'charge' };
   const classScopeBytes = bytesPerItem(gc, count, () => {
     const breaker = circuitBreaker(options);

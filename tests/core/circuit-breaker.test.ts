@@ -693,6 +693,16 @@ describe('circuitBreakerFactory', () => {
     expect(b.state).toBe('closed');
   });
 
+  it('keeps idle circuits small: they share the resolved options and the frozen default counting value', () => {
+    const make = circuitBreakerFactory({ threshold: 2, clock });
+    expect(make().options).toBe(make().options);
+    expect(circuitBreaker().options.counting).toBe(circuitBreaker({ counting: 'leaky-bucket' }).options.counting);
+    expect(circuitBreaker({ counting: 'consecutive' }).options.counting).toBe(
+      circuitBreaker({ counting: { mode: 'consecutive' } }).options.counting,
+    );
+    expect(Object.isFrozen(circuitBreaker().options.counting)).toBe(true);
+  });
+
   it('names a circuit when asked', () => {
     const make = circuitBreakerFactory({ name: 'api', threshold: 1, clock });
     const keyed = make('api[example.com]');

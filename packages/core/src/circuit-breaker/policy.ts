@@ -230,7 +230,9 @@ const lastExecuteWasAsync = 1;
 // Functions (given to `call`) seen returning a promise: a rejection must then be a rejected promise.
 const promiseFunctions = new WeakSet();
 
-// A rejection is cheap only without a stack trace: during an outage every call is rejected.
+// Rejections capture no stack trace (a deliberate choice, see the README's "Rejections are cheap"): during an
+// outage every call is rejected, capturing a stack costs several times the rest of a rejection, and it would only
+// show the call site. Where the limit cannot be changed (frozen intrinsics), errors get their stacks as usual.
 const stackLimitWritable = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true;
 
 // Every field is in-object and nothing else is allocated until needed (failure record, listeners),
