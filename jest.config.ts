@@ -33,6 +33,8 @@ const config: Config = {
       transform: {
         // PGlite loads Node built-ins with import(), which jest's vm only allows behind a flag.
         '@electric-sql/pglite/dist/.+\\.cjs$': '<rootDir>/tests/examples/helpers/require-builtins-transform.cjs',
+        // The Nest-style example and its test are legacy-decorator code (experimentalDecorators).
+        '(nest-style-service/.+|\\.legacy\\.test)\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.legacy.json' }],
         '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
       },
       transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
