@@ -83,6 +83,12 @@ export class Timeline {
     this.#print?.(entry);
   }
 
+  /** Adds an entry made elsewhere (another process), keeping its timestamp. */
+  record(entry: TimelineEntry): void {
+    this.entries.push(entry);
+    this.#print?.(entry);
+  }
+
   /** The texts of the entries, for assertions: `step` entries are prefixed with `## `. */
   get lines(): string[] {
     return this.entries.map((e) => (e.mark === 'step' ? `## ${e.text}` : e.text));
