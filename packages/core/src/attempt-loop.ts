@@ -221,8 +221,10 @@ export abstract class AttemptPolicy<V = unknown> {
     return this.#loop(fn, thisArg, args, signal ?? outerAttemptSignal(), undefined);
   }
 
-  // First attempt, nothing to guard. A failure continues in the full loop.
-  async #first(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined): Promise<unknown> {
+  // First attempt, nothing to guard: the promise returned is the attempt's own,
+  // followed by one shared success handler and one closure for the failure path
+  // (cheaper than an async function, whose frame is kept across the await).
+  #first(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined): Promise<unknown> {
     const stats = this.#stats;
     stats.calls++;
     stats.attempts++;
@@ -235,16 +237,20 @@ export abstract class AttemptPolicy<V = unknown> {
       return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined });
     }
     leaveAttempt(previous);
-    if (isThenable(result)) {
-      try {
-        result = await result;
-      } catch (error) {
-        return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined });
-      }
+    if (!isThenable(result)) {
+      this.#succeeded(1, result);
+      return Promise.resolve(result);
     }
-    this.#succeeded(1, result);
-    return result;
+    return Promise.resolve(result).then(this.#firstValue, (error: unknown) =>
+      this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined }),
+    );
   }
+
+  // Made once per policy, so a successful first attempt allocates no closure for it.
+  readonly #firstValue = (value: unknown): unknown => {
+    this.#succeeded(1, value);
+    return value;
+  };
 
   // First attempt under `attemptTimeout`: the promise returned is settled by the
   // attempt or by its timer, whichever comes first, with no async function and

@@ -34,14 +34,20 @@ export function addLayer<M extends AnyMethod>(method: M, layer: Layer): M {
     return method;
   }
   const plan: Plan = { method, layers: [layer], head: compile(method, [layer]) };
-  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
-    return plan.head(this, args);
+  // `arguments`, not a rest parameter: a call without arguments shares one frozen
+  // empty array instead of allocating one (layers only pass `args` on to `apply`).
+  const wrapper = function (this: unknown): unknown {
+    // eslint-disable-next-line prefer-rest-params
+    const given = arguments;
+    return plan.head(this, given.length === 0 ? noArgs : Array.prototype.slice.call(given));
   };
   Object.defineProperty(wrapper, 'name', { value: method.name, configurable: true });
   Object.defineProperty(wrapper, 'length', { value: method.length, configurable: true });
   Object.defineProperty(wrapper, WRAPPED, { value: plan });
   return wrapper as unknown as M;
 }
+
+const noArgs: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 /** The plan behind a wrapper made by {@link addLayer}, if `fn` is one. */
 export function planOf(fn: unknown): Plan | undefined {
