@@ -144,8 +144,7 @@ export const scenarios = [
     targeted: true,
     make: async () => {
       const { retry } = await core();
-      const options = { times: 3, interval: 100 };
-      return value(() => retry(work, options));
+      return value(() => retry(work, { times: 3, interval: 100 }));
     },
   },
   {

@@ -5,6 +5,7 @@ import {
   EXHAUSTED,
   GIVE_UP,
   NOT_RETRYABLE,
+  runOnce,
   toClock,
   toLimit,
   type ClockOption,
@@ -62,11 +63,11 @@ export const asyncBackoffDefaults = Object.freeze({ pause: 0, maxTries: Infinity
  *   attemptTimeout: 500, deadline: 2_000, pause: 100, on: [ConnectionError],
  * });
  */
-export async function asyncBackoff<T>(
+export function asyncBackoff<T>(
   fn: (context: AttemptContext) => T | PromiseLike<T>,
   options?: AsyncBackoffOptions & SignalOption,
 ): Promise<T> {
-  return await asyncBackoffPolicy(options).execute(fn, options?.signal);
+  return once('asyncBackoff', fn, options, undefined) as Promise<T>;
 }
 
 /** A reusable asyncBackoff policy: options resolved and validated once, here. */
@@ -81,20 +82,17 @@ export function asyncBackoffPolicy(options?: AsyncBackoffOptions): AsyncBackoffP
  * @example
  * const file = await asyncRetry(() => download(url), 5, { on: ConnectionError, pause: 100 });
  */
-export async function asyncRetry<T>(
+export function asyncRetry<T>(
   fn: (context: AttemptContext) => T | PromiseLike<T>,
   maxTries?: number,
   options?: AsyncRetryOptions & SignalOption,
 ): Promise<T> {
-  return await asyncRetryPolicy(maxTries, options).execute(fn, options?.signal);
+  return once('asyncRetry', fn, options, maxTries) as Promise<T>;
 }
 
 /** A reusable asyncRetry policy: options resolved and validated once, here. */
 export function asyncRetryPolicy(maxTries?: number, options?: AsyncRetryOptions): AsyncRetryPolicy {
-  const limits = options as AsyncBackoffOptions | undefined;
-  if (limits?.attemptTimeout != null || limits?.deadline != null) {
-    invalidOption('asyncRetry', 'options', 'free of attemptTimeout and deadline (use asyncBackoff)', options);
-  }
+  checkNoLimits(options);
   return new AsyncBackoffPolicy('asyncRetry', resolveAsyncBackoffOptions('asyncRetry', options, maxTries));
 }
 
@@ -143,6 +141,43 @@ export class AsyncBackoffPolicy extends AttemptPolicy {
       }
     }
     return waitBefore(this.#pause, attempt, previousDelay);
+  }
+}
+
+// The one-shot shortcuts: options validated now, the policy built only when a
+// limit, a signal or a failure needs it.
+function once(
+  kind: 'asyncBackoff' | 'asyncRetry',
+  fn: (context: AttemptContext) => unknown,
+  options: (AsyncBackoffOptions & SignalOption) | undefined,
+  maxTries: number | undefined,
+): Promise<unknown> {
+  let resolved: ResolvedAsyncBackoffOptions;
+  try {
+    if (kind === 'asyncRetry') checkNoLimits(options);
+    resolved = resolveAsyncBackoffOptions(kind, options, maxTries);
+  } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a validation TypeError/RangeError, as thrown
+    return Promise.reject(error);
+  }
+  if (options?.signal !== undefined || resolved.attemptTimeout !== undefined || resolved.deadline !== undefined) {
+    return new AsyncBackoffPolicy(kind, resolved).execute(fn, options?.signal);
+  }
+  return runOnce(fn, kind === 'asyncRetry' ? asyncRetryFromResolved : asyncBackoffFromResolved, resolved);
+}
+
+function asyncBackoffFromResolved(resolved: ResolvedAsyncBackoffOptions): AsyncBackoffPolicy {
+  return new AsyncBackoffPolicy('asyncBackoff', resolved);
+}
+
+function asyncRetryFromResolved(resolved: ResolvedAsyncBackoffOptions): AsyncBackoffPolicy {
+  return new AsyncBackoffPolicy('asyncRetry', resolved);
+}
+
+function checkNoLimits(options: AsyncRetryOptions | undefined): void {
+  const limits = options as AsyncBackoffOptions | undefined;
+  if (limits?.attemptTimeout != null || limits?.deadline != null) {
+    invalidOption('asyncRetry', 'options', 'free of attemptTimeout and deadline (use asyncBackoff)', options);
   }
 }
 

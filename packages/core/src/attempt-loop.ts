@@ -117,6 +117,14 @@ export interface LoopLimits {
   readonly resolvesEveryValue?: boolean | undefined;
 }
 
+// Set in AttemptPolicy's static block, where its private loop is in reach: a
+// one-shot call whose first attempt failed continues in `policy`'s loop.
+let resumeAfterFirst: (
+  policy: AttemptPolicy,
+  fn: (context: AttemptContext) => unknown,
+  error: unknown,
+) => Promise<unknown>;
+
 /**
  * The one attempt loop every policy runs (poll, retry, asyncBackoff,
  * asyncRetry). A subclass is only a decision rule: after each outcome it says
@@ -486,6 +494,18 @@ export abstract class AttemptPolicy<V = unknown> {
     }
   }
 
+  static {
+    resumeAfterFirst = (policy, fn, error) => {
+      policy.#stats.calls++;
+      policy.#stats.attempts++;
+      return policy.#loop(fn as AnyFunction, undefined, undefined, undefined, {
+        outcome: ERROR,
+        result: error,
+        state: undefined,
+      });
+    };
+  }
+
   // The deadline rule: DeadlineExceededError if no attempt failed yet, else the last attempt's own error.
   #deadlinePassed(attempt: number, failed: boolean, lastError: unknown, running: Attempt | undefined): unknown {
     const error = new DeadlineExceededError(this.#deadline);
@@ -498,6 +518,31 @@ export abstract class AttemptPolicy<V = unknown> {
     this.#stats.timeouts++;
     if (this.#events.has('timeout')) this.#events.emit('timeout', { attempt, error });
   }
+}
+
+/**
+ * The first attempt of a one-shot shortcut (`retry(fn, …)`), run before any
+ * policy exists: `makePolicy(options)` is called only if the attempt fails,
+ * and the call continues in that policy's loop. Nothing can observe a one-shot
+ * policy's events or statistics, so a call that succeeds at once needs none.
+ */
+export function runOnce<O>(
+  fn: (context: AttemptContext) => unknown,
+  makePolicy: (options: O) => AttemptPolicy,
+  options: O,
+): Promise<unknown> {
+  if (insideAbortableAttempt()) return makePolicy(options).execute(fn);
+  let result: unknown;
+  const previous = enterAttempt(firstAttempt);
+  try {
+    result = fn(firstAttempt);
+  } catch (error) {
+    leaveAttempt(previous);
+    return resumeAfterFirst(makePolicy(options), fn, error);
+  }
+  leaveAttempt(previous);
+  if (!isThenable(result)) return Promise.resolve(result);
+  return Promise.resolve(result).then(undefined, (error: unknown) => resumeAfterFirst(makePolicy(options), fn, error));
 }
 
 /** Validates the `clock` option once, at creation. */

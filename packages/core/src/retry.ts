@@ -4,6 +4,7 @@ import {
   DONE,
   EXHAUSTED,
   NOT_RETRYABLE,
+  runOnce,
   toClock,
   type ClockOption,
   type Decision,
@@ -51,14 +52,22 @@ export const retryDefaults = Object.freeze({ times: 3, interval: 1_000 });
  * @example
  * const receipt = await retry(() => charge(id), HttpError, { times: 3, interval: 200 });
  */
-export async function retry<T>(
+export function retry<T>(
   fn: (context: AttemptContext) => T | PromiseLike<T>,
   on?: ErrorFilter | (RetryOptionsWithFilter & SignalOption),
   options?: RetryOptions & SignalOption,
 ): Promise<T> {
-  const policy = retryPolicy(on, options);
+  let resolved: ResolvedRetryOptions;
+  try {
+    resolved = resolveRetryOptions(on, options, false);
+  } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a validation TypeError/RangeError, as thrown
+    return Promise.reject(error);
+  }
   const signal = isOptions(on) ? on.signal : options?.signal;
-  return await policy.execute(fn, signal);
+  // Options are validated either way; the policy itself is only built when a signal or a failure needs it.
+  if (signal !== undefined) return new RetryPolicy(resolved).execute(fn, signal);
+  return runOnce(fn, retryFromResolved, resolved) as Promise<T>;
 }
 
 /** A reusable retry policy: options resolved and validated once, here. */
@@ -104,9 +113,15 @@ export class RetryPolicy extends AttemptPolicy {
   }
 }
 
+// A resolved options object is itself a valid `RetryOptionsWithFilter` (resolved again, and frozen, here).
+function retryFromResolved(resolved: ResolvedRetryOptions): RetryPolicy {
+  return new RetryPolicy(resolved);
+}
+
 function resolveRetryOptions(
   on: ErrorFilter | RetryOptionsWithFilter | undefined,
   options: RetryOptions | undefined,
+  frozen = true,
 ): ResolvedRetryOptions {
   let filter: unknown = on;
   let opts: RetryOptionsWithFilter = options ?? {};
@@ -122,13 +137,15 @@ function resolveRetryOptions(
   if (typeof times !== 'number' || !(Number.isInteger(times) || times === Infinity)) {
     invalidOption('retry', 'times', 'an integer (the total number of calls) or Infinity', times, RangeError);
   }
-  return Object.freeze({
+  const resolved: ResolvedRetryOptions = {
     on: filter as ErrorFilter | undefined,
     times: times,
     interval: toWait('retry', 'interval', opts.interval ?? retryDefaults.interval),
     onError: optionalFunction('retry', 'onError', opts.onError),
     clock: toClock('retry', opts.clock),
-  });
+  };
+  // A one-shot `retry()` keeps its copy private, so it skips the (measurably slow) freeze.
+  return frozen ? Object.freeze(resolved) : resolved;
 }
 
 /** A plain options object, as opposed to an error filter (a class, an array or a predicate). */
