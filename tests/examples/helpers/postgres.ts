@@ -42,8 +42,9 @@ export function findPostgresBin(env: NodeJS.ProcessEnv = process.env): string | 
 
 /** Starts a server with the binaries in `bin`. */
 export async function startPostgres(bin: string): Promise<PostgresServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'staunch-pg-'));
   const asRoot = process.getuid?.() === 0;
+  // As root, the postgres user must reach the directory: /tmp is world-traversable, $TMPDIR may not be.
+  const dir = mkdtempSync(join(asRoot ? '/tmp' : tmpdir(), 'staunch-pg-'));
   const exec = (tool: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args);
   try {
