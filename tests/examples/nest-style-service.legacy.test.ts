@@ -1,5 +1,5 @@
 // Compiled with experimentalDecorators + emitDecoratorMetadata (tsconfig.legacy.json), like the
-// example it runs: see the transform of the `examples` project in jest.config.ts.
+// example it runs: `*.legacy.test.ts` files run in the jest project `legacy`.
 import { policiesOf } from '@staunch/decorators';
 import { nestStyleScenario } from '../../examples/nest-style-service/scenario';
 import { Container } from '../../examples/nest-style-service/nest';
