@@ -224,7 +224,7 @@ export function markdown(report, env, seconds) {
       '  disturb another. In it, the scenario, the bare-await baseline and (where there is one) its hand-written',
       '  reference each get their own compiled loop (`for (…) await op()`), so no call site turns megamorphic.',
       '- Each variant is checked once (it must resolve with the expected value, or reject with the expected',
-      '  error), warmed up (400 ms), and calibrated to ~40 ms per sample. After one forced GC, 15 rounds: each',
+      '  error), warmed up (400 ms), and calibrated to ~25 ms per sample. After one forced GC, 21 rounds: each',
       '  round runs one sample of every variant, in a rotating order. Ratios are taken within a round, then the',
       '  median and quartiles over rounds are reported. The last result of every sample is checked again.',
       '  (No GC is forced between samples: right after a full GC V8 shrinks the young generation, and',

@@ -35,11 +35,10 @@ export function addLayer<M extends AnyMethod>(method: M, layer: Layer): M {
   }
   const plan: Plan = { method, layers: [layer], head: compile(method, [layer]) };
   // `arguments`, not a rest parameter: a call without arguments shares one frozen
-  // empty array instead of allocating one (layers only pass `args` on to `apply`).
+  // empty array instead of allocating one (layers only pass `args` on to the method).
   const wrapper = function (this: unknown): unknown {
     // eslint-disable-next-line prefer-rest-params
-    const given = arguments;
-    return plan.head(this, given.length === 0 ? noArgs : Array.prototype.slice.call(given));
+    return plan.head(this, argsOf(arguments));
   };
   Object.defineProperty(wrapper, 'name', { value: method.name, configurable: true });
   Object.defineProperty(wrapper, 'length', { value: method.length, configurable: true });
@@ -48,6 +47,11 @@ export function addLayer<M extends AnyMethod>(method: M, layer: Layer): M {
 }
 
 const noArgs: unknown[] = Object.freeze([]) as unknown as unknown[];
+
+// A call's arguments as an array: the shared empty one when there are none.
+function argsOf(given: IArguments): unknown[] {
+  return given.length === 0 ? noArgs : (Array.prototype.slice.call(given) as unknown[]);
+}
 
 /** The plan behind a wrapper made by {@link addLayer}, if `fn` is one. */
 export function planOf(fn: unknown): Plan | undefined {
@@ -63,8 +67,9 @@ function compile(method: AnyMethod, layers: readonly Layer[]): (self: unknown, a
   for (let i = layers.length - 1; i > 0; i--) {
     const layer = layers[i] as Layer;
     const inner = next;
-    next = function (this: unknown, ...args: unknown[]): unknown {
-      return layer.run(inner, this, args);
+    next = function (this: unknown): unknown {
+      // eslint-disable-next-line prefer-rest-params
+      return layer.run(inner, this, argsOf(arguments));
     };
   }
   const outer = layers[0] as Layer;
