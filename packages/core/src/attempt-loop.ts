@@ -11,6 +11,7 @@ import {
 import { getDefaultClock, type Clock, type TimerHandle } from './clock.js';
 import { AttemptTimeoutError, DeadlineExceededError, type TimeoutError } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
+import { closeHandOff, openHandOff, settleHandedOff } from './handoff.js';
 import { invoke, promiseOf } from './invoke.js';
 import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
 import { invalidOption } from './validation.js';
@@ -235,23 +236,41 @@ export abstract class AttemptPolicy<V = unknown> {
 
   // First attempt, nothing to guard: the promise returned is the attempt's own,
   // followed by one shared success handler and one closure for the failure path
-  // (cheaper than an async function, whose frame is kept across the await).
+  // (cheaper than an async function, whose frame is kept across the await). A
+  // breaker right inside may hand over its bookkeeping (handoff.ts).
   #first(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined): Promise<unknown> {
     const stats = this.#stats;
     stats.calls++;
     stats.attempts++;
     let result: unknown;
     const previous = enterAttempt(firstAttempt);
+    openHandOff();
     try {
       result = args === undefined ? (fn as ContextFunction)(firstAttempt) : invoke(fn, thisArg, args);
     } catch (error) {
+      closeHandOff(undefined);
       leaveAttempt(previous);
       return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined });
     }
+    const breaker = closeHandOff(result);
     leaveAttempt(previous);
     if (!isThenable(result)) {
       this.#succeeded(1, result);
       return Promise.resolve(result);
+    }
+    if (breaker !== undefined) {
+      // A breaker right inside handed its bookkeeping over: one reaction records for both.
+      return (result as Promise<unknown>).then(
+        (value) => {
+          breaker[settleHandedOff](true, value);
+          this.#succeeded(1, value);
+          return value;
+        },
+        (error: unknown) => {
+          breaker[settleHandedOff](false, error);
+          return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined });
+        },
+      );
     }
     return promiseOf(result).then(this.#firstValue, (error: unknown) =>
       this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined }),

@@ -77,9 +77,10 @@ export class CircuitLayer implements Layer {
     }
   }
 
-  run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
+  run(next: AnyMethod, self: unknown, args: unknown[], inner = false): unknown {
     const breaker = this.#shared ?? this.circuitFor(self, this.#key?.(self, args));
-    return breaker.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args);
+    // Inside another policy (a retry above it), that policy handles the promise: skip a step.
+    return breaker.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args, inner);
   }
 
   /** The circuit a call on `self` (with this `key`, for keyed circuits) goes through; made on first use. */

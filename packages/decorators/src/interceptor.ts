@@ -6,11 +6,12 @@ export type AnyMethod = (this: unknown, ...args: never[]) => unknown;
 
 /**
  * One policy applied around the next step. `run` must call `next` with
- * `self` and `args` unchanged (once per attempt).
+ * `self` and `args` unchanged (once per attempt). `inner` is true when an
+ * outer layer's policy receives (and always handles) what `run` returns.
  */
 export interface Layer {
   readonly descriptor: PolicyDescriptor;
-  run(next: AnyMethod, self: unknown, args: unknown[]): unknown;
+  run(next: AnyMethod, self: unknown, args: unknown[], inner?: boolean): unknown;
 }
 
 /** The live state behind one wrapper: its layers, outermost first, and the original method. */
@@ -69,7 +70,7 @@ function compile(method: AnyMethod, layers: readonly Layer[]): (self: unknown, a
     const inner = next;
     next = function (this: unknown): unknown {
       // eslint-disable-next-line prefer-rest-params
-      return layer.run(inner, this, argsOf(arguments));
+      return layer.run(inner, this, argsOf(arguments), true);
     };
   }
   const outer = layers[0] as Layer;

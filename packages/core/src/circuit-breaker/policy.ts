@@ -1,5 +1,6 @@
 import { getDefaultClock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
+import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTaker } from '../handoff.js';
 import { invoke, promiseOf } from '../invoke.js';
 import { Events, type Listener, type Unsubscribe } from '../events.js';
 import { invalidOption } from '../validation.js';
@@ -146,8 +147,19 @@ export interface CircuitBreakerPolicy {
    * `execute` for `fn.apply(thisArg, args)`, allocation-free on the closed path:
    * the decorators' entry point. A rejection is a rejected promise when `fn` is
    * `async` or has returned a promise before.
+   *
+   * `consumed: true` is for a policy that wraps this one and always handles the
+   * promise it gets back (a retry around the breaker): the breaker then returns
+   * `fn`'s own promise and records the outcome beside it, one promise step
+   * fewer. Never pass it when the promise may go unhandled: the breaker's own
+   * handler would hide the rejection.
    */
-  call<This, Args extends unknown[], R>(fn: (this: This, ...args: Args) => R, thisArg: This, args: Args): R;
+  call<This, Args extends unknown[], R>(
+    fn: (this: This, ...args: Args) => R,
+    thisArg: This,
+    args: Args,
+    consumed?: boolean,
+  ): R;
   /** Holds the circuit open until {@link CircuitBreakerPolicy.reset}; calls get `retryAfter: Infinity`. */
   isolate(): void;
   /** Closes the circuit and forgets its failure record (counters are kept). */
@@ -240,7 +252,7 @@ const stackLimitWritable = Object.getOwnPropertyDescriptor(Error, 'stackTraceLim
 
 // Every field is in-object and nothing else is allocated until needed (failure record, listeners),
 // so an idle circuit is one small object: see benchmarks/idle-circuit-memory.mjs.
-class Breaker implements CircuitBreakerPolicy {
+class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   readonly #options: ResolvedCircuitBreakerOptions;
   // The given store, or undefined: then the breaker keeps its snapshot itself, in #snapshot (no store object).
   readonly #store: CircuitStore | undefined;
@@ -299,11 +311,16 @@ class Breaker implements CircuitBreakerPolicy {
   }
 
   execute<T>(fn: () => T): T {
-    return this.#run(fn, undefined, noArgs, true);
+    return this.#run(fn, undefined, noArgs, true, false);
   }
 
-  call<This, Args extends unknown[], R>(fn: (this: This, ...args: Args) => R, thisArg: This, args: Args): R {
-    return this.#run(fn, thisArg, args, false);
+  call<This, Args extends unknown[], R>(
+    fn: (this: This, ...args: Args) => R,
+    thisArg: This,
+    args: Args,
+    consumed = false,
+  ): R {
+    return this.#run(fn, thisArg, args, false, consumed);
   }
 
   isolate(): void {
@@ -332,11 +349,15 @@ class Breaker implements CircuitBreakerPolicy {
     thisArg: This,
     args: Args,
     ephemeral: boolean,
+    consumed: boolean,
   ): R {
+    const handOffOpen = enterHandOff();
     const snapshot = this.#read();
     const timed = this.#options.counting.slowCallDuration !== Infinity;
     // The happy path: closed and untimed needs no clock, no permission and no allocation.
-    if (snapshot.state === 'closed' && !timed) return this.#runClosed(fn, thisArg, args, ephemeral);
+    if (snapshot.state === 'closed' && !timed) {
+      return this.#runClosed(fn, thisArg, args, ephemeral, consumed, handOffOpen);
+    }
     const now = snapshot.state !== 'closed' || timed ? this.#now() : NaN;
     const permit = snapshot.state === 'closed' ? normalCall : this.#acquire(snapshot, now);
     if (typeof permit === 'number') return this.#runAdmitted(fn, thisArg, args, ephemeral, permit, timed ? now : NaN);
@@ -354,6 +375,8 @@ class Breaker implements CircuitBreakerPolicy {
     thisArg: This,
     args: Args,
     ephemeral: boolean,
+    consumed: boolean,
+    handOffOpen: boolean,
   ): R {
     this.#calls++;
     let result: R;
@@ -366,7 +389,25 @@ class Breaker implements CircuitBreakerPolicy {
     }
     if (isThenable(result)) {
       this.#noteAsync(fn, ephemeral, true);
-      return promiseOf(result).then(
+      const promise = promiseOf(result);
+      if (consumed && handOffOpen) {
+        // The policy around this one records the outcome in its own reaction (see handoff.ts).
+        handOff(this, promise);
+        return promise as R;
+      }
+      if (consumed) {
+        // Recorded beside the caller's own handlers, registered first so they run first.
+        promise.then(
+          () => {
+            this.#succeeded(normalCall, NaN);
+          },
+          (error: unknown) => {
+            this.#failed(normalCall, error);
+          },
+        );
+        return promise as R;
+      }
+      return promise.then(
         (value) => {
           this.#succeeded(normalCall, NaN);
           return value;
@@ -418,6 +459,22 @@ class Breaker implements CircuitBreakerPolicy {
     if (ephemeral) this.#noteAsync(fn, ephemeral, false);
     this.#succeeded(ticket, start);
     return result;
+  }
+
+  [settleHandedOff](ok: boolean, outcome: unknown): void {
+    if (ok) this.#succeeded(normalCall, NaN);
+    else this.#failed(normalCall, outcome);
+  }
+
+  [watchHandedOff](promise: Promise<unknown>): void {
+    promise.then(
+      () => {
+        this.#succeeded(normalCall, NaN);
+      },
+      (error: unknown) => {
+        this.#failed(normalCall, error);
+      },
+    );
   }
 
   // A permission for a call on a circuit that was not closed: a ticket, or the error to reject with.
