@@ -113,6 +113,26 @@ describe('hot paths', () => {
     });
   });
 
+  describe('an open circuit', () => {
+    it('rejects async calls with a promise (one promise job later), never a synchronous throw', async () => {
+      let calls = 0;
+      class Api {
+        @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+        async get(): Promise<never> {
+          calls++;
+          throw new HttpError(503);
+        }
+      }
+      const api = new Api();
+      await expect(api.get()).rejects.toBeInstanceOf(HttpError);
+      const rejected = [api.get(), api.get(), api.get()];
+      const outcomes = await Promise.all(rejected.map((p) => capture(p)));
+      expect(outcomes.every((o) => !o.ok && isCircuitOpenError(o.error))).toBe(true);
+      expect(new Set(outcomes.map((o) => (o as { error: unknown }).error)).size).toBe(3);
+      expect(calls).toBe(1);
+    });
+  });
+
   describe('the one-shot retry()', () => {
     it('still rejects invalid options, even when the function would succeed', async () => {
       await expect(retry(async () => 1, { times: 1.5 })).rejects.toThrow(RangeError);

@@ -12,7 +12,7 @@ import { getDefaultClock, type Clock, type TimerHandle } from './clock.js';
 import { AttemptTimeoutError, DeadlineExceededError, type TimeoutError } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
 import { closeHandOff, openHandOff, settleHandedOff } from './handoff.js';
-import { invoke, promiseOf } from './invoke.js';
+import { invoke, promiseOf } from './hot-path.js';
 import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
 import { invalidOption } from './validation.js';
 

@@ -1,7 +1,7 @@
 import { getDefaultClock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
 import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTaker } from '../handoff.js';
-import { invoke, promiseOf } from '../invoke.js';
+import { invoke, promiseOf, rejectSoon } from '../hot-path.js';
 import { Events, type Listener, type Unsubscribe } from '../events.js';
 import { invalidOption } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
@@ -363,7 +363,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     if (typeof permit === 'number') return this.#runAdmitted(fn, thisArg, args, ephemeral, permit, timed ? now : NaN);
     this.#rejections++;
     if (isAsyncFunction(fn) || (ephemeral ? (this.#flags & lastExecuteWasAsync) !== 0 : promiseFunctions.has(fn))) {
-      return Promise.reject(permit) as R;
+      return rejectSoon(permit) as R;
     }
     throw permit;
   }
