@@ -390,26 +390,10 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     if (isThenable(result)) {
       this.#noteAsync(fn, ephemeral, true);
       const promise = promiseOf(result);
-      if (consumed && handOffOpen) {
-        // The policy around this one records the outcome in its own reaction (see handoff.ts).
-        handOff(this, promise);
-        return promise as R;
-      }
-      if (consumed) {
-        // Recorded beside the caller's own handlers, registered first so they run first.
-        promise.then(
-          () => {
-            this.#succeeded(normalCall, NaN);
-          },
-          (error: unknown) => {
-            this.#failed(normalCall, error);
-          },
-        );
-        return promise as R;
-      }
+      if (consumed) return this.#consumedBy(promise, handOffOpen) as R;
       return promise.then(
         (value) => {
-          this.#succeeded(normalCall, NaN);
+          this.#closedSuccess();
           return value;
         },
         (error: unknown) => {
@@ -419,8 +403,22 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       ) as R;
     }
     if (ephemeral) this.#noteAsync(fn, ephemeral, false);
-    this.#succeeded(normalCall, NaN);
+    this.#closedSuccess();
     return result;
+  }
+
+  // The caller (a policy around this one) always handles `promise`: return it as it is, and
+  // record its outcome beside the caller's handlers, or in the caller's own reaction (handoff.ts).
+  #consumedBy(promise: Promise<unknown>, handOffOpen: boolean): Promise<unknown> {
+    if (handOffOpen) handOff(this, promise);
+    else this[watchHandedOff](promise);
+    return promise;
+  }
+
+  // #succeeded for a normal call on an untimed circuit (no clock, no trial).
+  #closedSuccess(): void {
+    this.#successes++;
+    if (countsSuccesses(this.#options.counting)) this.#succeeded(normalCall, NaN, true);
   }
 
   // Runs an admitted call and records its outcome (when it settles, for a promise). `start` is NaN when untimed.
@@ -462,14 +460,14 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   [settleHandedOff](ok: boolean, outcome: unknown): void {
-    if (ok) this.#succeeded(normalCall, NaN);
+    if (ok) this.#closedSuccess();
     else this.#failed(normalCall, outcome);
   }
 
   [watchHandedOff](promise: Promise<unknown>): void {
     promise.then(
       () => {
-        this.#succeeded(normalCall, NaN);
+        this.#closedSuccess();
       },
       (error: unknown) => {
         this.#failed(normalCall, error);
@@ -506,8 +504,8 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     }
   }
 
-  #succeeded(ticket: number, start: number): void {
-    this.#successes++;
+  #succeeded(ticket: number, start: number, counted = false): void {
+    if (!counted) this.#successes++;
     const options = this.#options;
     if (start === start) {
       // Timed (slow-call counting): a slow success counts as a failure for the rule.
