@@ -10,7 +10,9 @@ const [id, profileName] = process.argv.slice(2);
 try {
   const subject = scenario(id);
   let message;
-  if (subject.memory !== undefined) {
+  if (subject.allocations !== undefined) {
+    message = { id, allocations: await subject.allocations(profileName === 'quick' ? 2_000 : 50_000) };
+  } else if (subject.memory !== undefined) {
     const rows = await subject.memory(profileName === 'quick' ? 10_000 : 100_000);
     message = { id, memory: rows };
   } else {

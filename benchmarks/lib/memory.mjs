@@ -1,8 +1,15 @@
-// Idle-circuit memory and timers. staunch's own figures come from
+// Idle-circuit memory and timers.
+//
+// Bytes: heap growth per circuit over `count` circuits that each ran one successful call, after
+// forced GCs. staunch's class- and instance-scope figures come from
 // benchmarks/idle-circuit-memory.mjs (`measureIdleCircuitMemory()`) when that file is present;
-// the peers, and staunch when it is not, are measured here the same way: heap growth per
-// circuit, each having run one successful call, after forced GCs; timers left behind.
+// the rest are measured here the same way.
+//
+// Timers: counted with an async hook over 1,000 fresh circuits (each made and called once while
+// the hook is on), so unref'd timers count too: `process.getActiveResourcesInfo()` lists only
+// ref'd ones, and opossum unrefs its rolling-statistics interval.
 
+import { createHook } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,54 +17,35 @@ import { work } from './baselines.mjs';
 import { outDir } from './compile.mjs';
 
 const sharedModule = join(dirname(fileURLToPath(import.meta.url)), '..', 'idle-circuit-memory.mjs');
+const TIMER_CENSUS = 1_000;
 
-/** staunch: class scope and instance scope. Returns rows `{ title, bytes, timers, source }`. */
+/** staunch: class scope, instance scope, and an instance-scoped decorated method. */
 export async function staunchIdleCircuits(count) {
+  const { circuitBreaker, circuitBreakerFactory } = await import('@staunch/core');
+  const options = { threshold: 5, resetTimeout: 10_000 };
+  const make = circuitBreakerFactory(options);
+  const kinds = [
+    ['class scope: `circuitBreaker(options)`', () => circuitBreaker(options), 'classScopeBytes'],
+    ['instance scope: `circuitBreakerFactory(options)()`', make, 'instanceScopeBytes'],
+  ];
+  const shared = existsSync(sharedModule)
+    ? await (await import(sharedModule)).measureIdleCircuitMemory({ count })
+    : undefined;
   const rows = [];
-  if (existsSync(sharedModule)) {
-    const { measureIdleCircuitMemory } = await import(sharedModule);
-    const result = await measureIdleCircuitMemory({ count });
-    const source = '`measureIdleCircuitMemory()`';
-    rows.push({
-      title: 'class scope: `circuitBreaker(options)`',
-      bytes: result.classScopeBytes,
-      timers: result.timers,
-      source,
-    });
-    rows.push({
-      title: 'instance scope: `circuitBreakerFactory(options)()`',
-      bytes: result.instanceScopeBytes,
-      timers: result.timers,
-      source,
-    });
-  } else {
-    const { circuitBreaker, circuitBreakerFactory } = await import('@staunch/core');
-    const options = { threshold: 5, resetTimeout: 10_000 };
-    const make = circuitBreakerFactory(options);
-    for (const [title, makeOne] of [
-      ['class scope: `circuitBreaker(options)`', () => circuitBreaker(options)],
-      ['instance scope: `circuitBreakerFactory(options)()`', make],
-    ]) {
-      const { bytes, timers } = await idle(count, makeOne, (b) => b.execute(work));
-      rows.push({ title, bytes, timers });
-    }
+  for (const [title, makeOne, field] of kinds) {
+    const bytes = shared?.[field] ?? (await heapPerItem(count, makeOne, callOnce)).bytes;
+    const source = shared === undefined ? undefined : '`measureIdleCircuitMemory()`';
+    rows.push({ title, bytes, timers: await timersLeft(makeOne, callOnce), source });
   }
-  // Through the decorator: the circuit, its WeakMap entry, minus the bare instance.
+  // Through the decorator: the circuit and its WeakMap entry, minus the bare instance.
   const { Tenant, PlainTenant } = await import(join(outDir, 'staunch.mjs'));
-  const { bytes: plainBytes } = await idle(
-    count,
-    () => new PlainTenant(),
-    (t) => t.ping(),
-  );
-  const decorated = await idle(
-    count,
-    () => new Tenant(),
-    (t) => t.ping(),
-  );
+  const ping = (t) => t.ping();
+  const plain = await heapPerItem(count, () => new PlainTenant(), ping);
+  const decorated = await heapPerItem(count, () => new Tenant(), ping);
   rows.push({
     title: "`@CircuitBreaker({ scope: 'instance' })`, per object (circuit + WeakMap entry)",
-    bytes: decorated.bytes - plainBytes,
-    timers: decorated.timers,
+    bytes: decorated.bytes - plain.bytes,
+    timers: await timersLeft(() => new Tenant(), ping),
   });
   return rows;
 }
@@ -66,43 +54,71 @@ export async function staunchIdleCircuits(count) {
 export async function cockatielIdleCircuits(count) {
   const c = await import('cockatiel');
   const make = () => c.circuitBreaker(c.handleAll, { halfOpenAfter: 10_000, breaker: new c.ConsecutiveBreaker(5) });
-  const { bytes, timers } = await idle(count, make, (b) => b.execute(work));
-  return [{ title: '`circuitBreaker(handleAll, ConsecutiveBreaker(5))`', bytes, timers }];
+  const { bytes } = await heapPerItem(count, make, callOnce);
+  return [
+    {
+      title: '`circuitBreaker(handleAll, ConsecutiveBreaker(5))`',
+      bytes,
+      timers: await timersLeft(make, callOnce),
+    },
+  ];
 }
 
-/** opossum: one `new CircuitBreaker(fn)` per circuit; it keeps a rolling-stats interval each. */
+/** opossum: one `new CircuitBreaker(fn)` per circuit (it keeps a rolling-statistics interval each). */
 export async function opossumIdleCircuits(count) {
   const { default: CircuitBreaker } = await import('opossum');
-  const { bytes, timers, kept } = await idle(
-    count,
-    () => new CircuitBreaker(work, { timeout: false }),
-    (b) => b.fire(),
-  );
+  const make = () => new CircuitBreaker(work, { timeout: false });
+  const fire = (b) => b.fire();
+  const { bytes, kept } = await heapPerItem(count, make, fire);
   for (const breaker of kept) breaker.shutdown();
-  return [{ title: '`new CircuitBreaker(fn, { timeout: false })`', bytes, timers }];
+  return [{ title: '`new CircuitBreaker(fn, { timeout: false })`', bytes, timers: await timersLeft(make, fire) }];
 }
 
-// Makes `count` objects, runs one successful call on each, then reports heap growth per object
-// (the array holding them allocated before the baseline) and how many timers they left running.
-async function idle(count, make, call) {
+function callOnce(breaker) {
+  return breaker.execute(work);
+}
+
+// Makes `count` objects, runs one successful call on each, and reports heap growth per object
+// (the array holding them is allocated before the baseline).
+async function heapPerItem(count, make, call) {
   const kept = new Array(count).fill(undefined);
-  const timersBefore = countTimers();
   const before = heapAfterGc();
   for (let i = 0; i < count; i++) {
     kept[i] = make();
     await call(kept[i]);
   }
   const after = heapAfterGc();
-  const timers = countTimers() - timersBefore;
   if (kept.some((item) => item === undefined)) throw new Error('lost an item');
-  return { bytes: Math.round((after - before) / count), timers, kept };
+  return { bytes: Math.round((after - before) / count), kept };
+}
+
+// Timers (ref'd or not) still alive after TIMER_CENSUS circuits were made and called once each.
+async function timersLeft(make, call) {
+  const live = new Set();
+  const hook = createHook({
+    init(id, type) {
+      if (type === 'Timeout') live.add(id);
+    },
+    destroy(id) {
+      live.delete(id);
+    },
+  });
+  const kept = [];
+  hook.enable();
+  try {
+    for (let i = 0; i < TIMER_CENSUS; i++) {
+      kept.push(make());
+      await call(kept[i]);
+    }
+  } finally {
+    hook.disable();
+  }
+  const timers = live.size;
+  for (const item of kept) item.shutdown?.();
+  return timers;
 }
 
 function heapAfterGc() {
   for (let i = 0; i < 4; i++) globalThis.gc();
   return process.memoryUsage().heapUsed;
-}
-
-function countTimers() {
-  return process.getActiveResourcesInfo().filter((type) => type === 'Timeout' || type === 'Immediate').length;
 }

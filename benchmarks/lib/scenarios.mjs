@@ -62,6 +62,7 @@ export const groups = [
     title: `${CONCURRENT.toLocaleString('en')} concurrent calls through a breaker (per call)`,
     target: { reference: 'breaker1000', max: 1, text: '≤ hand-written breaker' },
   },
+  { id: 'allocations', title: 'Bytes allocated per call beyond a bare `await fn()` (sampled)' },
   {
     id: 'memory',
     title: 'Idle circuit: heap per circuit, timers held',
@@ -482,6 +483,14 @@ export const scenarios = [
       const breaker = new (await opossum())(work);
       return concurrent(() => breaker.fire());
     },
+  },
+
+  // Allocation per call of the main scenarios, from V8's sampling heap profiler.
+  {
+    id: 'allocations',
+    group: 'allocations',
+    library: 'all',
+    allocations: (calls) => import('./allocations.mjs').then((m) => m.measureAllocations(calls)),
   },
 
   // Idle circuits: memory and timers, not time. `count` circuits of each kind.
