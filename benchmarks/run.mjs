@@ -13,6 +13,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileDecorated } from './lib/compile.mjs';
+import { profiles } from './lib/measure.mjs';
 import { environment, evaluate, markdown, terminalTable } from './lib/report.mjs';
 import { scenarios } from './lib/scenarios.mjs';
 
@@ -35,15 +36,28 @@ compileDecorated();
 
 const selected = scenarios.filter((s) => only === undefined || only.some((o) => s.id === o || s.group === o));
 const profile = quick ? 'quick' : 'full';
-console.log(`staunch benchmarks (${profile}, ${selected.length} scenarios, one child process each)`);
+// Timed scenarios run in several processes, in passes over all scenarios: one process can be lucky
+// or unlucky in what the JIT decides (a few percent either way), and passes spread the machine's
+// load over every scenario alike. Their rounds are pooled.
+const passes = profiles[profile].processes;
+console.log(
+  `staunch benchmarks (${profile}, ${selected.length} scenarios, ${passes} child process${passes === 1 ? '' : 'es'} each)`,
+);
 
-const outcomes = [];
-for (const subject of selected) {
-  const outcome = await runChild(subject.id, profile);
-  outcomes.push(outcome);
-  const status = outcome.error === undefined ? 'ok' : 'FAILED';
-  process.stdout.write(`  ${subject.id.padEnd(22)} ${status}\n`);
+const byId = new Map();
+for (let pass = 1; pass <= passes; pass++) {
+  for (const subject of selected) {
+    const timed = subject.memory === undefined && subject.allocations === undefined;
+    if (pass > 1 && !timed) continue;
+    const previous = byId.get(subject.id);
+    if (previous?.error !== undefined) continue;
+    const outcome = await runChild(subject.id, profile);
+    byId.set(subject.id, previous === undefined || outcome.error !== undefined ? outcome : pool(previous, outcome));
+    const status = outcome.error === undefined ? 'ok' : 'FAILED';
+    process.stdout.write(`  ${passes > 1 ? `pass ${pass}/${passes}  ` : ''}${subject.id.padEnd(22)} ${status}\n`);
+  }
 }
+const outcomes = [...byId.values()];
 
 const report = evaluate(selected, outcomes);
 const env = environment();
@@ -67,6 +81,17 @@ if (!quick && only === undefined) {
   const options = { ...(await prettier.resolveConfig(file)), filepath: file };
   writeFileSync(file, await prettier.format(markdown(report, env, seconds), options));
   console.log('Wrote BENCHMARKS.md.');
+}
+
+// One outcome with the rounds of two processes of the same scenario.
+function pool(a, b) {
+  return {
+    ...a,
+    results: a.results.map((r) => ({
+      ...r,
+      nsPerCall: [...r.nsPerCall, ...b.results.find((s) => s.name === r.name).nsPerCall],
+    })),
+  };
 }
 
 function runChild(id, profileName) {

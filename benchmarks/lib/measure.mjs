@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 
 /** Settings for a full run and for `--quick` (no speed claims, only "it runs and is right"). */
 export const profiles = {
-  full: { warmupMs: 400, sampleMs: 25, rounds: 21 },
-  quick: { warmupMs: 30, sampleMs: 4, rounds: 3 },
+  full: { warmupMs: 400, sampleMs: 25, rounds: 11, processes: 3 },
+  quick: { warmupMs: 30, sampleMs: 4, rounds: 3, processes: 1 },
 };
 
 /**

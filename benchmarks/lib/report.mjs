@@ -274,13 +274,17 @@ export function markdown(report, env, seconds) {
   out.push('');
   out.push(
     [
-      '- Every scenario runs in its own child process (`node --expose-gc`), so JIT state and heap of one cannot',
-      '  disturb another. In it, the scenario, the bare-await baseline and (where there is one) its hand-written',
-      '  reference each get their own compiled loop (`for (…) await op()`), so no call site turns megamorphic.',
+      '- Every scenario runs in its own child processes (`node --expose-gc`), so JIT state and heap of one',
+      '  cannot disturb another. In it, the scenario, the bare-await baseline and (where there is one) its',
+      '  hand-written reference each get their own compiled loop (`for (…) await op()`), so no call site turns',
+      '  megamorphic.',
       '- Each variant is checked once (it must resolve with the expected value, or reject with the expected',
-      '  error), warmed up (400 ms), and calibrated to ~25 ms per sample. After one forced GC, 21 rounds: each',
-      '  round runs one sample of every variant, in a rotating order. Ratios are taken within a round, then the',
-      '  median and quartiles over rounds are reported. The last result of every sample is checked again.',
+      '  error), warmed up (400 ms), and calibrated to ~25 ms per sample. After one forced GC, 11 rounds: each',
+      '  round runs one sample of every variant, in a rotating order. Ratios are taken within a round. Each',
+      '  timed scenario runs in 3 processes, in 3 passes over all scenarios (what the JIT decides differs a',
+      '  little from process to process, and the passes spread the load of the shared machine over every',
+      '  scenario alike); the median and quartiles are over the 33 rounds pooled. The last result of every',
+      '  sample is checked again.',
       '  (No GC is forced between samples: right after a full GC V8 shrinks the young generation, and',
       '  allocating variants would then look several times slower than they are in a warm process.)',
       '- The wrapped function is `async () => 42`: the cheapest async call there is, so the ratios show the',
@@ -308,7 +312,7 @@ export function markdown(report, env, seconds) {
   out.push('```sh');
   out.push('npm ci');
   out.push('npm run build');
-  out.push('npm run bench              # full run (~2.5 min), rewrites BENCHMARKS.md');
+  out.push('npm run bench              # full run (~5 min), rewrites BENCHMARKS.md');
   out.push('npm run bench -- --quick   # CI: every scenario runs and is checked, no speed assertions');
   out.push('npm run bench -- --only=retry,breaker-fn   # some groups or scenarios (nothing written)');
   out.push('```');

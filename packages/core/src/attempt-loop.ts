@@ -254,7 +254,9 @@ export abstract class AttemptPolicy<V = unknown> {
     }
     const breaker = closeHandOff(result);
     leaveAttempt(previous);
-    if (!isThenable(result)) {
+    // A plain native promise first: the usual result, checked without the generic thenable test.
+    const native = result instanceof Promise && result.constructor === Promise;
+    if (!native && !isThenable(result)) {
       this.#succeeded(1, result);
       return Promise.resolve(result);
     }
@@ -272,7 +274,8 @@ export abstract class AttemptPolicy<V = unknown> {
         },
       );
     }
-    return promiseOf(result).then(this.#firstValue, (error: unknown) =>
+    const promise = native ? (result as Promise<unknown>) : Promise.resolve(result);
+    return promise.then(this.#firstValue, (error: unknown) =>
       this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined }),
     );
   }

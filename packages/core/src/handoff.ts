@@ -35,9 +35,9 @@ export function openHandOff(): void {
 
 /** Breaker, on entry: whether it may hand off this call (and nothing nested in it may). */
 export function enterHandOff(): boolean {
-  const was = open;
+  if (!open) return false;
   open = false;
-  return was;
+  return true;
 }
 
 /** Breaker: hands off `promise`, which it returns unchanged. */

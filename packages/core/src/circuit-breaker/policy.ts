@@ -387,9 +387,11 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       this.#failed(normalCall, error);
       throw error;
     }
-    if (isThenable(result)) {
+    // A plain native promise first: the usual result, checked without the generic thenable test.
+    const native = result instanceof Promise && result.constructor === Promise;
+    if (native || isThenable(result)) {
       this.#noteAsync(fn, ephemeral, true);
-      const promise = promiseOf(result);
+      const promise = native ? (result as Promise<unknown>) : Promise.resolve(result);
       if (consumed) return this.#consumedBy(promise, handOffOpen) as R;
       return promise.then(
         (value) => {
@@ -615,8 +617,11 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
 
   // Remembers whether `fn` returns promises, so a rejection while open can match.
   #noteAsync(fn: object, ephemeral: boolean, async: boolean): void {
-    if (ephemeral) this.#flags = async ? this.#flags | lastExecuteWasAsync : this.#flags & ~lastExecuteWasAsync;
-    else if (fn !== lastNoted) {
+    if (ephemeral) {
+      const flags = this.#flags;
+      const next = async ? flags | lastExecuteWasAsync : flags & ~lastExecuteWasAsync;
+      if (next !== flags) this.#flags = next;
+    } else if (fn !== lastNoted) {
       // A decorated method calls with the same function every time: note it once, not a WeakSet write per call.
       lastNoted = fn;
       if (!isAsyncFunction(fn)) promiseFunctions.add(fn);
