@@ -83,6 +83,13 @@ export class CircuitLayer implements Layer {
     return breaker.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args, inner);
   }
 
+  bind(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined {
+    const shared = this.#shared;
+    if (shared === undefined) return undefined;
+    const fn = next as (this: unknown, ...args: unknown[]) => unknown;
+    return (self, args) => shared.call(fn, self, args);
+  }
+
   /** The circuit a call on `self` (with this `key`, for keyed circuits) goes through; made on first use. */
   circuitFor(self: unknown, key?: string): CircuitBreakerPolicy {
     if (this.#shared !== undefined) return this.#shared;

@@ -12,6 +12,8 @@ export type AnyMethod = (this: unknown, ...args: never[]) => unknown;
 export interface Layer {
   readonly descriptor: PolicyDescriptor;
   run(next: AnyMethod, self: unknown, args: unknown[], inner?: boolean): unknown;
+  /** `run` with `next` fixed, when the layer can make it one call shorter (as the outermost layer). */
+  bind?(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined;
 }
 
 /** The live state behind one wrapper: its layers, outermost first, and the original method. */
@@ -75,5 +77,5 @@ function compile(method: AnyMethod, layers: readonly Layer[]): (self: unknown, a
   }
   const outer = layers[0] as Layer;
   const first = next;
-  return (self, args) => outer.run(first, self, args);
+  return outer.bind?.(first) ?? ((self, args) => outer.run(first, self, args));
 }

@@ -16,4 +16,10 @@ export class PolicyLayer implements Layer {
   run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
     return this.policy.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args);
   }
+
+  bind(next: AnyMethod): (self: unknown, args: unknown[]) => unknown {
+    const policy = this.policy;
+    const fn = next as (this: unknown, ...args: unknown[]) => unknown;
+    return (self, args) => policy.call(fn, self, args);
+  }
 }
