@@ -9,7 +9,7 @@ import {
 import { assertCalledWithOptions, defineDecorator, type DecoratedMethod } from './define-decorator.js';
 import type { MethodDecorator } from './decorator-types.js';
 import type { CircuitScope, PolicyDescriptor } from './descriptors.js';
-import type { AnyMethod, Layer } from './interceptor.js';
+import { argsOf, type AnyMethod, type Layer } from './interceptor.js';
 
 /** `@CircuitBreaker`'s options: the core breaker options plus where its state lives. */
 export type CircuitBreakerDecoratorOptions<
@@ -88,6 +88,16 @@ export class CircuitLayer implements Layer {
     if (shared === undefined) return undefined;
     const fn = next as (this: unknown, ...args: unknown[]) => unknown;
     return (self, args) => shared.call(fn, self, args);
+  }
+
+  step(next: AnyMethod): AnyMethod | undefined {
+    const shared = this.#shared;
+    if (shared === undefined) return undefined;
+    const fn = next as (this: unknown, ...args: unknown[]) => unknown;
+    return function (this: unknown): unknown {
+      // eslint-disable-next-line prefer-rest-params
+      return shared.call(fn, this, argsOf(arguments), true);
+    };
   }
 
   /** The circuit a call on `self` (with this `key`, for keyed circuits) goes through; made on first use. */

@@ -14,6 +14,8 @@ export interface Layer {
   run(next: AnyMethod, self: unknown, args: unknown[], inner?: boolean): unknown;
   /** `run` with `next` fixed, when the layer can make it one call shorter (as the outermost layer). */
   bind?(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined;
+  /** The layer as an inner step: a method-shaped function running `run(next, this, args, true)`. */
+  step?(next: AnyMethod): AnyMethod | undefined;
 }
 
 /** The live state behind one wrapper: its layers, outermost first, and the original method. */
@@ -51,8 +53,8 @@ export function addLayer<M extends AnyMethod>(method: M, layer: Layer): M {
 
 const noArgs: unknown[] = Object.freeze([]) as unknown as unknown[];
 
-// A call's arguments as an array: the shared empty one when there are none.
-function argsOf(given: IArguments): unknown[] {
+/** A call's arguments as an array: the shared empty one when there are none. */
+export function argsOf(given: IArguments): unknown[] {
   return given.length === 0 ? noArgs : (Array.prototype.slice.call(given) as unknown[]);
 }
 
@@ -70,10 +72,12 @@ function compile(method: AnyMethod, layers: readonly Layer[]): (self: unknown, a
   for (let i = layers.length - 1; i > 0; i--) {
     const layer = layers[i] as Layer;
     const inner = next;
-    next = function (this: unknown): unknown {
-      // eslint-disable-next-line prefer-rest-params
-      return layer.run(inner, this, argsOf(arguments), true);
-    };
+    next =
+      layer.step?.(inner) ??
+      function (this: unknown): unknown {
+        // eslint-disable-next-line prefer-rest-params
+        return layer.run(inner, this, argsOf(arguments), true);
+      };
   }
   const outer = layers[0] as Layer;
   const first = next;
