@@ -209,11 +209,12 @@ export abstract class AttemptPolicy<V = unknown> {
   protected abstract afterError(error: unknown, attempt: number, timedOut: boolean, previousDelay: number): Decision;
 
   // The call path. A retry or asyncBackoff call whose first attempt succeeds
-  // takes a lean path: a small async function (or, with an attempt timeout, one
-  // promise settled by the attempt or its timer), no option objects, no
-  // controller; the full loop below runs only once an attempt fails, or when a
-  // signal, a deadline, listeners or timing need it. A large async function is
-  // not free: V8 keeps its whole register file alive across every `await`.
+  // takes a lean path: a `then` on the attempt's promise (or, with an attempt
+  // timeout, one promise settled by the attempt or its timer), no option
+  // objects, no controller; the full loop below runs only once an attempt
+  // fails, or when a signal, a deadline, listeners or timing need it. The loop
+  // is a large async function, which is not free: V8 keeps its whole register
+  // file alive across every `await` (~0.9 kB per call, sampled).
   // `args === undefined` means `fn` takes the attempt context.
   #run(
     fn: AnyFunction,
