@@ -5,7 +5,9 @@ import {
   Retry,
   circuitOf,
   isCircuitOpenError,
+  circuitBreaker,
   policiesOf,
+  policyOf,
 } from '@staunch/decorators';
 import { capture, HttpError, useVirtualClock } from './helpers';
 
@@ -88,5 +90,55 @@ describe('stacked decorators', () => {
     }
     expect(Jobs.prototype.count.name).toBe('count');
     expect(Jobs.prototype.count.length).toBe(2);
+  });
+
+  it('give an async method a rejected promise from an open breaker above another policy, never a synchronous throw', async () => {
+    const shared = circuitBreaker({ threshold: 1, resetTimeout: 1_000 });
+    shared.isolate();
+    let calls = 0;
+    class Api {
+      @CircuitBreaker({ breaker: shared })
+      @Retry({ times: 2, interval: 10 })
+      async get(): Promise<string> {
+        calls++;
+        return 'ok';
+      }
+    }
+    let result: Promise<string> | undefined;
+    expect(() => (result = new Api().get())).not.toThrow();
+    const outcome = await capture(result as Promise<string>);
+    expect(outcome.ok).toBe(false);
+    expect(isCircuitOpenError((outcome as { readonly error: unknown }).error)).toBe(true);
+    expect(calls).toBe(0);
+  });
+
+  it('record every call in the right breaker when decorated methods call each other (nested retries over breakers)', async () => {
+    class Service {
+      @Retry({ times: 1 })
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      async failing(): Promise<void> {
+        throw new HttpError(500);
+      }
+
+      @Retry({ times: 1 })
+      @CircuitBreaker({ threshold: 5, resetTimeout: 1_000 })
+      async working(): Promise<number> {
+        return 1;
+      }
+
+      @Retry({ times: 1 })
+      async outer(): Promise<unknown[]> {
+        const first = capture(this.failing());
+        const second = this.working();
+        return [await first, await second];
+      }
+    }
+    // A listener sends `failing`'s retry down its full loop, which must not take the outer retry's hand-off.
+    const stop = policyOf(Service, 'failing', 'retry').on('giveUp', () => undefined);
+    await new Service().outer();
+    stop();
+    expect(circuitOf(Service, 'failing').stats).toEqual(expect.objectContaining({ calls: 1, failures: 1 }));
+    expect(circuitOf(Service, 'failing').state).toBe('open');
+    expect(circuitOf(Service, 'working').stats).toEqual(expect.objectContaining({ calls: 1, successes: 1 }));
   });
 });

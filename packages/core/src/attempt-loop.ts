@@ -11,7 +11,7 @@ import {
 import { getDefaultClock, type Clock, type TimerHandle } from './clock.js';
 import { AttemptTimeoutError, DeadlineExceededError, type TimeoutError } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
-import { closeHandOff, openHandOff, settleHandedOff } from './handoff.js';
+import { closeHandOff, enterHandOff, openHandOff, settleHandedOff } from './handoff.js';
 import { invoke, promiseOf } from './hot-path.js';
 import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
 import { invalidOption } from './validation.js';
@@ -222,6 +222,8 @@ export abstract class AttemptPolicy<V = unknown> {
     args: unknown[] | undefined,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
+    // An outer policy's open hand-off is not for a breaker nested in this one.
+    enterHandOff();
     const path = this.#firstPath;
     if (
       path !== LOOP &&
@@ -563,6 +565,7 @@ export function runOnce<O>(
   makePolicy: (options: O) => AttemptPolicy,
   options: O,
 ): Promise<unknown> {
+  enterHandOff(); // as in AttemptPolicy.#run: not for a breaker nested in this call
   if (insideAbortableAttempt()) return makePolicy(options).execute(fn);
   let result: unknown;
   const previous = enterAttempt(firstAttempt);

@@ -42,6 +42,8 @@ export function enterHandOff(): boolean {
 
 /** Breaker: hands off `promise`, which it returns unchanged. */
 export function handOff(from: HandOffTaker, promise: Promise<unknown>): void {
+  // A slot still holding another breaker's call would lose that call's outcome: it records itself.
+  if (taker !== undefined && handed !== undefined) taker[watchHandedOff](handed);
   taker = from;
   handed = promise;
 }

@@ -16,6 +16,8 @@ export interface Layer {
   bind?(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined;
   /** The layer as an inner step: a method-shaped function running `run(next, this, args, true)`. */
   step?(next: AnyMethod): AnyMethod | undefined;
+  /** True when `run` always returns a promise (the async-only policies). */
+  readonly returnsPromise?: boolean;
 }
 
 /** The live state behind one wrapper: its layers, outermost first, and the original method. */
@@ -67,19 +69,51 @@ export function planOf(fn: unknown): Plan | undefined {
 
 // Builds the call chain once: each step is a plain function that hands the
 // next step to its layer, so a call allocates nothing but the arguments array.
+// A layer above another sees a compiled step, which a circuit breaker cannot
+// tell from a sync method: when the stack below returns promises, a synchronous
+// throw there (an open circuit) is turned into a rejection, as the method is async.
 function compile(method: AnyMethod, layers: readonly Layer[]): (self: unknown, args: unknown[]) => unknown {
+  const last = layers.length - 1;
   let next = method;
-  for (let i = layers.length - 1; i > 0; i--) {
+  let promisesBelow = isAsyncFunction(method);
+  for (let i = last; i > 0; i--) {
     const layer = layers[i] as Layer;
     const inner = next;
-    next =
+    const step =
       layer.step?.(inner) ??
       function (this: unknown): unknown {
         // eslint-disable-next-line prefer-rest-params
         return layer.run(inner, this, argsOf(arguments), true);
       };
+    next = i < last && promisesBelow && layer.returnsPromise !== true ? rejectingSyncThrows(step) : step;
+    promisesBelow ||= layer.returnsPromise === true;
   }
   const outer = layers[0] as Layer;
   const first = next;
-  return outer.bind?.(first) ?? ((self, args) => outer.run(first, self, args));
+  const head = outer.bind?.(first) ?? ((self, args) => outer.run(first, self, args));
+  if (last === 0 || !promisesBelow || outer.returnsPromise === true) return head;
+  return (self, args) => {
+    try {
+      return head(self, args);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the error as thrown
+      return Promise.reject(error);
+    }
+  };
+}
+
+function rejectingSyncThrows(step: AnyMethod): AnyMethod {
+  return function (this: unknown): unknown {
+    try {
+      // eslint-disable-next-line prefer-rest-params
+      return step.apply(this, arguments as unknown as never[]);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the error as thrown
+      return Promise.reject(error);
+    }
+  };
+}
+
+function isAsyncFunction(fn: AnyMethod): boolean {
+  return Object.prototype.toString.call(fn) === '[object AsyncFunction]';
 }

@@ -8,6 +8,8 @@ export interface CallablePolicy {
 
 /** A layer backed by one policy object shared by every call of the method (retry, poll, asyncBackoff). */
 export class PolicyLayer implements Layer {
+  readonly returnsPromise = true;
+
   constructor(
     readonly descriptor: PolicyDescriptor,
     readonly policy: CallablePolicy,
