@@ -30,6 +30,24 @@ describe('cancellation', () => {
     expect(fn).not.toHaveBeenCalled();
   });
 
+  it('stops waiting for an async poll predicate at once, leaving no listener behind', async () => {
+    const controller = new AbortController();
+    const result = track(
+      poll(
+        async () => 1,
+        () => new Promise<boolean>(() => undefined),
+        { clock, signal: controller.signal },
+      ),
+      clock,
+    );
+    await clock.advance(50);
+    expect(result.settled).toBe(false);
+    controller.abort('stop');
+    await clock.flush();
+    expect(result).toMatchObject({ settled: true, error: 'stop', at: 50 });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('stops a wait at once and rejects with the reason', async () => {
     const controller = new AbortController();
     const { fn, calls } = scripted(clock, [{ error: new Boom() }]);

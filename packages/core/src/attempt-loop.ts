@@ -437,7 +437,7 @@ export abstract class AttemptPolicy<V = unknown> {
         if (outcome === VALUE) {
           lastValue = result;
           const decision = this.afterValue(result, attempt, previousDelay);
-          delay = typeof decision === 'number' ? decision : await decision;
+          delay = typeof decision === 'number' ? decision : await abortable(decision, signal);
           if (delay < 0) {
             this.#succeeded(attempt, result);
             return result;
@@ -578,6 +578,29 @@ export function runOnce<O>(
   leaveAttempt(previous);
   if (!isThenable(result)) return Promise.resolve(result);
   return promiseOf(result).then(undefined, (error: unknown) => resumeAfterFirst(makePolicy(options), fn, error));
+}
+
+/** Waits for `value`, or rejects with the signal's reason as soon as it aborts (an async `until` that hangs). */
+function abortable<T>(value: PromiseLike<T>, signal: AbortSignal | undefined): PromiseLike<T> {
+  if (signal === undefined) return value;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    value.then(
+      (result) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the predicate's own error
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Validates the `clock` option once, at creation. */
