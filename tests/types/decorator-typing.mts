@@ -119,6 +119,15 @@ AsyncBackoff('100', 1_000);
 CircuitBreaker({ threshold: 1, resetTimeout: 1, scope: 'global' });
 // @ts-expect-error `resetTimeout` is milliseconds
 CircuitBreaker(HttpError, { threshold: 1, resetTimeout: '1m' });
+declare const sharedCircuit: CircuitBreakerPolicy;
+// @ts-expect-error a shared `breaker` keeps its own options: nothing else may be given
+CircuitBreaker({ breaker: sharedCircuit, threshold: 5 });
+// @ts-expect-error a shared `breaker` has no scope of its own
+CircuitBreaker({ breaker: sharedCircuit, scope: 'instance' });
+// @ts-expect-error `key` and `scope` exclude each other
+CircuitBreaker({ threshold: 1, resetTimeout: 1, scope: 'instance', key: () => 'k' });
+CircuitBreaker({ breaker: sharedCircuit });
+CircuitBreaker({ threshold: 1, resetTimeout: 1, key: () => 'k' });
 
 declare const service: Service;
 type _SyncStaysSync = Expect<Equal<ReturnType<typeof service.parse>, number>>;

@@ -18,14 +18,28 @@ export type CircuitBreakerDecoratorOptions<
 > = CircuitBreakerOptions & {
   /** Which errors count as failures (default: every error). */
   readonly on?: ErrorFilter;
-  /**
-   * `'class'` (default, as the seed): one circuit for the method, shared by all
-   * instances. `'instance'`: one circuit per object, made on its first call
-   * and collected with it.
-   */
-  readonly scope?: 'class' | 'instance';
-  /** One circuit per key, e.g. per host: `key: (self, [url]) => new URL(url).host`. */
-  readonly key?: (self: This, args: Args) => string;
+  /** Only in {@link SharedCircuitOption}, alone. */
+  readonly breaker?: never;
+} & (
+    | {
+        /**
+         * `'class'` (default, as the seed): one circuit for the method, shared by all
+         * instances. `'instance'`: one circuit per object, made on its first call
+         * and collected with it.
+         */
+        readonly scope?: 'class' | 'instance';
+        readonly key?: never;
+      }
+    | {
+        /** One circuit per key, e.g. per host: `key: (self, [url]) => new URL(url).host`. */
+        readonly key: (self: This, args: Args) => string;
+        readonly scope?: never;
+      }
+  );
+
+/** `@CircuitBreaker({ breaker })`: a circuit made by `circuitBreaker()`, shared as it is (no other option). */
+export type SharedCircuitOption = { readonly breaker: CircuitBreakerPolicy } & {
+  readonly [K in keyof CircuitBreakerOptions | 'on' | 'scope' | 'key']?: never;
 };
 
 /**
@@ -48,7 +62,7 @@ export function CircuitBreaker<This = unknown, Args extends unknown[] = unknown[
   options: CircuitBreakerDecoratorOptions<This, Args>,
 ): MethodDecorator<This, Args>;
 export function CircuitBreaker<This = unknown, Args extends unknown[] = unknown[]>(
-  options: CircuitBreakerDecoratorOptions<This, Args> | { readonly breaker: CircuitBreakerPolicy },
+  options: CircuitBreakerDecoratorOptions<This, Args> | SharedCircuitOption,
 ): MethodDecorator<This, Args>;
 export function CircuitBreaker(...args: unknown[]): MethodDecorator {
   assertCalledWithOptions('@CircuitBreaker', args);
