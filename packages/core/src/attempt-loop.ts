@@ -12,7 +12,7 @@ import { getDefaultClock, type Clock, type TimerHandle } from './clock.js';
 import { AttemptTimeoutError, DeadlineExceededError, type TimeoutError } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
 import { closeHandOff, enterHandOff, openHandOff, settleHandedOff } from './handoff.js';
-import { invoke, promiseOf } from './hot-path.js';
+import { invoke, isNativePromise, isThenable, promiseOf } from './hot-path.js';
 import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
 import { invalidOption } from './validation.js';
 
@@ -258,7 +258,7 @@ export abstract class AttemptPolicy<V = unknown> {
     const breaker = closeHandOff(result);
     leaveAttempt(previous);
     // A plain native promise first: the usual result, checked without the generic thenable test.
-    const native = result instanceof Promise && result.constructor === Promise;
+    const native = isNativePromise(result);
     if (!native && !isThenable(result)) {
       this.#succeeded(1, result);
       return Promise.resolve(result);
@@ -386,9 +386,21 @@ export abstract class AttemptPolicy<V = unknown> {
           stats.attempts++;
           if (events.has('attempt')) events.emit('attempt', { attempt });
 
-          if (!guarded) {
-            // Fast path: nothing can abandon this attempt, so no controller and no timer.
-            const context = args === undefined ? new Attempt(attempt, false) : unabortableAttempt;
+          // Unguarded, nothing can abandon the attempt: no controller and no timer.
+          if (guarded) state = new Attempt(attempt, true);
+          const context = state ?? (args === undefined ? new Attempt(attempt, false) : unabortableAttempt);
+          let limit = Infinity;
+          let late: Outcome = TIMEOUT;
+          if (guarded) {
+            const remaining = deadline === Infinity ? Infinity : deadlineAt - clock.now();
+            // Decided up front, not by re-reading the clock when the timer fires:
+            // real timers may fire a fraction of a millisecond early.
+            const deadlineFirst = remaining <= attemptTimeout;
+            limit = deadlineFirst ? remaining : attemptTimeout;
+            late = deadlineFirst ? DEADLINE : TIMEOUT;
+            if (limit <= 0) outcome = late; // `attemptTimeout: 0`: the body never runs
+          }
+          if (outcome === VALUE) {
             const previous = enterAttempt(context);
             try {
               result = args === undefined ? (fn as ContextFunction)(context) : invoke(fn, thisArg, args);
@@ -398,36 +410,17 @@ export abstract class AttemptPolicy<V = unknown> {
             } finally {
               leaveAttempt(previous);
             }
-            if (outcome === VALUE && isThenable(result)) {
+          }
+          if (outcome === VALUE && isThenable(result)) {
+            if (state !== undefined) {
+              outcome = await guard(state, result, clock, limit, late, signal);
+              result = state.result;
+            } else {
               try {
                 result = await result;
               } catch (error) {
                 result = error;
                 outcome = ERROR;
-              }
-            }
-          } else {
-            state = new Attempt(attempt, true);
-            const remaining = deadline === Infinity ? Infinity : deadlineAt - clock.now();
-            // Decided up front, not by re-reading the clock when the timer fires:
-            // real timers may fire a fraction of a millisecond early.
-            const deadlineFirst = remaining <= attemptTimeout;
-            const limit = deadlineFirst ? remaining : attemptTimeout;
-            if (limit <= 0) {
-              outcome = deadlineFirst ? DEADLINE : TIMEOUT; // `attemptTimeout: 0`: the body never runs
-            } else {
-              const previous = enterAttempt(state);
-              try {
-                result = args === undefined ? (fn as ContextFunction)(state) : invoke(fn, thisArg, args);
-              } catch (error) {
-                result = error;
-                outcome = ERROR;
-              } finally {
-                leaveAttempt(previous);
-              }
-              if (outcome === VALUE && isThenable(result)) {
-                outcome = await guard(state, result, clock, limit, deadlineFirst ? DEADLINE : TIMEOUT, signal);
-                result = state.result;
               }
             }
           }
@@ -725,14 +718,6 @@ function isClock(value: unknown): value is Clock {
     typeof clock.sleep === 'function' &&
     typeof clock.schedule === 'function' &&
     typeof clock.cancel === 'function'
-  );
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as Partial<PromiseLike<unknown>>).then === 'function'
   );
 }
 

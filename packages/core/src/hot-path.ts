@@ -31,7 +31,20 @@ export function invoke<This, Args extends readonly unknown[], R>(
  * through `Promise.resolve` as before.
  */
 export function promiseOf<T>(value: PromiseLike<T>): Promise<T> {
-  return value instanceof Promise && value.constructor === Promise ? (value as Promise<T>) : Promise.resolve(value);
+  return isNativePromise(value) ? (value as Promise<T>) : Promise.resolve(value);
+}
+
+/** A plain native promise (not a subclass): the usual result, recognised without reading `then`. */
+export function isNativePromise(value: unknown): value is Promise<unknown> {
+  return value instanceof Promise && value.constructor === Promise;
+}
+
+/** Anything with a callable `then`, as `await` and `Promise.resolve` treat it. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**

@@ -19,30 +19,8 @@ export { type ErrorClass, type ErrorFilter } from './error-filter.js';
 export { Events, type Listener, type Unsubscribe } from './events.js';
 export { type RandomSource } from './random.js';
 export { invalidOption, withValidationLabel } from './validation.js';
-export {
-  circuitBreaker,
-  circuitBreakerFactory,
-  circuitBreakerDefaults,
-  memoryCircuitStore,
-  type CircuitBreakerPolicy,
-  type CircuitBreakerFactory,
-  type CircuitBreakerOptions,
-  type ResolvedCircuitBreakerOptions,
-  type CircuitBreakerEvents,
-  type CircuitBreakerStats,
-  type CircuitBreakerJSON,
-  type CircuitChangeReason,
-  type CircuitStateChangeEvent,
-  type CircuitOpenedEvent,
-  type CircuitHalfOpenedEvent,
-  type CircuitClosedEvent,
-  type CircuitCounting,
-  type ResolvedCircuitCounting,
-  type CircuitStore,
-  type CircuitState,
-  type CircuitStateName,
-  type CircuitSnapshot,
-} from './circuit-breaker/index.js';
+// The circuit breaker's public names are listed once, in its own index.
+export * from './circuit-breaker/index.js';
 
 // poll, retry, asyncBackoff and asyncRetry share one attempt loop.
 export { attemptSignal, type AttemptContext } from './attempt.js';

@@ -11,6 +11,7 @@ import {
 import { toWait, waitBefore, type Wait } from './backoff.js';
 import type { Clock } from './clock.js';
 import { PollTimeoutError } from './errors.js';
+import { isThenable } from './hot-path.js';
 import { invalidOption, nonNegative } from './validation.js';
 
 /** Options of {@link poll} / {@link pollPolicy}. */
@@ -83,7 +84,7 @@ export class PollPolicy<T = unknown> extends AttemptPolicy<T> {
 
   protected afterValue(value: unknown, attempt: number, previousDelay: number): Decision | PromiseLike<Decision> {
     const verdict = this.#until(value as T);
-    if (isPromiseLike(verdict)) {
+    if (isThenable(verdict)) {
       return Promise.resolve(verdict).then((holds) =>
         holds ? DONE : waitBefore(this.#interval, attempt, previousDelay),
       );
@@ -108,10 +109,6 @@ function resolvePollOptions<T>(until: (value: T) => unknown, options: PollOption
     interval: toWait('poll', 'interval', opts.interval ?? pollDefaults.interval),
     clock: toClock('poll', opts.clock),
   });
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as Partial<PromiseLike<unknown>> | null)?.then === 'function';
 }
 
 // TypeScript's own NoInfer needs 5.4; the published types must work from 5.2. Deferring the

@@ -1,7 +1,7 @@
 import { getDefaultClock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
 import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTaker } from '../handoff.js';
-import { invoke, promiseOf, rejectSoon } from '../hot-path.js';
+import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from '../hot-path.js';
 import { Events, type Listener, type Unsubscribe } from '../events.js';
 import { invalidOption } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
@@ -388,7 +388,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       throw error;
     }
     // A plain native promise first: the usual result, checked without the generic thenable test.
-    const native = result instanceof Promise && result.constructor === Promise;
+    const native = isNativePromise(result);
     if (native || isThenable(result)) {
       this.#noteAsync(fn, ephemeral, true);
       const promise = native ? (result as Promise<unknown>) : Promise.resolve(result);
@@ -644,13 +644,6 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   #now(): number {
     return (this.#options.clock ?? getDefaultClock()).now();
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 function isAsyncFunction(fn: object): boolean {
