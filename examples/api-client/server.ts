@@ -125,13 +125,8 @@ export class FaultyServer {
 
   /** Stops the server and closes every connection. */
   async close(): Promise<void> {
-    this.#faults.length = 0;
-    if (this.#down) return;
-    this.#down = true;
-    const closed = once(this.#server, 'close');
-    this.#server.close();
-    this.#server.closeAllConnections();
-    await closed;
+    this.clearFaults();
+    await this.outage();
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
