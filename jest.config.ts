@@ -9,6 +9,7 @@ const sourceMapper = {
   '^@staunch/core$': '<rootDir>/packages/core/src/index.ts',
   '^@staunch/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
   '^@staunch/decorators$': '<rootDir>/packages/decorators/src/index.ts',
+  '^@staunch/redis$': '<rootDir>/packages/redis/src/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
@@ -28,6 +29,8 @@ const config: Config = {
   projects: [
     project('core', 'tsconfig.json'),
     project('decorators', 'tsconfig.json'),
+    // Against real redis-server processes the tests start themselves (tests/redis/support): slower.
+    project('redis', 'tsconfig.json', { testTimeout: 60_000 }),
     // Everything compiled with experimentalDecorators, the legacy-mode example's test included (one
     // project per tsconfig: two ts-jest configurations in one project can compile a file with the wrong one).
     project('legacy', 'tsconfig.legacy.json', {

@@ -5,10 +5,16 @@ import { dts } from 'rollup-plugin-dts';
 const packages = [
   { name: 'core', entries: { index: 'src/index.ts', testing: 'src/testing/index.ts' } },
   { name: 'decorators', entries: { index: 'src/index.ts' } },
+  { name: 'redis', entries: { index: 'src/index.ts' } },
 ];
 
+// Dependencies and peers stay imports: ioredis is the user's own client (a peer of @staunch/redis).
 const external = (id) =>
-  id === 'tslib' || id === 'reflect-metadata' || id.startsWith('@staunch/') || id.startsWith('node:');
+  id === 'tslib' ||
+  id === 'reflect-metadata' ||
+  id === 'ioredis' ||
+  id.startsWith('@staunch/') ||
+  id.startsWith('node:');
 
 export default packages.flatMap(({ name, entries }) => {
   const dir = `packages/${name}`;

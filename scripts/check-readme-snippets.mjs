@@ -73,6 +73,7 @@ const base = {
     '@staunch/core': [join(root, 'packages/core/src/index.ts')],
     '@staunch/core/testing': [join(root, 'packages/core/src/testing/index.ts')],
     '@staunch/decorators': [join(root, 'packages/decorators/src/index.ts')],
+    '@staunch/redis': [join(root, 'packages/redis/src/index.ts')],
   },
 };
 

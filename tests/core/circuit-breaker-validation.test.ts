@@ -51,7 +51,7 @@ describe('circuitBreaker validation', () => {
       'store {}',
       { store: {} },
       TypeError,
-      'circuitBreaker: `store` must be a CircuitStore (an object with read() and compareAndSet()), got an object.',
+      'circuitBreaker: `store` must be a CircuitStore (an object with read() and compareAndSet()) or a CircuitStoreProvider (with circuit()), got an object.',
     ],
     [
       'counting "sliding"',

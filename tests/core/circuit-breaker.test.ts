@@ -8,6 +8,9 @@ import {
   type CircuitBreakerOptions,
   type CircuitSnapshot,
   type CircuitStateChangeEvent,
+  type CircuitStore,
+  type CircuitStoreProvider,
+  type ResolvedCircuitBreakerOptions,
 } from '@staunch/core';
 import { VirtualClock } from '@staunch/core/testing';
 import { attempt, Boom, deferred, failTimes, openErrorOf, Other } from './circuit-breaker-helpers';
@@ -764,5 +767,64 @@ describe('circuitBreaker — snapshot and store', () => {
     expect(outcome.error).toBe(own);
     expect(breaker.isolated).toBe(true); // the trip lost the race; the isolation stands
     expect(openErrorOf(attempt(() => breaker.execute(() => 1))).retryAfter).toBe(Infinity);
+  });
+});
+
+describe('circuitBreaker — store providers', () => {
+  // A provider of one in-memory circuit per name that records what it is asked and told.
+  function recordingProvider() {
+    const asked: { name: string; options: ResolvedCircuitBreakerOptions }[] = [];
+    const failures = new Map<string, number>();
+    const circuits = new Map<string, CircuitStore>();
+    const provider: CircuitStoreProvider = {
+      circuit(name, options) {
+        asked.push({ name, options });
+        let store = circuits.get(name);
+        if (store === undefined) {
+          const inner = memoryCircuitStore();
+          store = {
+            read: () => inner.read(),
+            compareAndSet: (expected, next) => inner.compareAndSet(expected, next),
+            recordFailure: () => failures.set(name, (failures.get(name) ?? 0) + 1),
+          };
+          circuits.set(name, store);
+        }
+        return store;
+      },
+    };
+    return { provider, asked, failures };
+  }
+
+  it('asks the provider once per breaker for the circuit of its name: same name, same circuit', () => {
+    const { provider, asked } = recordingProvider();
+    const charge = breakerWith({ threshold: 1, name: 'payments', store: provider });
+    const refund = breakerWith({ threshold: 1, name: 'payments', store: provider });
+    const perHost = circuitBreakerFactory({ threshold: 1, clock, store: provider });
+    const host = perHost('http[a]');
+    expect(asked.map(({ name }) => name)).toEqual(['payments', 'payments', 'http[a]']);
+    expect(asked[0]?.options).toBe(charge.options);
+    failTimes(charge, 1);
+    expect(refund.state).toBe('open');
+    expect(host.state).toBe('closed');
+  });
+
+  it('tells the store of each failure counted while closed, and of nothing else', async () => {
+    const { provider, failures } = recordingProvider();
+    const breaker = breakerWith({ threshold: 2, resetTimeout: 1_000, name: 'payments', store: provider });
+    breaker.execute(() => 1);
+    attempt(() =>
+      breaker.execute(() => {
+        throw new Other();
+      }),
+    );
+    expect(failures.get('payments')).toBeUndefined(); // successes and ignored errors are not reported
+    failTimes(breaker, 2);
+    expect(failures.get('payments')).toBe(2);
+    expect(breaker.state).toBe('open');
+    failTimes(breaker, 1); // rejected without running
+    await clock.advance(1_000);
+    failTimes(breaker, 1); // the failed trial re-opens it: not a closed-state failure
+    expect(breaker.state).toBe('open');
+    expect(failures.get('payments')).toBe(2);
   });
 });

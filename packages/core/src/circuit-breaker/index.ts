@@ -16,5 +16,5 @@ export {
 } from './policy.js';
 export { circuitBreakerDefaults, type CircuitBreakerOptions, type ResolvedCircuitBreakerOptions } from './options.js';
 export { type CircuitCounting, type ResolvedCircuitCounting } from './counting.js';
-export { memoryCircuitStore, type CircuitStore } from './store.js';
+export { memoryCircuitStore, type CircuitStore, type CircuitStoreProvider } from './store.js';
 export { type CircuitState, type CircuitStateName, type CircuitSnapshot } from './state-machine.js';

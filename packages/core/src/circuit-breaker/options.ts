@@ -8,7 +8,7 @@ import {
 } from '../error-filter.js';
 import { integerAtLeast, invalidOption, nonNegative, optionalFunction } from '../validation.js';
 import type { CircuitCounting, ResolvedCircuitCounting } from './counting.js';
-import type { CircuitStore } from './store.js';
+import type { CircuitStore, CircuitStoreProvider } from './store.js';
 
 /** Options of {@link circuitBreaker}; every one has a default (see {@link circuitBreakerDefaults}). */
 export interface CircuitBreakerOptions {
@@ -34,10 +34,12 @@ export interface CircuitBreakerOptions {
   readonly clock?: Clock;
   /**
    * Where the state lives. Default: in memory, in the circuit itself. Every
-   * breaker given the same store is one circuit (so are all the circuits of a
-   * factory given a store).
+   * breaker given the same {@link CircuitStore} is one circuit (so are all the
+   * circuits of a factory given one). A {@link CircuitStoreProvider} (such as
+   * `@staunch/redis`) keeps many circuits and gives each breaker the one
+   * called by its `name`.
    */
-  readonly store?: CircuitStore;
+  readonly store?: CircuitStore | CircuitStoreProvider;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface ResolvedCircuitBreakerOptions {
   /** The clock given, if any (`undefined` reads the default clock at each use). */
   readonly clock: Clock | undefined;
   /** The store given, if any (`undefined`: the circuit keeps its snapshot itself). */
-  readonly store: CircuitStore | undefined;
+  readonly store: CircuitStore | CircuitStoreProvider | undefined;
 }
 
 /** Every default of the circuit breaker, stated once (the README's table is copied from here). */
@@ -110,8 +112,13 @@ export function resolveCircuitBreakerOptions(
   if (clock !== undefined && typeof (clock as Partial<Clock> | null)?.now !== 'function') {
     invalidOption(policy, 'clock', 'a Clock (an object with now())', clock);
   }
-  if (store !== undefined && !isStore(store)) {
-    invalidOption(policy, 'store', 'a CircuitStore (an object with read() and compareAndSet())', store);
+  if (store !== undefined && !isStore(store) && !isCircuitStoreProvider(store)) {
+    invalidOption(
+      policy,
+      'store',
+      'a CircuitStore (an object with read() and compareAndSet()) or a CircuitStoreProvider (with circuit())',
+      store,
+    );
   }
   return Object.freeze({
     name,
@@ -155,6 +162,17 @@ function validateFilter(on: unknown): void {
     invalidOption(policy, `on[${index}]`, 'an error class', on[index]);
   }
   invalidOption(policy, 'on', 'an error class, an array of error classes or a predicate', on);
+}
+
+/** True for a {@link CircuitStoreProvider}: an object with `circuit(name, options)` and no `read`. */
+export function isCircuitStoreProvider(value: unknown): value is CircuitStoreProvider {
+  const provider = value as Partial<CircuitStoreProvider & CircuitStore> | null;
+  return (
+    typeof provider === 'object' &&
+    provider !== null &&
+    typeof provider.circuit === 'function' &&
+    typeof provider.read !== 'function'
+  );
 }
 
 function isStore(value: unknown): value is CircuitStore {

@@ -7,6 +7,7 @@ import { invalidOption } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
 import {
   errorMatcherOf,
+  isCircuitStoreProvider,
   resolveCircuitBreakerOptions,
   type CircuitBreakerOptions,
   type ResolvedCircuitBreakerOptions,
@@ -271,8 +272,9 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   constructor(options: ResolvedCircuitBreakerOptions, name: string | undefined) {
     if (name !== undefined && typeof name !== 'string') invalidOption('circuitBreaker', 'name', 'a string', name);
     this.#options = options;
-    this.#store = options.store;
     this.#name = name ?? options.name;
+    const store = options.store;
+    this.#store = isCircuitStoreProvider(store) ? store.circuit(this.#name, options) : store;
   }
 
   get options(): ResolvedCircuitBreakerOptions {
@@ -558,6 +560,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     const snapshot = this.#read();
     // Outcomes of calls admitted while closed count only if it is closed when they settle.
     if (snapshot.state !== 'closed') return;
+    this.#store?.recordFailure?.();
     // A lost compare-and-set means another breaker on the same store changed the state first: its decision wins.
     if (this.#recordFor(snapshot).failure(now)) this.#apply(snapshot, 'trip', now, 'failures', error);
   }

@@ -1,4 +1,5 @@
 import { invalidOption } from '../validation.js';
+import type { ResolvedCircuitBreakerOptions } from './options.js';
 import { initialSnapshot, type CircuitSnapshot } from './state-machine.js';
 
 /**
@@ -7,12 +8,12 @@ import { initialSnapshot, type CircuitSnapshot } from './state-machine.js';
  * swap; all decisions stay in the pure state machine.
  *
  * Both methods are synchronous because a sync method must stay sync. A store
- * shared between processes (Redis, say) keeps a local replica that `read`
- * returns, makes `compareAndSet` a conditional write of the whole snapshot (a
- * Lua script or `WATCH`/`MULTI` comparing all five fields), and refreshes the
- * replica from pub/sub; it also needs a wall clock (`clock` option), since
- * snapshot times are the breaker's clock. The failure record stays local to
- * each breaker.
+ * shared between processes keeps a local replica that `read` returns and
+ * talks to its server in the background (see `@staunch/redis`, given to
+ * breakers through a {@link CircuitStoreProvider}); it may replace the
+ * replica at any time, which the breaker sees as another breaker's change.
+ * The failure record stays local to each breaker: a shared store that counts
+ * failures across processes hears of each one through `recordFailure`.
  *
  * @example
  * import { circuitBreaker, memoryCircuitStore, type CircuitStore } from '@staunch/core';
@@ -41,6 +42,46 @@ export interface CircuitStore {
   read(): CircuitSnapshot;
   /** Replaces the snapshot with `next` only if it is still `expected`; returns whether it did. */
   compareAndSet(expected: CircuitSnapshot, next: CircuitSnapshot): boolean;
+  /**
+   * Optional: called for every failure the circuit counted while closed
+   * (slow calls included), after its own record took it. Must return at once
+   * and never throw: a shared store only notes it, to report in the background.
+   */
+  recordFailure?(): void;
+}
+
+/**
+ * A store of many named circuits, such as a Redis server's: a breaker given
+ * one asks it, once, for the {@link CircuitStore} of the circuit called by its
+ * name, so breakers of the same name (in any class, or any process sharing the
+ * server) are one circuit.
+ *
+ * @example
+ * import { circuitBreaker, memoryCircuitStore, type CircuitStore, type CircuitStoreProvider } from '@staunch/core';
+ *
+ * // One in-memory circuit per name: breakers that share a name share a circuit.
+ * const circuits = new Map<string, CircuitStore>();
+ * const byName: CircuitStoreProvider = {
+ *   circuit(name) {
+ *     let store = circuits.get(name);
+ *     if (store === undefined) circuits.set(name, (store = memoryCircuitStore()));
+ *     return store;
+ *   },
+ * };
+ * const charge = circuitBreaker({ threshold: 1, name: 'payments', store: byName });
+ * const refund = circuitBreaker({ threshold: 1, name: 'payments', store: byName });
+ * try {
+ *   charge.execute(() => {
+ *     throw new Error('payments down');
+ *   });
+ * } catch {
+ *   // tripped the circuit called 'payments'
+ * }
+ * console.log(refund.state); // 'open'
+ */
+export interface CircuitStoreProvider {
+  /** The store of the circuit called `name`, for a breaker running with `options`; asked once per breaker. */
+  circuit(name: string, options: ResolvedCircuitBreakerOptions): CircuitStore;
 }
 
 /**

@@ -1,0 +1,15 @@
+export {
+  redisStore,
+  type RedisCircuitStore,
+  type RedisStoreEvents,
+  type RedisUnavailableEvent,
+  type RedisRestoredEvent,
+  type SharedCircuitChangeEvent,
+} from './redis-store.js';
+export {
+  redisStoreDefaults,
+  type RedisClient,
+  type RedisStoreOptions,
+  type ResolvedRedisStoreOptions,
+} from './options.js';
+export { redisCircuitKeys, type RedisCircuitKeys } from './keys.js';

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The Lua scripts that make every shared transition atomic. Lua rather than
+ * WATCH/MULTI: a whole decision (count the window, check the quorum, open,
+ * publish) is one round trip, and contended writers queue on the server
+ * instead of aborting and retrying, which is exactly when a fleet reports
+ * failures at once. Time is the server's (`TIME`), so process clocks never
+ * have to agree.
+ *
+ * Every script takes the same four keys (state, lease, failures, processes)
+ * and replies with the circuit's state as {@link SharedState} fields:
+ * `[state, epoch, remaining ms, lease holder]`.
+ */
+
+const prologue = `
+if redis.replicate_commands then redis.replicate_commands() end
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function load()
+  local h = redis.call('HMGET', KEYS[1], 'state', 'epoch', 'openedAt')
+  return h[1] or 'closed', tonumber(h[2] or '0'), tonumber(h[3] or '0')
+end
+local function announce(state, epoch, remaining, holder)
+  redis.call('PUBLISH', ARGV[2], cjson.encode({n = ARGV[1], s = state, e = epoch, r = remaining, h = holder}))
+end
+local function current(now)
+  local state, epoch, openedAt = load()
+  if state == 'open' then return {state, epoch, math.max(0, openedAt + tonumber(ARGV[3]) - now), ''} end
+  if state == 'half-open' then
+    local holder = redis.call('GET', KEYS[2])
+    if holder then return {state, epoch, math.max(0, redis.call('PTTL', KEYS[2])), holder} end
+  end
+  return {state, epoch, 0, ''}
+end
+local now = clock()
+`;
+
+// ARGV: name, channel, resetTimeout (shared by every script), then each script's own.
+const read = `${prologue}
+return current(now)`;
+
+// ARGV[4..]: process id, failures, first sequence number, window, threshold, quorum.
+const report = `${prologue}
+local state, epoch = load()
+local n = tonumber(ARGV[5])
+redis.call('HINCRBY', KEYS[1], 'failures', n)
+if state == 'closed' then
+  local seq, window = tonumber(ARGV[6]), tonumber(ARGV[7])
+  for i = 0, n - 1 do redis.call('ZADD', KEYS[3], now, ARGV[4] .. '#' .. (seq + i)) end
+  redis.call('ZADD', KEYS[4], now, ARGV[4])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
+  redis.call('PEXPIRE', KEYS[3], window)
+  redis.call('PEXPIRE', KEYS[4], window)
+  if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[8]) and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[9]) then
+    epoch = epoch + 1
+    redis.call('HSET', KEYS[1], 'state', 'open', 'epoch', epoch, 'openedAt', now)
+    redis.call('HINCRBY', KEYS[1], 'opens', 1)
+    redis.call('DEL', KEYS[3], KEYS[4])
+    announce('open', epoch, tonumber(ARGV[3]), '')
+  end
+end
+return current(now)`;
+
+// ARGV[4]: the lease token asked for.
+const acquire = `${prologue}
+local state, epoch, openedAt = load()
+local resetTimeout = tonumber(ARGV[3])
+if state == 'closed' then return current(now) end
+if state == 'open' and openedAt + resetTimeout > now then return current(now) end
+if state == 'half-open' and redis.call('EXISTS', KEYS[2]) == 1 then return current(now) end
+epoch = epoch + 1
+redis.call('SET', KEYS[2], ARGV[4], 'PX', math.max(resetTimeout, 1))
+redis.call('HSET', KEYS[1], 'state', 'half-open', 'epoch', epoch)
+redis.call('HINCRBY', KEYS[1], 'leases', 1)
+announce('half-open', epoch, resetTimeout, ARGV[4])
+return {'half-open', epoch, resetTimeout, ARGV[4]}`;
+
+// ARGV[4..]: the lease token, the half-open epoch it was granted for, 'closed' or 'open'.
+const settle = `${prologue}
+local state, epoch = load()
+if state == 'half-open' and epoch == tonumber(ARGV[5]) and redis.call('GET', KEYS[2]) == ARGV[4] then
+  redis.call('DEL', KEYS[2])
+  epoch = epoch + 1
+  if ARGV[6] == 'closed' then
+    redis.call('HSET', KEYS[1], 'state', 'closed', 'epoch', epoch)
+    redis.call('DEL', KEYS[3], KEYS[4])
+    announce('closed', epoch, 0, '')
+  else
+    redis.call('HSET', KEYS[1], 'state', 'open', 'epoch', epoch, 'openedAt', now)
+    redis.call('HINCRBY', KEYS[1], 'opens', 1)
+    announce('open', epoch, tonumber(ARGV[3]), '')
+  end
+end
+return current(now)`;
+
+/** A script's source and its SHA-1, for EVALSHA. */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+const script = (source: string): LuaScript =>
+  Object.freeze({ source, sha: createHash('sha1').update(source).digest('hex') });
+
+/** The four scripts a shared circuit runs. */
+export const scripts = Object.freeze({
+  read: script(read),
+  report: script(report),
+  acquire: script(acquire),
+  settle: script(settle),
+});

@@ -1,0 +1,219 @@
+import {
+  getDefaultClock,
+  type CircuitSnapshot,
+  type CircuitStateName,
+  type CircuitStore,
+  type ResolvedCircuitBreakerOptions,
+} from '@staunch/core';
+import { scripts } from './scripts.js';
+import type { CircuitLink, SharedState } from './shared-state.js';
+
+const closedSnapshot: CircuitSnapshot = Object.freeze({ state: 'closed', since: 0, trials: 0, successes: 0, epoch: 0 });
+
+// The trial lease this process holds: its token, the half-open epoch it was granted for, and until
+// when (local clock) trials may start. Counted from when the request was sent, so it ends no later
+// than the key's own expiry on the server.
+interface Lease {
+  readonly token: string;
+  readonly epoch: number;
+  readonly validUntil: number;
+}
+
+/**
+ * One shared circuit's replica in this process: the {@link CircuitStore} its
+ * breakers read on every call. The snapshot is local and read without I/O; the
+ * shared state reaches it from pub/sub and script replies, and the breaker's
+ * own transitions reach Redis in the background.
+ *
+ * While the shared circuit is open the replica holds the local snapshot open
+ * (`held`): leaving it needs the trial lease, which is asked for when a call
+ * finds the wait over. Everything else (the local failure record, local trips
+ * and their local trials, `isolate()`, `reset()`) is the breaker's own.
+ */
+export class SharedCircuit implements CircuitStore {
+  readonly name: string;
+  readonly options: ResolvedCircuitBreakerOptions;
+  readonly #link: CircuitLink;
+  #snapshot: CircuitSnapshot = closedSnapshot;
+  // True while a non-closed snapshot was imposed by the shared circuit.
+  #held = false;
+  // The newest shared epoch applied; -1 after an incident, so that a resync accepts whatever Redis says.
+  #known = -1;
+  #lease: Lease | undefined;
+  #leaseCount = 0;
+  // The token of the lease request in flight, if any: one at a time.
+  #asking: string | undefined;
+  // Failures not yet reported: a count, never a queue, so an outage cannot grow it past a number.
+  #pending = 0;
+  #reporting = false;
+  #sequence = 0;
+  #drained: (() => void)[] | undefined;
+  #flushSoon: (() => void) | undefined;
+
+  constructor(name: string, options: ResolvedCircuitBreakerOptions, link: CircuitLink) {
+    this.name = name;
+    this.options = options;
+    this.#link = link;
+  }
+
+  read(): CircuitSnapshot {
+    return this.#snapshot;
+  }
+
+  compareAndSet(expected: CircuitSnapshot, next: CircuitSnapshot): boolean {
+    if (this.#snapshot !== expected) return false;
+    if (this.#held && this.#needsLease(expected, next) && !this.#hasLease()) {
+      this.#waitForLease(expected);
+      return false;
+    }
+    this.#snapshot = next;
+    if (this.#held) this.#leftHeld(expected, next);
+    return true;
+  }
+
+  recordFailure(): void {
+    if (!this.#link.online) return;
+    // The first failure of a burst schedules one report for the whole burst.
+    if (++this.#pending === 1 && !this.#reporting) {
+      queueMicrotask(
+        (this.#flushSoon ??= () => {
+          this.#report();
+        }),
+      );
+    }
+  }
+
+  /**
+   * Applies a shared state learned from Redis, unless it is older than what
+   * this replica has seen. `rewait` re-reads the wait even for a state already
+   * applied (a refused lease request has just shortened it to 1 ms).
+   */
+  apply(shared: SharedState, rewait = false): void {
+    if (shared.epoch < this.#known) return;
+    const fresh = shared.epoch !== this.#known;
+    this.#known = shared.epoch;
+    const own = shared.holder !== '' && (shared.holder === this.#lease?.token || shared.holder === this.#asking);
+    if (own) return; // this process's own lease: its grant is handled by the request's reply
+    if (fresh) this.#link.changed(this.name, shared);
+    if (this.#snapshot.state === 'isolated') return; // held open by hand: stays so until reset()
+    this.#lease = undefined;
+    if (shared.state === 'closed') {
+      if (this.#held) this.#replace('closed', this.#now());
+      this.#held = false;
+    } else if (fresh || rewait || !this.#held) {
+      // Open, or half-open with trials elsewhere: wait until trials may start, or the lease ends.
+      this.#held = true;
+      const wait = rewait ? Math.max(1, shared.remaining) : shared.remaining;
+      this.#replace('open', this.#now() - this.options.resetTimeout + wait);
+    }
+  }
+
+  /** Reads the shared state from Redis and applies it. */
+  sync(): Promise<void> {
+    return this.#link.run(scripts.read, this.name, this.options.resetTimeout, []).then((shared) => {
+      if (shared !== undefined) this.apply(shared);
+    });
+  }
+
+  /** Redis is unreachable or slow: from now on the local circuit decides alone, from where it is. */
+  detach(): void {
+    this.#held = false;
+    this.#lease = undefined;
+    this.#pending = 0;
+    this.#known = -1;
+    this.#settleDrained();
+  }
+
+  /** Resolves once every failure noted so far has been reported (or dropped by an incident). */
+  drained(): Promise<void> {
+    if (this.#pending === 0 && !this.#reporting) return Promise.resolve();
+    return new Promise((resolve) => (this.#drained ??= []).push(resolve));
+  }
+
+  // Leaving a held open state (its first trial, a further trial, or new trials in place of overdue
+  // ones) needs the fleet's lease; trial outcomes, isolate() and reset() do not.
+  #needsLease(from: CircuitSnapshot, to: CircuitSnapshot): boolean {
+    if (to.state !== 'half-open') return false;
+    return from.state === 'open' || to.trials > from.trials || to.epoch !== from.epoch;
+  }
+
+  #hasLease(): boolean {
+    const lease = this.#lease;
+    return lease !== undefined && this.#now() < lease.validUntil;
+  }
+
+  // Rejects calls for 1 ms more (retryAfter 1) and asks for the lease; the reply moves the wait.
+  #waitForLease(from: CircuitSnapshot): void {
+    const now = this.#now();
+    this.#lease = undefined;
+    this.#replace('open', now - this.options.resetTimeout + 1, from.state === 'open' ? from.epoch : undefined);
+    if (this.#asking !== undefined || !this.#link.online) return;
+    const token = (this.#asking = `${this.#link.processId}#${++this.#leaseCount}`);
+    const { resetTimeout } = this.options;
+    void this.#link.run(scripts.acquire, this.name, resetTimeout, [token]).then((shared) => {
+      this.#asking = undefined;
+      if (shared === undefined || !this.#held) return;
+      if (shared.holder !== token) {
+        this.apply(shared, true);
+        return;
+      }
+      this.#known = shared.epoch;
+      this.#lease = { token, epoch: shared.epoch, validUntil: now + resetTimeout };
+      this.#link.changed(this.name, shared);
+      // Due at once: the next call becomes the first trial.
+      if (this.#snapshot.state === 'open') this.#replace('open', this.#now() - resetTimeout, this.#snapshot.epoch);
+    });
+  }
+
+  // A held circuit left open by a transition the breaker made: report trial outcomes to the fleet.
+  #leftHeld(from: CircuitSnapshot, to: CircuitSnapshot): void {
+    if (to.state === 'half-open') return;
+    const lease = this.#lease;
+    if (from.state === 'half-open' && (to.state === 'closed' || to.state === 'open') && lease !== undefined) {
+      this.#lease = undefined;
+      const outcome = to.state;
+      void this.#link
+        .run(scripts.settle, this.name, this.options.resetTimeout, [lease.token, lease.epoch, outcome])
+        .then((shared) => {
+          if (shared !== undefined) this.apply(shared);
+        });
+    }
+    // Closed by its trials, or by hand: the local circuit is its own again. Re-opened by a trial: still held.
+    if (to.state !== 'open' || from.state !== 'half-open') this.#held = false;
+  }
+
+  #report(): void {
+    const count = this.#pending;
+    if (count === 0 || this.#reporting || !this.#link.online) return;
+    this.#pending = 0;
+    this.#reporting = true;
+    const first = this.#sequence;
+    this.#sequence += count;
+    const { threshold, resetTimeout } = this.options;
+    const link = this.#link;
+    const window = link.window ?? Math.max(1, resetTimeout);
+    const args = [link.processId, count, first, window, threshold, link.quorum];
+    void link.run(scripts.report, this.name, resetTimeout, args).then((shared) => {
+      this.#reporting = false;
+      if (shared !== undefined) this.apply(shared);
+      if (this.#pending > 0) this.#report();
+      else this.#settleDrained();
+    });
+  }
+
+  #settleDrained(): void {
+    if (this.#reporting) return;
+    const waiting = this.#drained;
+    this.#drained = undefined;
+    if (waiting !== undefined) for (const resolve of waiting) resolve();
+  }
+
+  // A new local snapshot, a new local period (epoch) unless `epoch` keeps the current one.
+  #replace(state: CircuitStateName, since: number, epoch = this.#snapshot.epoch + 1): void {
+    this.#snapshot = Object.freeze({ state, since, trials: 0, successes: 0, epoch });
+  }
+
+  #now(): number {
+    return (this.options.clock ?? getDefaultClock()).now();
+  }
+}

@@ -1,0 +1,72 @@
+import type { LuaScript } from './scripts.js';
+
+/** A shared circuit's state as Redis holds it: what every script replies and every transition publishes. */
+export interface SharedState {
+  /** The shared state. */
+  readonly state: 'closed' | 'open' | 'half-open';
+  /** Counts shared transitions; a replica ignores anything older than what it has applied. */
+  readonly epoch: number;
+  /** Open: ms until trials may start. Half-open: ms left on the trial lease (0 when nobody holds it). */
+  readonly remaining: number;
+  /** Half-open: the lease holder's token ('' when none). */
+  readonly holder: string;
+}
+
+/** What a shared circuit needs from its store: the connection, the fleet settings and the event outlet. */
+export interface CircuitLink {
+  /** False during an incident (Redis unreachable or slow): circuits then run on local state alone. */
+  readonly online: boolean;
+  /** This process's identity in failure records and lease tokens. */
+  readonly processId: string;
+  /** Distinct processes whose failures a shared circuit needs before it opens. */
+  readonly quorum: number;
+  /** The failure window (ms) of the shared rule; `undefined`: the circuit's `resetTimeout`. */
+  readonly window: number | undefined;
+  /**
+   * Runs `script` for the circuit `name` with its own arguments after the
+   * common ones; settles when Redis answers, with `undefined` when it failed
+   * (the store then handles the incident). Never rejects.
+   */
+  run(
+    script: LuaScript,
+    name: string,
+    resetTimeout: number,
+    args: readonly (string | number)[],
+  ): Promise<SharedState | undefined>;
+  /** Reports a shared transition this process has learned of. */
+  changed(name: string, state: SharedState): void;
+}
+
+const states: readonly unknown[] = ['closed', 'open', 'half-open'];
+
+/** Reads a script's reply (`[state, epoch, remaining, holder]`); throws on anything else, which is a bug. */
+export function parseReply(reply: unknown): SharedState {
+  if (Array.isArray(reply) && reply.length === 4) {
+    const [state, epoch, remaining, holder] = reply as unknown[];
+    const parsed = toSharedState(state, epoch, remaining, holder);
+    if (parsed !== undefined) return parsed;
+  }
+  throw new TypeError(`@staunch/redis: unexpected script reply ${JSON.stringify(reply)}`);
+}
+
+/** Reads a published transition (`{ n, s, e, r, h }` as JSON); `undefined` for a message that is not one. */
+export function parseMessage(message: string): { readonly name: string; readonly state: SharedState } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { n, s, e, r, h } = parsed as Record<string, unknown>;
+  const state = toSharedState(s, e, r, h);
+  return typeof n === 'string' && state !== undefined ? { name: n, state } : undefined;
+}
+
+function toSharedState(state: unknown, epoch: unknown, remaining: unknown, holder: unknown): SharedState | undefined {
+  if (!states.includes(state) || typeof holder !== 'string') return undefined;
+  const e = Number(epoch);
+  const r = Number(remaining);
+  if (!Number.isInteger(e) || e < 0 || !Number.isFinite(r)) return undefined;
+  return { state: state as SharedState['state'], epoch: e, remaining: Math.max(0, r), holder };
+}

@@ -1,0 +1,351 @@
+import Redis from 'ioredis';
+import { circuitBreaker, isCircuitOpenError, type CircuitBreakerPolicy } from '@staunch/core';
+import { CircuitBreaker, circuitOf } from '@staunch/decorators';
+import { redisCircuitKeys, redisStore, type RedisCircuitStore, type SharedCircuitChangeEvent } from '@staunch/redis';
+import { describeWithRedis, startRedisServer, type RedisServer } from './support/redis-server';
+
+// Several stores in one test process, each with its own connection and process id, stand in for a
+// fleet here (the multi-process tests use real processes); the server is real.
+
+class Down extends Error {}
+const fail = (): never => {
+  throw new Down('dependency down');
+};
+const succeed = (): string => 'ok';
+
+function outcome(breaker: CircuitBreakerPolicy, fn: () => string): 'ok' | 'failed' | 'rejected' {
+  try {
+    breaker.execute(fn);
+    return 'ok';
+  } catch (error) {
+    return isCircuitOpenError(error) ? 'rejected' : 'failed';
+  }
+}
+
+/** Starts an async call through `breaker`, ignoring its outcome (a rejection may be sync or async). */
+function fire(breaker: CircuitBreakerPolicy, fn: () => Promise<string>): void {
+  try {
+    breaker.execute(fn).catch(() => undefined);
+  } catch {
+    // rejected while open
+  }
+}
+
+/** Resolves with the first `change` event of `store` that `match` accepts. */
+function nextChange(
+  store: RedisCircuitStore,
+  match: (event: SharedCircuitChangeEvent) => boolean,
+): Promise<SharedCircuitChangeEvent> {
+  return new Promise((resolve) => {
+    const stop = store.on('change', (event) => {
+      if (!match(event)) return;
+      stop();
+      resolve(event);
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 5 ms (real time: the server's clock drives leases and windows) until it holds. */
+async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** A promise and its resolve function. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Calls of the evaluation commands the server has answered, from INFO commandstats. */
+async function scriptCalls(admin: Redis): Promise<number> {
+  const info = await admin.info('commandstats');
+  let total = 0;
+  for (const match of info.matchAll(/^cmdstat_(?:evalsha|eval|get|hget|hgetall):calls=(\d+)/gm))
+    total += Number(match[1]);
+  return total;
+}
+
+describeWithRedis('redisStore against a real redis-server', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  const clients: Redis[] = [];
+  const stores: RedisCircuitStore[] = [];
+  let circuitCount = 0;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    for (const client of clients.splice(0)) {
+      if (client.status === 'ready') await client.quit();
+      else if (client.status !== 'end') client.disconnect();
+    }
+  });
+  afterAll(async () => {
+    await admin.quit();
+    await server.stop();
+  });
+
+  // Indexable without `!`: each test asks for as many stores as it uses.
+  type Stores = RedisCircuitStore[] & Record<0 | 1 | 2, RedisCircuitStore>;
+
+  async function fleet(
+    count: number,
+    options: { quorum?: number; window?: number; prefix?: string } = {},
+  ): Promise<Stores> {
+    const made = [];
+    for (let i = 0; i < count; i++) {
+      const client = new Redis(server.url);
+      clients.push(client);
+      const store = redisStore(client, { processId: `p${i}`, ...options });
+      stores.push(store);
+      made.push(store);
+    }
+    // Before its first connection a store runs on local state alone: wait for it.
+    await Promise.all(made.map((store) => store.ready()));
+    return made as Stores;
+  }
+
+  const uniqueName = (): string => `circuit-${++circuitCount}`;
+
+  it('opens the shared circuit only when failures come from quorum processes', async () => {
+    const [a, b, c] = await fleet(3, { quorum: 2 });
+    const name = uniqueName();
+    const options = { on: Down, threshold: 3, resetTimeout: 60_000, name };
+    const [ba, bb, bc] = [a, b, c].map((store) => circuitBreaker({ ...options, store }));
+    await Promise.all([a, b, c].map((store) => store.ready()));
+
+    expect([1, 2, 3].map(() => outcome(ba!, fail))).toEqual(['failed', 'failed', 'failed']);
+    expect(outcome(ba!, succeed)).toBe('rejected'); // a's own local circuit
+    await a.flush();
+    const keys = redisCircuitKeys(name);
+    expect(await admin.hget(keys.state, 'state')).toBeNull(); // one process alone: still closed
+    expect(outcome(bc!, succeed)).toBe('ok');
+
+    const opened = nextChange(c, (event) => event.state === 'open');
+    expect(outcome(bb!, fail)).toBe('failed');
+    await b.flush();
+    expect(await admin.hget(keys.state, 'state')).toBe('open');
+    await opened;
+    expect(outcome(bc!, succeed)).toBe('rejected');
+    expect(bc!.state).toBe('open');
+    expect(await admin.hget(keys.state, 'failures')).toBe('4');
+  });
+
+  it('pays no round trip on the closed, healthy path', async () => {
+    const [a, b] = await fleet(2);
+    const name = uniqueName();
+    const breakers = [a, b].map((store) => circuitBreaker({ threshold: 3, name, store }));
+    await Promise.all([a, b].map((store) => store.ready()));
+    const before = await scriptCalls(admin);
+    for (let i = 0; i < 10_000; i++) for (const breaker of breakers) breaker.execute(succeed);
+    await Promise.all(breakers.map((breaker) => breaker.execute(async () => 'ok')));
+    expect(await scriptCalls(admin)).toBe(before);
+  });
+
+  it('lets exactly halfOpenCalls trial calls through fleet-wide, from the lease holder, then closes everywhere', async () => {
+    const stores = await fleet(3, { quorum: 1 });
+    const name = uniqueName();
+    const options = { on: Down, threshold: 1, resetTimeout: 250, halfOpenCalls: 2, name };
+    const breakers = stores.map((store) => circuitBreaker({ ...options, store }));
+    await Promise.all(stores.map((store) => store.ready()));
+    const opened = stores.map((store) => nextChange(store, (event) => event.state === 'open'));
+    expect(outcome(breakers[0]!, fail)).toBe('failed');
+    await stores[0].flush();
+    await Promise.all(opened);
+    expect(breakers.map((breaker) => breaker.state)).toEqual(['open', 'open', 'open']);
+
+    // Every process keeps calling; the trials hang until released, so each one is counted once.
+    const gate = deferred<string>();
+    const trials: number[] = [];
+    const closed = stores.map((store) => nextChange(store, (event) => event.state === 'closed'));
+    await eventually(() => {
+      breakers.forEach((breaker, index) => {
+        fire(breaker, () => {
+          trials.push(index);
+          return gate.promise;
+        });
+      });
+      return trials.length >= 2;
+    }, 'two trial calls');
+    for (let i = 0; i < 20; i++) {
+      breakers.forEach((breaker, index) => {
+        fire(breaker, () => {
+          trials.push(index);
+          return gate.promise;
+        });
+      });
+      await sleep(5);
+    }
+    expect(trials).toHaveLength(2);
+    expect(new Set(trials).size).toBe(1); // one process holds the lease
+    expect(await admin.hget(redisCircuitKeys(name).state, 'leases')).toBe('1');
+
+    gate.resolve('ok');
+    await Promise.all(closed);
+    expect(breakers.map((breaker) => breaker.state)).toEqual(['closed', 'closed', 'closed']);
+    expect(breakers.map((breaker) => outcome(breaker, succeed))).toEqual(['ok', 'ok', 'ok']);
+  });
+
+  it('re-opens the shared circuit everywhere when a trial fails', async () => {
+    const stores = await fleet(2, { quorum: 1 });
+    const name = uniqueName();
+    const breakers = stores.map((store) => circuitBreaker({ on: Down, threshold: 1, resetTimeout: 150, name, store }));
+    await Promise.all(stores.map((store) => store.ready()));
+    const opened = nextChange(stores[1], (event) => event.state === 'open');
+    const reopened = stores.map((store) => nextChange(store, (event) => event.state === 'open' && event.epoch === 3));
+    expect(outcome(breakers[0]!, fail)).toBe('failed');
+    await opened;
+    let failedTrials = 0;
+    await eventually(() => {
+      for (const breaker of breakers) if (outcome(breaker, fail) === 'failed') failedTrials++;
+      return failedTrials > 0;
+    }, 'a trial call');
+    await Promise.all(reopened); // open (1), half-open (2), open again (3)
+    expect(failedTrials).toBe(1);
+    expect(breakers.map((breaker) => breaker.state)).toEqual(['open', 'open']);
+    const state = await admin.hgetall(redisCircuitKeys(name).state);
+    expect(state).toMatchObject({ state: 'open', epoch: '3', opens: '2', leases: '1', failures: '1' });
+  });
+
+  it('hands the trial to another process when the lease holder disappears mid-trial', async () => {
+    const stores = await fleet(2, { quorum: 1 });
+    const name = uniqueName();
+    const breakers = stores.map((store) => circuitBreaker({ on: Down, threshold: 1, resetTimeout: 200, name, store }));
+    await Promise.all(stores.map((store) => store.ready()));
+    const opened = nextChange(stores[1], (event) => event.state === 'open');
+    expect(outcome(breakers[0]!, fail)).toBe('failed');
+    await opened;
+    // Only the first store's breaker calls until it holds the lease and starts a trial that never ends.
+    let firstTrials = 0;
+    await eventually(() => {
+      fire(breakers[0]!, () => {
+        firstTrials++;
+        return new Promise<string>(() => undefined);
+      });
+      return firstTrials === 1;
+    }, 'the first trial');
+    const leaseKey = redisCircuitKeys(name).lease;
+    expect(await admin.get(leaseKey)).toMatch(/^p0#/);
+    // The holder goes away without settling; the lease expires by itself and the other process takes it.
+    await stores[0].close();
+    await clients[0]!.quit();
+    let secondTrials = 0;
+    await eventually(() => {
+      outcome(breakers[1]!, () => {
+        secondTrials++;
+        return 'ok';
+      });
+      return secondTrials === 1;
+    }, 'a trial by the second process');
+    await eventually(async () => (await admin.hget(redisCircuitKeys(name).state, 'state')) === 'closed', 'closed');
+    expect(firstTrials).toBe(1);
+    expect(await admin.hget(redisCircuitKeys(name).state, 'leases')).toBe('2');
+  });
+
+  it('lets failure records expire with the window, and counts only failures inside it', async () => {
+    const [a, b] = await fleet(2, { quorum: 2, window: 150 });
+    const name = uniqueName();
+    const [ba, bb] = [a, b].map((store) =>
+      circuitBreaker({ on: Down, threshold: 2, resetTimeout: 10_000, name, store }),
+    );
+    await Promise.all([a, b].map((store) => store.ready()));
+    const keys = redisCircuitKeys(name);
+    expect(outcome(ba!, fail)).toBe('failed');
+    await a.flush();
+    const ttl = await admin.pttl(keys.failures);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(150);
+    expect(await admin.pttl(keys.processes)).toBeLessThanOrEqual(150);
+    await eventually(async () => (await admin.exists(keys.failures, keys.processes)) === 0, 'expiry', 2000);
+    // a's failure has left the window: b's alone is one failure from one process, not enough.
+    expect(outcome(bb!, fail)).toBe('failed');
+    await b.flush();
+    expect(await admin.hget(keys.state, 'state')).toBeNull();
+    expect(await admin.hget(keys.state, 'failures')).toBe('2'); // the fleet's counter keeps everything
+  });
+
+  it('adds up failures exactly, however they are batched', async () => {
+    const stores = await fleet(3, { quorum: 99 });
+    const name = uniqueName();
+    const breakers = stores.map((store) =>
+      circuitBreaker({ on: Down, threshold: 1_000_000, resetTimeout: 60_000, name, store }),
+    );
+    await Promise.all(stores.map((store) => store.ready()));
+    for (let round = 0; round < 50; round++) {
+      breakers.forEach((breaker, index) => {
+        for (let i = 0; i <= index; i++) outcome(breaker, fail); // 1 + 2 + 3 failures per round
+      });
+      if (round % 7 === 0) await sleep(1);
+    }
+    await Promise.all(stores.map((store) => store.flush()));
+    expect(await admin.hget(redisCircuitKeys(name).state, 'failures')).toBe(String(50 * 6));
+    expect(await admin.zcard(redisCircuitKeys(name).failures)).toBe(50 * 6);
+  });
+
+  it('shares one circuit by name between decorated classes', async () => {
+    const [store] = await fleet(1, { quorum: 1 });
+    const name = uniqueName();
+    class Charges {
+      @CircuitBreaker({ on: Down, threshold: 2, resetTimeout: 60_000, store: store, name })
+      charge(fails: boolean): string {
+        return fails ? fail() : 'charged';
+      }
+    }
+    class Refunds {
+      @CircuitBreaker({ on: Down, threshold: 2, resetTimeout: 60_000, store: store, name })
+      refund(): string {
+        return 'refunded';
+      }
+    }
+    const charges = new Charges();
+    const refunds = new Refunds();
+    expect(() => charges.charge(true)).toThrow(Down);
+    expect(() => charges.charge(true)).toThrow(Down);
+    expect(() => refunds.refund()).toThrow(/circuit/i);
+    expect(circuitOf(refunds, 'refund').state).toBe('open');
+    await store.flush();
+    expect(await admin.hget(redisCircuitKeys(name).state, 'state')).toBe('open');
+  });
+
+  it('rejects bad options when the class is defined, naming the decorator, the method and the option', async () => {
+    const [store] = await fleet(1);
+    const name = uniqueName();
+    circuitBreaker({ threshold: 2, resetTimeout: 1000, name, store: store });
+    expect(() => {
+      class Mismatched {
+        @CircuitBreaker({ threshold: 3, resetTimeout: 1000, name, store: store })
+        call(): void {}
+      }
+      return Mismatched;
+    }).toThrow(/@CircuitBreaker.*call.*`threshold` must be 2/);
+    expect(() => redisStore(JSON.parse('{}') as Redis)).toThrow(/redisStore: `client` must be an ioredis client/);
+    expect(() => redisStore(clients[0]!, { quorum: 0 })).toThrow(/redisStore: `quorum` must be an integer >= 1/);
+    expect(() => redisStore(clients[0]!, { window: -1 })).toThrow(/redisStore: `window` must be/);
+    expect(() => redisStore(clients[0]!, { processId: 'a#b' })).toThrow(/`processId`/);
+  });
+
+  it('namespaces every key under the prefix', async () => {
+    const [store] = await fleet(1, { quorum: 1, prefix: 'tenant-a:' });
+    const name = uniqueName();
+    const breaker = circuitBreaker({ on: Down, threshold: 1, name, store: store });
+    await store.ready();
+    outcome(breaker, fail);
+    await store.flush();
+    const keys = await admin.keys(`*{${name}}*`);
+    expect(keys.sort()).toEqual([`tenant-a:{${name}}`]);
+  });
+});
