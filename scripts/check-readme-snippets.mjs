@@ -19,7 +19,7 @@ import { join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 const root = resolve(import.meta.dirname, '..');
-const readmes = ['README.md', 'packages/core/README.md', 'packages/decorators/README.md'];
+const readmes = ['README.md', 'packages/core/README.md', 'packages/decorators/README.md', 'packages/redis/README.md'];
 const preamble = join(root, 'scripts/readme-snippets.d.ts');
 const scratch = join(root, 'node_modules/.cache/staunch-readme-snippets');
 const verbose = process.argv.includes('--verbose');

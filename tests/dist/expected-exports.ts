@@ -30,5 +30,5 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
   ],
   '@staunch/core/testing': ['VirtualClock', 'seededRandom'],
   '@staunch/decorators': ['Retry', 'Poll', 'CircuitBreaker', 'AsyncBackoff', 'AsyncRetry', 'policiesOf', 'circuitOf'],
-  '@staunch/redis': ['redisStore', 'redisCircuitKeys'],
+  '@staunch/redis': ['redisStore', 'redisCircuitKeys', 'redisStoreDefaults'],
 };
