@@ -338,6 +338,20 @@ describeWithRedis('redisStore against a real redis-server', () => {
     expect(() => redisStore(clients[0]!, { processId: 'a#b' })).toThrow(/`processId`/);
   });
 
+  it('leaves its circuits running as local circuits once closed', async () => {
+    const [a, b] = await fleet(2, { quorum: 1 });
+    const name = uniqueName();
+    const [ba, bb] = [a, b].map((store) => circuitBreaker({ on: Down, threshold: 1, resetTimeout: 100, name, store }));
+    const opened = nextChange(b, (event) => event.state === 'open');
+    expect(outcome(ba!, fail)).toBe('failed');
+    await opened;
+    await b.close();
+    // No lease to ask for any more: b's own circuit half-opens after resetTimeout and closes on a success.
+    await eventually(() => outcome(bb!, succeed) === 'ok', 'a local trial in b');
+    expect(bb!.state).toBe('closed');
+    expect(await admin.hget(redisCircuitKeys(name).state, 'state')).toBe('open'); // the fleet's circuit is untouched
+  });
+
   it('namespaces every key under the prefix', async () => {
     const [store] = await fleet(1, { quorum: 1, prefix: 'tenant-a:' });
     const name = uniqueName();

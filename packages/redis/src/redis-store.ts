@@ -205,6 +205,8 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     await within(this.#clock, this.options.commandTimeout, this.flush());
     this.#closed = true;
     this.#stopProbing();
+    // Circuits outlive the store only as local circuits.
+    for (const circuit of this.#circuits.values()) circuit.detach();
     this.#client.removeListener('ready', this.#onReady);
     const subscriber = this.#subscriber;
     if (subscriber === undefined) return;

@@ -89,7 +89,8 @@ export class SharedCircuit implements CircuitStore {
    * applied (a refused lease request has just shortened it to 1 ms).
    */
   apply(shared: SharedState, rewait = false): void {
-    if (shared.epoch < this.#known) return;
+    // During an incident the local circuit decides alone, even if a message still gets through.
+    if (!this.#link.online || shared.epoch < this.#known) return;
     const fresh = shared.epoch !== this.#known;
     this.#known = shared.epoch;
     const own = shared.holder !== '' && (shared.holder === this.#lease?.token || shared.holder === this.#asking);
