@@ -30,7 +30,7 @@ const config: Config = {
     project('core', 'tsconfig.json'),
     project('decorators', 'tsconfig.json'),
     // Against real redis-server processes the tests start themselves (tests/redis/support): slower.
-    project('redis', 'tsconfig.json', { testTimeout: 60_000 }),
+    project('redis', 'tsconfig.json', { setupFilesAfterEnv: ['<rootDir>/tests/redis/support/jest-setup.ts'] }),
     // Everything compiled with experimentalDecorators, the legacy-mode example's test included (one
     // project per tsconfig: two ts-jest configurations in one project can compile a file with the wrong one).
     project('legacy', 'tsconfig.legacy.json', {

@@ -6,7 +6,9 @@
 //                                     speed assertions, nothing written
 //   npm run bench -- --only=retry,open   only scenarios whose id or group matches (not written)
 //
-// Needs the built packages (`npm run build`): the benchmarks measure what users install.
+// Needs the built packages (`npm run build`): the benchmarks measure what users install. The
+// @staunch/redis scenarios need `redis-server` on PATH (each starts its own, on 127.0.0.1): without
+// it a full run fails, and `--quick` skips them with a warning, unless STAUNCH_REQUIRE_REDIS=1.
 
 import { fork } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileDecorated } from './lib/compile.mjs';
 import { profiles } from './lib/measure.mjs';
+import { redisServerAvailable } from './lib/redis-server.mjs';
 import { environment, evaluate, markdown, terminalTable } from './lib/report.mjs';
 import { scenarios } from './lib/scenarios.mjs';
 
@@ -26,7 +29,7 @@ const only = process.argv
   .split(',');
 
 const started = performance.now();
-for (const pkg of ['core', 'decorators']) {
+for (const pkg of ['core', 'decorators', 'redis']) {
   if (!existsSync(join(root, 'packages', pkg, 'dist', 'index.mjs'))) {
     console.error(`packages/${pkg}/dist is missing: run \`npm run build\` first.`);
     process.exit(1);
@@ -34,20 +37,49 @@ for (const pkg of ['core', 'decorators']) {
 }
 compileDecorated();
 
-const selected = scenarios.filter((s) => only === undefined || only.some((o) => s.id === o || s.group === o));
+// A scenario measured in another's processes comes with it, and the other way round.
+const matched = new Set(
+  scenarios.filter((s) => only === undefined || only.some((o) => s.id === o || s.group === o)).map((s) => s.id),
+);
+for (const s of scenarios) {
+  if (s.measuredIn !== undefined && (matched.has(s.id) || matched.has(s.measuredIn))) {
+    matched.add(s.id).add(s.measuredIn);
+  }
+}
+let selected = scenarios.filter((s) => matched.has(s.id));
+
+let redisSkipped = false;
+if (selected.some((s) => s.redis) && !redisServerAvailable()) {
+  const install = 'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis)';
+  if (!quick || process.env.STAUNCH_REQUIRE_REDIS === '1') {
+    const why = quick ? 'STAUNCH_REQUIRE_REDIS=1' : 'a full run measures every scenario';
+    console.error(`redis-server is not on PATH, and ${why}: ${install}.`);
+    process.exit(1);
+  }
+  redisSkipped = true;
+  const redisIds = new Set(selected.filter((s) => s.redis).flatMap((s) => [s.id, ...(s.companions ?? [])]));
+  selected = selected.filter((s) => !redisIds.has(s.id));
+}
+const skippedLine =
+  'Redis scenarios skipped (redis-server missing): install redis-server to run them; ' +
+  'STAUNCH_REQUIRE_REDIS=1 makes this an error.';
+if (redisSkipped) console.warn(skippedLine);
+
+// The scenarios that run in children of their own (companions run in their host's).
+const runs = selected.filter((s) => s.measuredIn === undefined);
 const profile = quick ? 'quick' : 'full';
 // Timed scenarios run in several processes, in passes over all scenarios: one process can be lucky
 // or unlucky in what the JIT decides (a few percent either way), and passes spread the machine's
 // load over every scenario alike. Their rounds are pooled.
 const passes = profiles[profile].processes;
 console.log(
-  `staunch benchmarks (${profile}, ${selected.length} scenarios, ${passes} child process${passes === 1 ? '' : 'es'} each)`,
+  `staunch benchmarks (${profile}, ${runs.length} scenarios, ${passes} child process${passes === 1 ? '' : 'es'} each)`,
 );
 
 const byId = new Map();
 for (let pass = 1; pass <= passes; pass++) {
-  for (const subject of selected) {
-    const timed = subject.memory === undefined && subject.allocations === undefined;
+  for (const subject of runs) {
+    const timed = subject.memory === undefined && subject.allocations === undefined && subject.staleness === undefined;
     if (pass > 1 && !timed) continue;
     const previous = byId.get(subject.id);
     if (previous?.error !== undefined) continue;
@@ -64,6 +96,7 @@ const env = environment();
 console.log();
 console.log(terminalTable(report, env, !quick));
 if (quick) console.log('(--quick: short samples, so no target is judged; run `npm run bench` for that.)');
+if (redisSkipped) console.warn(skippedLine);
 
 const failures = outcomes.filter((o) => o.error !== undefined);
 for (const failure of failures) console.error(`\n${failure.id} failed:\n${failure.error}`);
@@ -71,7 +104,7 @@ const problems = report.problems;
 for (const problem of problems) console.error(`invalid result: ${problem}`);
 
 const seconds = (performance.now() - started) / 1000;
-console.log(`\n${outcomes.length - failures.length}/${selected.length} scenarios ran in ${seconds.toFixed(1)} s.`);
+console.log(`\n${outcomes.length - failures.length}/${runs.length} scenarios ran in ${seconds.toFixed(1)} s.`);
 if (failures.length > 0 || problems.length > 0) process.exit(1);
 
 if (!quick && only === undefined) {
@@ -83,15 +116,21 @@ if (!quick && only === undefined) {
   console.log('Wrote BENCHMARKS.md.');
 }
 
-// One outcome with the rounds of two processes of the same scenario.
+// One outcome with the rounds of two processes of the same scenario (and the Redis commands of both).
 function pool(a, b) {
-  return {
+  const pooled = {
     ...a,
     results: a.results.map((r) => ({
       ...r,
       nsPerCall: [...r.nsPerCall, ...b.results.find((s) => s.name === r.name).nsPerCall],
     })),
   };
+  if (a.redisCommands !== undefined) {
+    pooled.redisCommands = Object.fromEntries(
+      Object.entries(a.redisCommands).map(([key, count]) => [key, count + (b.redisCommands?.[key] ?? NaN)]),
+    );
+  }
+  return pooled;
 }
 
 function runChild(id, profileName) {

@@ -1,6 +1,6 @@
 // Turns the children's results into rows (medians and spreads of per-round ratios, idle-circuit
-// memory, allocation per call), judges the targets, and renders the terminal tables and
-// BENCHMARKS.md.
+// memory, allocation per call, the shared store's hot path and staleness), judges the targets, and
+// renders the terminal tables and BENCHMARKS.md.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -8,11 +8,15 @@ import { cpus, release, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ratio, summarise } from './measure.mjs';
+import { stalenessWarmUp } from './redis.mjs';
 import { groups, scenario } from './scenarios.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Rows per group (kind 'time', 'memory' or 'allocation'), target verdicts, and insane numbers. */
+/**
+ * Rows per group (kind 'time', 'store', 'staleness', 'memory' or 'allocation'), target verdicts,
+ * and insane numbers (and Redis commands on the hot path, which must be none).
+ */
 export function evaluate(selected, outcomes) {
   const problems = [];
   const byId = new Map(outcomes.map((o) => [o.id, o]));
@@ -20,10 +24,12 @@ export function evaluate(selected, outcomes) {
   for (const group of groups) {
     const rows = [];
     for (const subject of selected.filter((s) => s.group === group.id)) {
-      const outcome = byId.get(subject.id);
+      const outcome = byId.get(subject.measuredIn ?? subject.id);
       if (outcome === undefined || outcome.error !== undefined) rows.push({ kind: 'failed', subject });
       else if (outcome.allocations !== undefined) rows.push(...allocationRows(subject, outcome, problems));
       else if (outcome.memory !== undefined) rows.push(...memoryRows(group, subject, outcome, problems));
+      else if (outcome.staleness !== undefined) rows.push(...stalenessRows(subject, outcome, problems));
+      else if (group.compare !== undefined) rows.push(storeRow(group, subject, outcome, problems));
       else rows.push(timeRow(group, subject, outcome, problems));
     }
     if (rows.length > 0) report.groups.push({ group, rows });
@@ -52,6 +58,39 @@ function timeRow(group, subject, outcome, problems) {
   return row;
 }
 
+// A time row with a second ratio, to the group's `compare` scenario measured in the same rounds,
+// and the Redis commands served while a Redis-backed scenario was measured.
+function storeRow(group, subject, outcome, problems) {
+  const row = { ...timeRow(group, subject, outcome, problems), kind: 'store' };
+  const samples = (name) => outcome.results.find((r) => r.name === name)?.nsPerCall;
+  row.compare = ratio(samples(subject.id), samples(group.compare));
+  if (!(Number.isFinite(row.compare.median) && row.compare.median > 0)) {
+    problems.push(`${subject.id}: ${row.compare.median} × ${group.compare}`);
+  }
+  if (subject.redis) {
+    row.commands = outcome.redisCommands;
+    const { scripts, all, timedCalls } = row.commands ?? {};
+    if (!(Number.isInteger(scripts) && Number.isInteger(all) && timedCalls > 0)) {
+      problems.push(`${subject.id}: no count of Redis commands (${JSON.stringify(row.commands)})`);
+    } else if (scripts !== 0 || all !== 0) {
+      problems.push(
+        `${subject.id}: Redis served ${all} command(s) (${scripts} EVALSHA/EVAL) while the closed circuit was measured; its hot path must do no I/O`,
+      );
+    }
+  }
+  return row;
+}
+
+function stalenessRows(subject, outcome, problems) {
+  return outcome.staleness.map((staleness) => {
+    const figures = [staleness.p50, staleness.p99, staleness.max, staleness.endToEnd];
+    if (!(staleness.transitions > 0) || !figures.every(Number.isFinite)) {
+      problems.push(`${subject.id}: ${JSON.stringify(staleness)}`);
+    }
+    return { kind: 'staleness', subject, staleness };
+  });
+}
+
 function memoryRows(group, subject, outcome, problems) {
   return outcome.memory.map((m) => {
     if (!Number.isFinite(m.bytes) || !Number.isInteger(m.timers)) problems.push(`${subject.id}: ${JSON.stringify(m)}`);
@@ -78,6 +117,13 @@ export function environment() {
       return 'not installed';
     }
   };
+  let redisServer = 'not installed';
+  try {
+    const banner = execFileSync('redis-server', ['--version'], { encoding: 'utf8' });
+    redisServer = /\bv=(\S+)/.exec(banner)?.[1] ?? banner.trim();
+  } catch {
+    // not on PATH: the Redis scenarios were skipped
+  }
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
@@ -94,6 +140,9 @@ export function environment() {
     libraries: {
       '@staunch/core': `${version('@staunch/core')} (${commit})`,
       '@staunch/decorators': version('@staunch/decorators'),
+      '@staunch/redis': version('@staunch/redis'),
+      ioredis: version('ioredis'),
+      'redis-server': redisServer,
       cockatiel: version('cockatiel'),
       opossum: version('opossum'),
       'p-retry': version('p-retry'),
@@ -106,6 +155,8 @@ export function environment() {
 const x = (value) => (value === undefined ? '' : `${value.toFixed(2)}x`);
 const spread = (s) => (s === undefined ? '' : `${s.p25.toFixed(2)}–${s.p75.toFixed(2)}`);
 const ns = (s) => (s.median >= 100 ? s.median.toFixed(0) : s.median.toFixed(1));
+const µs = (ms) => `${Math.round(ms * 1000)}`;
+const count = (n) => n.toLocaleString('en');
 const verdictText = (verdict) => (verdict === undefined ? '' : verdict.met ? 'met' : 'MISSED');
 
 const tables = {
@@ -121,6 +172,50 @@ const tables = {
       row.reference === undefined ? '' : `${x(row.reference.median)} ${row.subject.reference}`,
       row.metric === undefined ? '' : `${x(row.metric.median)} (${spread(row.metric)})`,
       verdictText(row.verdict),
+    ],
+  },
+  store: {
+    header: [
+      'library',
+      'scenario',
+      'ns/call',
+      '× bare',
+      '× breaker (IQR)',
+      '× memory store (IQR)',
+      'Redis commands during the timed loop',
+    ],
+    numeric: [2, 3, 4, 5, 6],
+    cells: (row) => [
+      row.subject.library,
+      row.subject.title,
+      ns(row.ns),
+      x(row.bare?.median ?? 1),
+      `${x(row.reference.median)} (${spread(row.reference)})`,
+      `${x(row.compare.median)} (${spread(row.compare)})`,
+      row.commands === undefined ? '' : count(row.commands.all),
+    ],
+  },
+  staleness: {
+    header: [
+      'library',
+      'shared transition (made in A)',
+      'transitions',
+      'A → B p50 (µs)',
+      'p99 (µs)',
+      'max (µs)',
+      'B heard first',
+      "A's call → B p50 (µs)",
+    ],
+    numeric: [2, 3, 4, 5, 6, 7],
+    cells: ({ subject, staleness: s }) => [
+      subject.library,
+      s.title,
+      String(s.transitions),
+      µs(s.p50),
+      µs(s.p99),
+      µs(s.max),
+      String(s.bFirst),
+      µs(s.endToEnd),
     ],
   },
   memory: {
@@ -157,7 +252,7 @@ export function terminalTable(report, env, judged = true) {
   if (!judged)
     report = { ...report, groups: report.groups.map(({ group, rows }) => ({ group, rows: rows.map(unjudged) })) };
   const lines = [];
-  for (const kind of ['time', 'memory', 'allocation']) {
+  for (const kind of ['time', 'store', 'staleness', 'memory', 'allocation']) {
     const sections = report.groups.filter(({ rows }) => kindOf(rows) === kind);
     if (sections.length === 0) continue;
     const { header, numeric } = tables[kind];
@@ -171,10 +266,24 @@ export function terminalTable(report, env, judged = true) {
       lines.push(plain(`${group.title}${group.target ? ` — target: ${group.target.text}` : ''}`));
       for (const row of rows) lines.push(format(cellsOf(kind, row).map(plain)).trimEnd());
     }
+    if (kind === 'store') lines.push('', ...commandLines(sections));
     lines.push('');
   }
   lines.push(`Node ${env.node}; ${env.machine}`);
   return lines.join('\n');
+}
+
+// "Redis commands during the timed loop: 0 …", for each Redis-backed row of the store group.
+function commandLines(sections) {
+  return sections
+    .flatMap(({ rows }) => rows)
+    .filter((row) => row.commands !== undefined)
+    .map(
+      ({ commands: c }) =>
+        `Redis commands during the timed loop: ${count(c.all)} (EVALSHA/EVAL: ${count(c.scripts)}), over ` +
+        `${count(c.timedCalls)} timed calls; counted from before the first call (check, warm-up, calibration) ` +
+        'to after the last round.',
+    );
 }
 
 /** BENCHMARKS.md. */
@@ -229,10 +338,51 @@ export function markdown(report, env, seconds) {
       'indicative only.',
   );
   out.push('');
-  for (const kind of ['time', 'allocation', 'memory']) {
+  for (const kind of ['time', 'allocation', 'memory', 'store', 'staleness']) {
     const sections = report.groups.filter(({ rows }) => kindOf(rows) === kind);
     if (sections.length === 0) continue;
     const { header, numeric } = tables[kind];
+    if (kind === 'store') {
+      // Titled so that its anchor is #redis-store (linked from packages/redis/README.md).
+      out.push('## Redis store');
+      out.push('');
+      out.push(
+        '`@staunch/redis`, the closed-circuit hot path: a breaker with the options of the breaker scenario above (`threshold: 5, ' +
+          'resetTimeout: 10_000`, and a `name`), closed, calling `async () => 42`, with no store (it keeps its ' +
+          'own snapshot), with `memoryCircuitStore()`, and with `redisStore(client)` against a redis-server ' +
+          'started for the run (127.0.0.1, no persistence), its circuit synchronised (`store.ready()`) before ' +
+          'anything is timed. The three run interleaved with the bare await and the hand-written breaker in the ' +
+          'same processes and rounds, as above. `× breaker`: against the hand-written consecutive-failure ' +
+          'breaker; `× memory store`: against the breaker over `memoryCircuitStore()`. Redis commands: the calls ' +
+          'the server counted (`INFO commandstats`, the `INFO` readings themselves excepted) from just before the ' +
+          'first call to just after the last round.',
+      );
+      out.push('');
+    }
+    if (kind === 'staleness') {
+      // The last row is the one over all transitions.
+      const all = sections
+        .flatMap(({ rows }) => rows)
+        .filter((row) => row.kind === 'staleness')
+        .at(-1)?.staleness;
+      out.push('### Staleness: how far behind another process learns of a shared transition');
+      out.push('');
+      out.push(
+        'Two stores with their own ioredis connections and process ids (`quorum: 1`), A and B, in one process, ' +
+          'share a circuit (`threshold: 1, resetTimeout: 20, halfOpenCalls: 1`); only A calls. A trips it with ' +
+          'one failing call, and once the 20 ms are over takes the trial lease and closes it with a successful ' +
+          'trial: three shared transitions per cycle, one at a time, ' +
+          `${all === undefined ? '' : `${count(all.transitions)} `}measured after ${stalenessWarmUp} cycles of ` +
+          "warm-up, on loopback. `A → B`: from A's " +
+          "store emitting `change` (its script's reply or the pub/sub message, whichever came first) to B's " +
+          "store emitting `change` for the same epoch. `A's call → B`: from the call in A that caused the " +
+          'transition (the failure, the call that found the wait over, the trial) to B, i.e. with the round ' +
+          'trip to Redis. `B heard first`: transitions B learned of before A (counted negative in A → B). ' +
+          'A and B share one Node process: A → B is mostly the time it takes to handle one socket after the ' +
+          "other; between hosts, add the network's one-way latency.",
+      );
+      out.push('');
+    }
     if (kind === 'allocation') {
       out.push('## Allocation per call');
       out.push('');
@@ -260,6 +410,10 @@ export function markdown(report, env, seconds) {
         );
     }
     out.push('');
+    if (kind === 'store') {
+      out.push(...commandLines(sections));
+      out.push('');
+    }
   }
   const notes = report.groups.flatMap(({ rows }) =>
     rows.filter((r) => r.note).map((r) => `- ${r.subject.id}: ${r.note}.`),
@@ -302,6 +456,10 @@ export function markdown(report, env, seconds) {
       '  forced GCs (staunch class/instance scope: `benchmarks/idle-circuit-memory.mjs`). Timers: those still',
       "  alive after 1,000 circuits were made and called once, counted with an async hook so that unref'd",
       "  timers count too (`process.getActiveResourcesInfo()` lists only ref'd ones).",
+      '- `@staunch/redis` scenarios: each process starts a redis-server of its own (`--save "" --appendonly no`,',
+      '  a free port on 127.0.0.1, a temp directory; stopped afterwards) and connects with ioredis. The',
+      "  store's circuit is read locally on every call, so the hot path's only contact with Redis would be a",
+      '  bug: a run in which the server counted any command during the measurement is reported invalid.',
       '- The machine is shared: with the same code, a ratio moves by a few percent between runs. A target',
       '  within a few percent of its limit is met or missed by noise; the IQR column says how tight a figure is.',
     ].join('\n'),
@@ -315,6 +473,7 @@ export function markdown(report, env, seconds) {
   out.push('npm run bench              # full run (~5 min), rewrites BENCHMARKS.md');
   out.push('npm run bench -- --quick   # CI: every scenario runs and is checked, no speed assertions');
   out.push('npm run bench -- --only=retry,breaker-fn   # some groups or scenarios (nothing written)');
+  out.push('npm run bench -- --only=store,staleness    # the @staunch/redis scenarios (need redis-server)');
   out.push('```');
   out.push('');
   return out.join('\n');

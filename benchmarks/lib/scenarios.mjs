@@ -36,6 +36,8 @@ const opossum = async () => (await import('opossum')).default;
 const cockatielRetry = (c) => c.retry(c.handleAll, { maxAttempts: 2, backoff: new c.ConstantBackoff(100) });
 const cockatielBreaker = (c) =>
   c.circuitBreaker(c.handleAll, { halfOpenAfter: 10_000, breaker: new c.ConsecutiveBreaker(5) });
+// The breaker scenario's options, and the name a store needs.
+const storeBreakerOptions = { threshold: 5, resetTimeout: 10_000, name: 'bench-hot-path' };
 
 /** The groups, in table order, with the target each group's staunch rows are held to. */
 export const groups = [
@@ -62,6 +64,9 @@ export const groups = [
     title: `${CONCURRENT.toLocaleString('en')} concurrent calls through a breaker (per call)`,
     target: { reference: 'breaker1000', max: 1, text: '≤ hand-written breaker' },
   },
+  // `compare`: a second reference, measured in the same rounds (the store rows' `× memory store`).
+  { id: 'store', title: 'Closed-circuit hot path with a shared store', compare: 'store-memory' },
+  { id: 'staleness', title: 'How stale a process may be (loopback)' },
   { id: 'allocations', title: 'Bytes allocated per call beyond a bare `await fn()` (sampled)' },
   {
     id: 'memory',
@@ -79,6 +84,9 @@ export const groups = [
  * @property {string} [base]    the bare baseline (default 'bare')
  * @property {string} [reference]
  * @property {boolean} [targeted]   staunch rows the group's target applies to
+ * @property {string[]} [companions]   more scenarios measured in this one's processes, interleaved
+ * @property {string} [measuredIn]   the scenario whose processes measure this one (as a companion)
+ * @property {boolean} [redis]   needs redis-server (each such child starts its own)
  * @property {() => Promise<import('./measure.mjs').Variant>} make
  */
 
@@ -483,6 +491,52 @@ export const scenarios = [
       const breaker = new (await opossum())(work);
       return concurrent(() => breaker.fire());
     },
+  },
+
+  // The closed-circuit hot path of a breaker with a store: none (the breaker's own snapshot), the
+  // in-memory store, and @staunch/redis's (its local replica, synchronised with a real redis-server).
+  // All three run interleaved in store-redis's processes, with the bare and hand-written baselines.
+  {
+    id: 'store-none',
+    group: 'store',
+    library: 'staunch',
+    title: '`circuitBreaker(…).execute(fn)`, no store (its own snapshot)',
+    reference: 'breaker',
+    measuredIn: 'store-redis',
+    make: async () => {
+      const breaker = (await core()).circuitBreaker(storeBreakerOptions);
+      return value(() => breaker.execute(work));
+    },
+  },
+  {
+    id: 'store-memory',
+    group: 'store',
+    library: 'staunch',
+    title: '… with `store: memoryCircuitStore()`',
+    reference: 'breaker',
+    measuredIn: 'store-redis',
+    make: async () => {
+      const { circuitBreaker, memoryCircuitStore } = await core();
+      const breaker = circuitBreaker({ ...storeBreakerOptions, store: memoryCircuitStore() });
+      return value(() => breaker.execute(work));
+    },
+  },
+  {
+    id: 'store-redis',
+    group: 'store',
+    library: 'staunch',
+    title: '… with `store: redisStore(client)` (`@staunch/redis`, closed)',
+    reference: 'breaker',
+    companions: ['store-none', 'store-memory'],
+    redis: true,
+    make: () => import('./redis.mjs').then((m) => m.redisHotPath(storeBreakerOptions)),
+  },
+  {
+    id: 'staleness',
+    group: 'staleness',
+    library: 'staunch',
+    redis: true,
+    staleness: (transitions) => import('./redis.mjs').then((m) => m.staleness(transitions)),
   },
 
   // Allocation per call of the main scenarios, from V8's sampling heap profiler.

@@ -1,34 +1,11 @@
 import Redis from 'ioredis';
-import { circuitBreaker, isCircuitOpenError, type CircuitBreakerPolicy } from '@staunch/core';
+import { circuitBreaker, type CircuitBreakerPolicy } from '@staunch/core';
 import { redisCircuitKeys, redisStore, type RedisCircuitStore, type RedisStoreEvents } from '@staunch/redis';
+import { Down, eventually, fail, outcome } from './support/circuit-helpers';
 import { describeWithRedis, startRedisServer, type RedisServer } from './support/redis-server';
 
 // Redis killed, restarted and paused under the stores: calls keep flowing on local state, each
 // incident is reported once, and the circuits converge again once Redis answers.
-
-class Down extends Error {}
-const fail = (): never => {
-  throw new Down('dependency down');
-};
-
-function outcome(breaker: CircuitBreakerPolicy, fn: () => string): 'ok' | 'failed' | 'rejected' {
-  try {
-    breaker.execute(fn);
-    return 'ok';
-  } catch (error) {
-    return isCircuitOpenError(error) ? 'rejected' : 'failed';
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 // ioredis's internal queue of commands sent and not yet answered: what an outage could make grow.
 const commandsInFlight = (client: Redis): number =>

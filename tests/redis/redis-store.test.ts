@@ -1,26 +1,13 @@
 import Redis from 'ioredis';
-import { circuitBreaker, isCircuitOpenError, type CircuitBreakerPolicy } from '@staunch/core';
+import { circuitBreaker, type CircuitBreakerPolicy } from '@staunch/core';
 import { CircuitBreaker, circuitOf } from '@staunch/decorators';
 import { redisCircuitKeys, redisStore, type RedisCircuitStore, type SharedCircuitChangeEvent } from '@staunch/redis';
+import { deferred } from '../core/circuit-breaker-helpers';
+import { Down, eventually, fail, outcome, sleep, succeed } from './support/circuit-helpers';
 import { describeWithRedis, startRedisServer, type RedisServer } from './support/redis-server';
 
 // Several stores in one test process, each with its own connection and process id, stand in for a
 // fleet here (the multi-process tests use real processes); the server is real.
-
-class Down extends Error {}
-const fail = (): never => {
-  throw new Down('dependency down');
-};
-const succeed = (): string => 'ok';
-
-function outcome(breaker: CircuitBreakerPolicy, fn: () => string): 'ok' | 'failed' | 'rejected' {
-  try {
-    breaker.execute(fn);
-    return 'ok';
-  } catch (error) {
-    return isCircuitOpenError(error) ? 'rejected' : 'failed';
-  }
-}
 
 /** Starts an async call through `breaker`, ignoring its outcome (a rejection may be sync or async). */
 function fire(breaker: CircuitBreakerPolicy, fn: () => Promise<string>): void {
@@ -43,28 +30,6 @@ function nextChange(
       resolve(event);
     });
   });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every 5 ms (real time: the server's clock drives leases and windows) until it holds. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** A promise and its resolve function. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 /** Calls of the evaluation commands the server has answered, from INFO commandstats. */
@@ -169,7 +134,7 @@ describeWithRedis('redisStore against a real redis-server', () => {
     expect(breakers.map((breaker) => breaker.state)).toEqual(['open', 'open', 'open']);
 
     // Every process keeps calling; the trials hang until released, so each one is counted once.
-    const gate = deferred<string>();
+    const gate = deferred();
     const trials: number[] = [];
     const closed = stores.map((store) => nextChange(store, (event) => event.state === 'closed'));
     await eventually(() => {

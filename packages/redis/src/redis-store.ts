@@ -59,7 +59,10 @@ export interface RedisCircuitStore extends CircuitStoreProvider {
   readonly available: boolean;
   /** The replica of the circuit called `name`, made on first use; a breaker's `store` option calls this. */
   circuit(name: string, options: ResolvedCircuitBreakerOptions): CircuitStore;
-  /** Resolves once subscribed and every circuit made so far has read the shared state. */
+  /**
+   * Resolves once connected, subscribed, and every circuit made so far has
+   * read the shared state: for startup and tests (calls never need to wait).
+   */
   ready(): Promise<void>;
   /** Resolves once every failure noted so far has been reported to Redis (or dropped by an incident). */
   flush(): Promise<void>;
@@ -188,7 +191,18 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   }
 
   ready(): Promise<void> {
-    return this.#subscribe().then(() => Promise.all([...this.#circuits.values()].map((c) => c.sync())).then(noop));
+    const client = this.#client;
+    const connected =
+      client.status === 'ready'
+        ? undefined
+        : new Promise<void>((resolve) => {
+            client.once('ready', () => {
+              resolve();
+            });
+          });
+    return Promise.all([this.#subscribe(), connected])
+      .then(() => Promise.all([...this.#circuits.values()].map((c) => c.sync())))
+      .then(noop);
   }
 
   flush(): Promise<void> {

@@ -42,20 +42,21 @@ local now = clock()
 const read = `${prologue}
 return current(now)`;
 
-// ARGV[4..]: process id, failures, first sequence number, window, threshold, quorum.
+// ARGV[4..]: process id, failures, window, threshold, quorum. Each failure's member is named by its
+// number in the fleet's counter, so no two are ever the same (a restarted process reuses its id).
 const report = `${prologue}
 local state, epoch = load()
 local n = tonumber(ARGV[5])
-redis.call('HINCRBY', KEYS[1], 'failures', n)
+local total = redis.call('HINCRBY', KEYS[1], 'failures', n)
 if state == 'closed' then
-  local seq, window = tonumber(ARGV[6]), tonumber(ARGV[7])
-  for i = 0, n - 1 do redis.call('ZADD', KEYS[3], now, ARGV[4] .. '#' .. (seq + i)) end
+  local window = tonumber(ARGV[6])
+  for i = total - n + 1, total do redis.call('ZADD', KEYS[3], now, ARGV[4] .. '#' .. i) end
   redis.call('ZADD', KEYS[4], now, ARGV[4])
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
   redis.call('PEXPIRE', KEYS[3], window)
   redis.call('PEXPIRE', KEYS[4], window)
-  if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[8]) and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[9]) then
+  if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[7]) and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[8]) then
     epoch = epoch + 1
     redis.call('HSET', KEYS[1], 'state', 'open', 'epoch', epoch, 'openedAt', now)
     redis.call('HINCRBY', KEYS[1], 'opens', 1)

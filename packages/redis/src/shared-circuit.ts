@@ -46,7 +46,6 @@ export class SharedCircuit implements CircuitStore {
   // Failures not yet reported: a count, never a queue, so an outage cannot grow it past a number.
   #pending = 0;
   #reporting = false;
-  #sequence = 0;
   #drained: (() => void)[] | undefined;
   #flushSoon: (() => void) | undefined;
 
@@ -188,12 +187,10 @@ export class SharedCircuit implements CircuitStore {
     if (count === 0 || this.#reporting || !this.#link.online) return;
     this.#pending = 0;
     this.#reporting = true;
-    const first = this.#sequence;
-    this.#sequence += count;
     const { threshold, resetTimeout } = this.options;
     const link = this.#link;
     const window = link.window ?? Math.max(1, resetTimeout);
-    const args = [link.processId, count, first, window, threshold, link.quorum];
+    const args = [link.processId, count, window, threshold, link.quorum];
     void link.run(scripts.report, this.name, resetTimeout, args).then((shared) => {
       this.#reporting = false;
       if (shared !== undefined) this.apply(shared);
