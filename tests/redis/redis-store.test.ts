@@ -317,6 +317,21 @@ describeWithRedis('redisStore against a real redis-server', () => {
     expect(await admin.hget(redisCircuitKeys(name).state, 'state')).toBe('open'); // the fleet's circuit is untouched
   });
 
+  it('gives the same store for the same client and settings, so it can be written in every decorator', async () => {
+    const client = new Redis(server.url);
+    clients.push(client);
+    const store = redisStore(client, { quorum: 3 });
+    stores.push(store);
+    expect(redisStore(client, { quorum: 3 })).toBe(store);
+    const other = redisStore(client, { quorum: 2 });
+    stores.push(other);
+    expect(other).not.toBe(store);
+    await store.close();
+    const fresh = redisStore(client, { quorum: 3 });
+    stores.push(fresh);
+    expect(fresh).not.toBe(store); // a closed store is forgotten
+  });
+
   it('namespaces every key under the prefix', async () => {
     const [store] = await fleet(1, { quorum: 1, prefix: 'tenant-a:' });
     const name = uniqueName();

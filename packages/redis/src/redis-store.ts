@@ -68,7 +68,10 @@ export interface RedisCircuitStore extends CircuitStoreProvider {
   flush(): Promise<void>;
   /** Starts calling `listener` for every `type` event; returns the function that stops it. */
   on<K extends keyof RedisStoreEvents>(type: K, listener: Listener<RedisStoreEvents[K]>): Unsubscribe;
-  /** Reports what is pending, unsubscribes and closes the subscriber it made. The client stays open. */
+  /**
+   * Reports what is pending, unsubscribes and closes the subscriber it made. The client stays open;
+   * `redisStore(client)` afterwards makes a new store.
+   */
   close(): Promise<void>;
 }
 
@@ -95,8 +98,23 @@ export interface RedisCircuitStore extends CircuitStoreProvider {
  * redis.disconnect();
  */
 export function redisStore(client: RedisClient, options?: RedisStoreOptions): RedisCircuitStore {
-  return new RedisStore(client, resolveRedisStoreOptions(client, options), options?.subscriber);
+  const resolved = resolveRedisStoreOptions(client, options);
+  const subscriber = options?.subscriber;
+  // One store per client and settings, so that `store: redisStore(client)` written in every decorator
+  // shares one subscription and one replica per circuit. A given subscriber or clock makes its own.
+  if (subscriber !== undefined || options?.clock !== undefined) return new RedisStore(client, resolved, subscriber);
+  const key = `${resolved.prefix}\n${resolved.quorum}\n${resolved.window}\n${resolved.commandTimeout}\n${resolved.processId}`;
+  let stores = storesByClient.get(client);
+  if (stores === undefined) storesByClient.set(client, (stores = new Map<string, RedisStore>()));
+  let store = stores.get(key);
+  if (store === undefined) {
+    const own = stores;
+    stores.set(key, (store = new RedisStore(client, resolved, undefined, () => own.delete(key))));
+  }
+  return store;
 }
+
+const storesByClient = new WeakMap<RedisClient, Map<string, RedisStore>>();
 
 interface Incident {
   readonly at: number;
@@ -121,6 +139,8 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   #incident: Incident | undefined;
   #connectedOnce = false;
   #closed = false;
+  // Removes the store from redisStore()'s cache once closed.
+  readonly #forget: (() => void) | undefined;
   readonly #onReady = (): void => {
     this.#connected();
   };
@@ -136,7 +156,13 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     if (parsed !== undefined) this.#circuits.get(parsed.name)?.apply(parsed.state);
   };
 
-  constructor(client: RedisClient, options: ResolvedRedisStoreOptions, subscriber: RedisClient | undefined) {
+  constructor(
+    client: RedisClient,
+    options: ResolvedRedisStoreOptions,
+    subscriber: RedisClient | undefined,
+    forget?: () => void,
+  ) {
+    this.#forget = forget;
     this.options = options;
     this.#client = client;
     this.#clock = options.clock;
@@ -215,6 +241,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#forget?.();
     // Pending reports get one command timeout to go out; a paused server must not hang the shutdown.
     await within(this.#clock, this.options.commandTimeout, this.flush());
     this.#closed = true;
