@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { circuitBreaker, type CircuitBreakerPolicy } from '@staunch/core';
 import { redisCircuitKeys, redisStore, type RedisCircuitStore, type RedisStoreEvents } from '@staunch/redis';
-import { Down, eventually, fail, outcome } from './support/circuit-helpers';
+import { Down, eventually, fail, outcome, sleep } from './support/circuit-helpers';
 import { describeWithRedis, startRedisServer, type RedisServer } from './support/redis-server';
 
 // Redis killed, restarted and paused under the stores: calls keep flowing on local state, each
@@ -77,7 +77,7 @@ describeWithRedis('redisStore when Redis fails', () => {
     await eventually(() => logs.every((log) => log.restored.length === 1), 'both stores to report the recovery');
     // The restarted server lost everything (no persistence): the shared circuit is closed, and a fresh trip
     // in one process reaches the other again.
-    expect(await admin.exists(redisCircuitKeys(name).state)).toBe(0);
+    expect(await admin.hget(redisCircuitKeys(name).state, 'state')).toBeNull(); // closed: no state written yet
     await eventually(() => outcome(a!, () => 'ok') === 'ok', 'a to close its local circuit');
     failUntilOpen(a!);
     await eventually(() => b!.state === 'open', 'b to see the new shared opening');
@@ -139,6 +139,29 @@ describeWithRedis('redisStore when Redis fails', () => {
     await eventually(() => restored.length === 1, 'the probe to find Redis back', 5000);
     expect(store.available).toBe(true);
     expect(unavailable).toHaveLength(1);
+  });
+
+  it('stops probing once closed, even with a probe in flight', async () => {
+    const client = new Redis(server.url, { commandTimeout: 50 });
+    clients.push(client);
+    const store = redisStore(client, { processId: 'closing', quorum: 1, commandTimeout: 1000 });
+    stores.push(store);
+    await store.ready();
+    const breaker = circuitBreaker({ on: Down, threshold: 100, name: `faults-${++circuitCount}`, store });
+    let incidents = 0;
+    store.on('unavailable', () => incidents++);
+    server.pause();
+    outcome(breaker, fail);
+    await eventually(() => incidents === 1, 'the incident');
+    await sleep(1100); // the first probe's PING is now waiting on the paused server
+    await store.close();
+    server.resume();
+    const pings = async (): Promise<number> =>
+      Number(/cmdstat_ping:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    await sleep(100); // the PING that waited through the pause is answered now
+    const before = await pings();
+    await sleep(2500); // two probe intervals and more
+    expect(await pings()).toBe(before);
   });
 
   function failUntilOpen(breaker: CircuitBreakerPolicy): void {

@@ -332,6 +332,115 @@ describeWithRedis('redisStore against a real redis-server', () => {
     expect(fresh).not.toBe(store); // a closed store is forgotten
   });
 
+  it('recovers when resetTimeout is 0 or calls come further apart than resetTimeout', async () => {
+    for (const [resetTimeout, gap] of [
+      [0, 0],
+      [30, 120],
+    ] as const) {
+      const [store] = await fleet(1, { quorum: 1 });
+      const name = uniqueName();
+      const breaker = circuitBreaker({ on: Down, threshold: 1, resetTimeout, name, store });
+      const opened = nextChange(store, (event) => event.state === 'open');
+      outcome(breaker, fail);
+      await opened;
+      // The call that asks for the lease is rejected; the lease outlives the gap, so the next one is the trial.
+      const results: string[] = [];
+      for (let call = 0; call < 4 && results.at(-1) !== 'ok'; call++) {
+        await sleep(gap + 20);
+        results.push(outcome(breaker, succeed));
+      }
+      expect(results.at(-1)).toBe('ok');
+      expect(results.length).toBeLessThanOrEqual(2);
+      await eventually(async () => (await admin.hget(redisCircuitKeys(name).state, 'state')) === 'closed', 'closed');
+    }
+  });
+
+  it('starts over when the shared state is lost while connected (FLUSHDB, eviction)', async () => {
+    const [a, b] = await fleet(2, { quorum: 1 });
+    const name = uniqueName();
+    const [ba, bb] = [a, b].map((store) => circuitBreaker({ on: Down, threshold: 1, resetTimeout: 100, name, store }));
+    const opened = nextChange(b, (event) => event.state === 'open');
+    outcome(ba!, fail);
+    await opened;
+    await admin.flushdb();
+    // Epochs start again from 0 under a new generation: the replicas accept the state they find.
+    await eventually(() => outcome(bb!, succeed) === 'ok', 'b to call again');
+    await eventually(() => outcome(ba!, succeed) === 'ok', 'a to call again');
+    outcome(ba!, fail);
+    await eventually(() => bb!.state === 'open', 'b to see the next opening');
+  });
+
+  it('never lets two stores of one process share a lease', async () => {
+    const clientsOfOneProcess = [new Redis(server.url), new Redis(server.url)];
+    clients.push(...clientsOfOneProcess);
+    const pair = clientsOfOneProcess.map((client) => redisStore(client, { processId: 'same', quorum: 1 }));
+    stores.push(...pair);
+    await Promise.all(pair.map((store) => store.ready()));
+    const name = uniqueName();
+    const breakers = pair.map((store) => circuitBreaker({ on: Down, threshold: 1, resetTimeout: 100, name, store }));
+    const opened = nextChange(pair[1]!, (event) => event.state === 'open');
+    outcome(breakers[0]!, fail);
+    await opened;
+    let trials = 0;
+    const hang = (): Promise<string> => {
+      trials++;
+      return new Promise<string>(() => undefined);
+    };
+    await eventually(() => {
+      for (const breaker of breakers) fire(breaker, hang);
+      return trials > 0;
+    }, 'a trial');
+    for (let i = 0; i < 20; i++) {
+      for (const breaker of breakers) fire(breaker, hang);
+      await sleep(5);
+    }
+    expect(trials).toBe(1);
+  });
+
+  it('accepts fractional windows and timeouts (Redis wants whole milliseconds)', async () => {
+    const [store] = await fleet(1, { quorum: 1, window: 150.5 });
+    const name = uniqueName();
+    const breaker = circuitBreaker({ on: Down, threshold: 1, resetTimeout: 100.5, name, store });
+    const unavailable: unknown[] = [];
+    store.on('unavailable', ({ error }) => unavailable.push(error));
+    const opened = nextChange(store, (event) => event.state === 'open');
+    outcome(breaker, fail);
+    await opened;
+    await eventually(() => outcome(breaker, succeed) === 'ok', 'the trial');
+    expect(unavailable).toEqual([]);
+  });
+
+  it('names keyed circuits by key in a store of named circuits, and wants the name', async () => {
+    const [store] = await fleet(1, { quorum: 1 });
+    const name = uniqueName();
+    class Hosts {
+      @CircuitBreaker<Hosts, [string, boolean]>({ on: Down, threshold: 1, store, name, key: (_self, [host]) => host })
+      get(_host: string, fails: boolean): string {
+        return fails ? fail() : 'ok';
+      }
+    }
+    const hosts = new Hosts();
+    expect(() => hosts.get('a.example', true)).toThrow(Down);
+    expect(hosts.get('b.example', false)).toBe('ok'); // another key, another circuit
+    await store.flush();
+    expect(await admin.hget(redisCircuitKeys(`${name}[a.example]`).state, 'state')).toBe('open');
+    expect(await admin.hget(redisCircuitKeys(`${name}[b.example]`).state, 'state')).toBeNull();
+    expect(() => {
+      class Unnamed {
+        @CircuitBreaker({ threshold: 1, store })
+        call(): void {}
+      }
+      return Unnamed;
+    }).toThrow(/@CircuitBreaker.*call.*`name` must be given with a store of named circuits/);
+    expect(() => {
+      class PerInstance {
+        @CircuitBreaker({ threshold: 1, store, name, scope: 'instance' })
+        call(): void {}
+      }
+      return PerInstance;
+    }).toThrow(/`scope` must be 'class' or a `key` with a store of named circuits/);
+  });
+
   it('namespaces every key under the prefix', async () => {
     const [store] = await fleet(1, { quorum: 1, prefix: 'tenant-a:' });
     const name = uniqueName();

@@ -72,14 +72,14 @@ export function CircuitBreaker(...args: unknown[]): MethodDecorator {
 /** The live layer behind one `@CircuitBreaker`, which finds the circuit for each call. */
 export class CircuitLayer implements Layer {
   readonly #shared: CircuitBreakerPolicy | undefined;
-  readonly #make: (() => CircuitBreakerPolicy) | undefined;
+  readonly #make: ((key?: string) => CircuitBreakerPolicy) | undefined;
   readonly #perInstance: WeakMap<object, CircuitBreakerPolicy> | undefined;
   readonly #perKey: Map<string, CircuitBreakerPolicy> | undefined;
   readonly #key: ((self: unknown, args: unknown[]) => string) | undefined;
 
   constructor(
     readonly descriptor: PolicyDescriptor & { readonly kind: 'circuitBreaker' },
-    source: CircuitBreakerPolicy | (() => CircuitBreakerPolicy),
+    source: CircuitBreakerPolicy | ((key?: string) => CircuitBreakerPolicy),
     key?: (self: unknown, args: unknown[]) => string,
   ) {
     if (typeof source !== 'function') this.#shared = source;
@@ -117,7 +117,7 @@ export class CircuitLayer implements Layer {
   /** The circuit a call on `self` (with this `key`, for keyed circuits) goes through; made on first use. */
   circuitFor(self: unknown, key?: string): CircuitBreakerPolicy {
     if (this.#shared !== undefined) return this.#shared;
-    const make = this.#make as () => CircuitBreakerPolicy;
+    const make = this.#make as (key?: string) => CircuitBreakerPolicy;
     if (this.#perInstance !== undefined) {
       if (typeof self !== 'object' && typeof self !== 'function') {
         throw new TypeError(
@@ -134,7 +134,7 @@ export class CircuitLayer implements Layer {
     }
     const perKey = this.#perKey as Map<string, CircuitBreakerPolicy>;
     let breaker = perKey.get(key);
-    if (breaker === undefined) perKey.set(key, (breaker = make()));
+    if (breaker === undefined) perKey.set(key, (breaker = make(key)));
     return breaker;
   }
 }
@@ -164,6 +164,16 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   if (key !== undefined && typeof key !== 'function')
     invalidOption(label, 'key', 'a function (self, args) => string', key);
   if (key !== undefined && scope !== undefined) invalidOption(label, 'scope', 'left out when `key` is given', scope);
+  const store = options.store as { circuit?: unknown } | undefined;
+  const byName = typeof store?.circuit === 'function'; // a store of named circuits, shared beyond this class
+  if (byName) {
+    // The name is the circuit's identity across classes and processes: never a method name by accident.
+    if (typeof options.name !== 'string') {
+      invalidOption(label, 'name', 'given with a store of named circuits (it names the shared circuit)', options.name);
+    }
+    // Objects have no name another process could share: per-instance circuits would silently be one.
+    if (scope === 'instance') invalidOption(label, 'scope', "'class' or a `key` with a store of named circuits", scope);
+  }
   const resolved = {
     name: typeof method.name === 'symbol' ? (method.name.description ?? 'circuit') : method.name,
     ...options,
@@ -174,8 +184,10 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
     const shared = circuitBreaker(resolved);
     return new CircuitLayer({ kind: 'circuitBreaker', scope: 'class', options: shared.options }, shared);
   }
-  const make = circuitBreakerFactory(resolved);
-  const descriptor = { kind: 'circuitBreaker', scope: circuitScope, options: make.options } as const;
+  const factory = circuitBreakerFactory(resolved);
+  // Keyed circuits in a store of named circuits are named by their key: one shared circuit per key.
+  const make = byName ? (circuitKey?: string) => factory(`${resolved.name}[${circuitKey ?? ''}]`) : () => factory();
+  const descriptor = { kind: 'circuitBreaker', scope: circuitScope, options: factory.options } as const;
   return new CircuitLayer(descriptor, make, key as ((self: unknown, args: unknown[]) => string) | undefined);
 }
 

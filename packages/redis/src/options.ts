@@ -20,6 +20,13 @@ export interface RedisStoreOptions {
    * each circuit's `resetTimeout`, the leaky bucket's memory.
    */
   readonly window?: number;
+  /**
+   * The shortest time to live (ms) of the half-open trial lease; a lease lasts
+   * the longer of this and the circuit's `resetTimeout`. Its holder starts its
+   * trials on the calls it gets meanwhile; if it dies, the fleet waits this
+   * long for the next trial. Default 5000.
+   */
+  readonly leaseTimeout?: number;
   /** Prefix of every key and of the channel. Default `'staunch:circuit:'`. */
   readonly prefix?: string;
   /**
@@ -39,6 +46,7 @@ export interface RedisStoreOptions {
 export interface ResolvedRedisStoreOptions {
   readonly quorum: number;
   readonly window: number | undefined;
+  readonly leaseTimeout: number;
   readonly prefix: string;
   readonly commandTimeout: number;
   readonly processId: string;
@@ -46,7 +54,12 @@ export interface ResolvedRedisStoreOptions {
 }
 
 /** The defaults of {@link RedisStoreOptions}. */
-export const redisStoreDefaults = Object.freeze({ quorum: 2, prefix: defaultPrefix, commandTimeout: 200 });
+export const redisStoreDefaults = Object.freeze({
+  quorum: 2,
+  leaseTimeout: 5000,
+  prefix: defaultPrefix,
+  commandTimeout: 200,
+});
 
 const label = 'redisStore';
 
@@ -65,6 +78,7 @@ export function resolveRedisStoreOptions(
   const quorum = given.quorum ?? d.quorum;
   if (!Number.isInteger(quorum) || quorum < 1) invalidOption(label, 'quorum', 'an integer >= 1', quorum, RangeError);
   const window = given.window === undefined ? undefined : milliseconds('window', given.window);
+  const leaseTimeout = milliseconds('leaseTimeout', given.leaseTimeout ?? d.leaseTimeout);
   const commandTimeout = milliseconds('commandTimeout', given.commandTimeout ?? d.commandTimeout);
   const prefix = given.prefix ?? d.prefix;
   if (typeof prefix !== 'string') invalidOption(label, 'prefix', 'a string', prefix);
@@ -79,7 +93,15 @@ export function resolveRedisStoreOptions(
   if (typeof (clock as Partial<Clock> | null)?.schedule !== 'function') {
     invalidOption(label, 'clock', 'a Clock (with now(), schedule() and cancel())', clock);
   }
-  return Object.freeze({ quorum, window, prefix, commandTimeout, processId, clock });
+  if (given.subscriber !== undefined && (given.subscriber as unknown) === client) {
+    invalidOption(
+      label,
+      'subscriber',
+      'a connection of its own (a subscribed connection can run nothing else)',
+      'the client',
+    );
+  }
+  return Object.freeze({ quorum, window, leaseTimeout, prefix, commandTimeout, processId, clock });
 }
 
 function milliseconds(option: string, value: unknown): number {

@@ -9,6 +9,7 @@ import {
   type ResolvedCircuitBreakerOptions,
   type Unsubscribe,
 } from '@staunch/core';
+import { randomBytes } from 'node:crypto';
 import { redisCircuitKeys } from './keys.js';
 import {
   resolveRedisStoreOptions,
@@ -103,7 +104,8 @@ export function redisStore(client: RedisClient, options?: RedisStoreOptions): Re
   // One store per client and settings, so that `store: redisStore(client)` written in every decorator
   // shares one subscription and one replica per circuit. A given subscriber or clock makes its own.
   if (subscriber !== undefined || options?.clock !== undefined) return new RedisStore(client, resolved, subscriber);
-  const key = `${resolved.prefix}\n${resolved.quorum}\n${resolved.window}\n${resolved.commandTimeout}\n${resolved.processId}`;
+  const { prefix, quorum, window, leaseTimeout, commandTimeout, processId } = resolved;
+  const key = [prefix, quorum, window, leaseTimeout, commandTimeout, processId].join('\n');
   let stores = storesByClient.get(client);
   if (stores === undefined) storesByClient.set(client, (stores = new Map<string, RedisStore>()));
   let store = stores.get(key);
@@ -135,8 +137,13 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   readonly #channel: string;
   #subscriber: RedisClient | undefined;
   readonly #ownsSubscriber: boolean;
+  // True while SUBSCRIBE is confirmed on the current subscriber connection; #subscribed settles on the first.
+  #listening = false;
   #subscribed: Promise<void> | undefined;
+  #onSubscribed: (() => void) | undefined;
+  #clientReady: Promise<void> | undefined;
   #incident: Incident | undefined;
+  #pinging = false;
   #connectedOnce = false;
   #closed = false;
   // Removes the store from redisStore()'s cache once closed.
@@ -144,7 +151,13 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   readonly #onReady = (): void => {
     this.#connected();
   };
+  // Every (re)connection of the subscriber subscribes again, and only its confirmation counts as
+  // connected: ioredis says 'ready' before it re-subscribes, and never retries a SUBSCRIBE that failed.
+  readonly #onSubscriberReady = (): void => {
+    this.#listen();
+  };
   readonly #onConnectionLost = (): void => {
+    this.#listening = false;
     if (!this.#closed) this.#fail(new Error('@staunch/redis: the connection to Redis was lost'));
   };
   readonly #onSubscriberError = (error: unknown): void => {
@@ -193,6 +206,10 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     return this.options.window;
   }
 
+  get leaseTimeout(): number {
+    return this.options.leaseTimeout;
+  }
+
   circuit(name: string, options: ResolvedCircuitBreakerOptions): CircuitStore {
     if (typeof name !== 'string' || name === '') invalidOption(label, 'name', 'a non-empty circuit name', name);
     const existing = this.#circuits.get(name);
@@ -218,15 +235,15 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
 
   ready(): Promise<void> {
     const client = this.#client;
-    const connected =
+    this.#clientReady ??=
       client.status === 'ready'
-        ? undefined
+        ? Promise.resolve()
         : new Promise<void>((resolve) => {
             client.once('ready', () => {
               resolve();
             });
           });
-    return Promise.all([this.#subscribe(), connected])
+    return Promise.all([this.#subscribe(), this.#clientReady])
       .then(() => Promise.all([...this.#circuits.values()].map((c) => c.sync())))
       .then(noop);
   }
@@ -252,7 +269,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     const subscriber = this.#subscriber;
     if (subscriber === undefined) return;
     subscriber.removeListener('message', this.#onMessage);
-    subscriber.removeListener('ready', this.#onReady);
+    subscriber.removeListener('ready', this.#onSubscriberReady);
     subscriber.removeListener('close', this.#onConnectionLost);
     if (this.#ownsSubscriber) {
       await closeConnection(subscriber, this.#clock, this.options.commandTimeout);
@@ -278,7 +295,9 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
       return Promise.resolve(undefined);
     }
     const keys = redisCircuitKeys(name, this.options.prefix);
-    const argv = [name, keys.channel, resetTimeout, ...args];
+    // The generation a script gives a state hash it finds missing: new for every command, so a state
+    // lost and made again never comes back under the generation it had.
+    const argv = [name, keys.channel, resetTimeout, randomBytes(8).toString('hex'), ...args];
     const command = evaluate(client, script, [keys.state, keys.lease, keys.failures, keys.processes], argv);
     const clock = this.#clock;
     const timer = clock.schedule(this.options.commandTimeout, () => {
@@ -304,30 +323,48 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
 
   #subscribe(): Promise<void> {
     if (this.#subscribed !== undefined) return this.#subscribed;
+    this.#subscribed = new Promise((resolve) => (this.#onSubscribed = resolve));
     const subscriber = (this.#subscriber ??= this.#client.duplicate());
     subscriber.on('message', this.#onMessage);
-    subscriber.on('ready', this.#onReady);
+    subscriber.on('ready', this.#onSubscriberReady);
     subscriber.on('error', this.#onSubscriberError);
     subscriber.on('close', this.#onConnectionLost);
-    this.#subscribed = subscriber.subscribe(this.#channel).then(noop, (error: unknown) => {
-      this.#fail(error);
-    });
+    this.#listen();
     return this.#subscribed;
   }
 
-  // Either connection is (re)connected: once both are, the incident (if any) is over.
-  #connected(): void {
-    if (this.#client.status !== 'ready' || this.#subscriber?.status !== 'ready' || this.#closed) return;
+  #listen(): void {
+    const subscriber = this.#subscriber;
+    if (subscriber === undefined || this.#closed) return;
+    subscriber.subscribe(this.#channel).then(
+      () => {
+        if (this.#closed || subscriber.status !== 'ready') return;
+        const first = !this.#listening;
+        this.#listening = true;
+        this.#onSubscribed?.();
+        this.#onSubscribed = undefined;
+        if (first) this.#connected(true);
+      },
+      (error: unknown) => {
+        this.#fail(error);
+      },
+    );
+  }
+
+  // A connection is (re)established: once the client is ready and the subscription confirmed, the incident
+  // (if any) is over; a new subscription re-reads every circuit, since messages may have been missed.
+  #connected(resubscribed = false): void {
+    if (this.#client.status !== 'ready' || !this.#listening || this.#closed) return;
     const first = !this.#connectedOnce;
     this.#connectedOnce = true;
     if (this.#incident !== undefined) this.#restore();
-    else if (first) for (const circuit of this.#circuits.values()) void circuit.sync();
+    else if (first || resubscribed) for (const circuit of this.#circuits.values()) void circuit.sync();
   }
 
   // A command succeeded: Redis is back, if it was gone and the subscription is up.
   #answered(): void {
     this.#connectedOnce = true;
-    if (this.#incident !== undefined && this.#subscriber?.status === 'ready') this.#restore();
+    if (this.#incident !== undefined && this.#listening) this.#restore();
   }
 
   #fail(error: unknown): void {
@@ -340,27 +377,32 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
 
   #probeLater(incident: Incident): void {
     const clock = this.#clock;
+    const current = (): boolean => this.#incident === incident && !this.#closed;
     incident.probe = clock.schedule(probeInterval, () => {
       incident.probe = undefined;
-      if (this.#incident !== incident) return;
-      if (this.#client.status !== 'ready' || this.#subscriber?.status !== 'ready') {
-        this.#probeLater(incident); // reconnecting: its 'ready' event ends the incident
+      if (!current()) return;
+      // Reconnecting (its 'ready' ends the incident), or the last PING still unanswered: one at a time.
+      if (this.#client.status !== 'ready' || !this.#listening || this.#pinging) {
+        this.#probeLater(incident);
         return;
       }
       // Whichever comes first, a timeout or a failed ping, schedules the next probe; a late answer still counts.
       let retried = false;
       const retry = (): void => {
-        if (retried || this.#incident !== incident) return;
+        if (retried || !current()) return;
         retried = true;
         this.#probeLater(incident);
       };
       const timer = clock.schedule(this.options.commandTimeout, retry);
+      this.#pinging = true;
       this.#client.ping().then(
         () => {
+          this.#pinging = false;
           clock.cancel(timer);
-          this.#answered();
+          if (!this.#closed) this.#answered();
         },
         () => {
+          this.#pinging = false;
           clock.cancel(timer);
           retry();
         },
@@ -375,12 +417,14 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     if (probe !== undefined) this.#clock.cancel(probe);
   }
 
+  // The incident is over: re-read every circuit, then say so.
   #restore(): void {
     this.#stopProbing();
     const incident = this.#incident as Incident;
     this.#incident = undefined;
-    this.#events.emit('restored', { downtime: this.#clock.now() - incident.at });
-    for (const circuit of this.#circuits.values()) void circuit.sync();
+    void Promise.all([...this.#circuits.values()].map((circuit) => circuit.sync())).then(() => {
+      this.#events.emit('restored', { downtime: this.#clock.now() - incident.at });
+    });
   }
 }
 

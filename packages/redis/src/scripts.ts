@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
  *
  * Every script takes the same four keys (state, lease, failures, processes)
  * and replies with the circuit's state as {@link SharedState} fields:
- * `[state, epoch, remaining ms, lease holder]`.
+ * `[state, epoch, remaining ms, lease holder, generation]`.
  */
 
 const prologue = `
@@ -19,44 +19,54 @@ local function clock()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- The state hash's generation: set once by whichever script first finds it missing. A circuit whose
+-- state was lost (a restart, FLUSHDB, eviction) comes back under a new one, and replicas start over.
+local gen = redis.call('HGET', KEYS[1], 'gen')
+if not gen then
+  gen = ARGV[4]
+  redis.call('HSET', KEYS[1], 'gen', gen)
+end
 local function load()
   local h = redis.call('HMGET', KEYS[1], 'state', 'epoch', 'openedAt')
   return h[1] or 'closed', tonumber(h[2] or '0'), tonumber(h[3] or '0')
 end
 local function announce(state, epoch, remaining, holder)
-  redis.call('PUBLISH', ARGV[2], cjson.encode({n = ARGV[1], s = state, e = epoch, r = remaining, h = holder}))
+  redis.call('PUBLISH', ARGV[2], cjson.encode({n = ARGV[1], s = state, e = epoch, r = remaining, h = holder, g = gen}))
 end
 local function current(now)
   local state, epoch, openedAt = load()
-  if state == 'open' then return {state, epoch, math.max(0, openedAt + tonumber(ARGV[3]) - now), ''} end
+  if state == 'open' then return {state, epoch, math.max(0, openedAt + tonumber(ARGV[3]) - now), '', gen} end
   if state == 'half-open' then
     local holder = redis.call('GET', KEYS[2])
-    if holder then return {state, epoch, math.max(0, redis.call('PTTL', KEYS[2])), holder} end
+    if holder then return {state, epoch, math.max(0, redis.call('PTTL', KEYS[2])), holder, gen} end
   end
-  return {state, epoch, 0, ''}
+  return {state, epoch, 0, '', gen}
 end
+-- Redis wants whole milliseconds for TTLs; the options may have fractions.
+local function ms(value) return math.max(1, math.ceil(tonumber(value))) end
 local now = clock()
 `;
 
-// ARGV: name, channel, resetTimeout (shared by every script), then each script's own.
+// ARGV: name, channel, resetTimeout, a generation for a state hash not yet made (shared by every
+// script), then each script's own.
 const read = `${prologue}
 return current(now)`;
 
-// ARGV[4..]: process id, failures, window, threshold, quorum. Each failure's member is named by its
+// ARGV[5..]: process id, failures, window, threshold, quorum. Each failure's member is named by its
 // number in the fleet's counter, so no two are ever the same (a restarted process reuses its id).
 const report = `${prologue}
 local state, epoch = load()
-local n = tonumber(ARGV[5])
+local n = tonumber(ARGV[6])
 local total = redis.call('HINCRBY', KEYS[1], 'failures', n)
 if state == 'closed' then
-  local window = tonumber(ARGV[6])
-  for i = total - n + 1, total do redis.call('ZADD', KEYS[3], now, ARGV[4] .. '#' .. i) end
-  redis.call('ZADD', KEYS[4], now, ARGV[4])
+  local window = ms(ARGV[7])
+  for i = total - n + 1, total do redis.call('ZADD', KEYS[3], now, ARGV[5] .. '#' .. i) end
+  redis.call('ZADD', KEYS[4], now, ARGV[5])
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
   redis.call('PEXPIRE', KEYS[3], window)
   redis.call('PEXPIRE', KEYS[4], window)
-  if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[7]) and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[8]) then
+  if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[8]) and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[9]) then
     epoch = epoch + 1
     redis.call('HSET', KEYS[1], 'state', 'open', 'epoch', epoch, 'openedAt', now)
     redis.call('HINCRBY', KEYS[1], 'opens', 1)
@@ -66,27 +76,27 @@ if state == 'closed' then
 end
 return current(now)`;
 
-// ARGV[4]: the lease token asked for.
+// ARGV[5..]: the lease token asked for, the lease's time to live (ms).
 const acquire = `${prologue}
 local state, epoch, openedAt = load()
-local resetTimeout = tonumber(ARGV[3])
 if state == 'closed' then return current(now) end
-if state == 'open' and openedAt + resetTimeout > now then return current(now) end
+if state == 'open' and openedAt + tonumber(ARGV[3]) > now then return current(now) end
 if state == 'half-open' and redis.call('EXISTS', KEYS[2]) == 1 then return current(now) end
 epoch = epoch + 1
-redis.call('SET', KEYS[2], ARGV[4], 'PX', math.max(resetTimeout, 1))
+local ttl = ms(ARGV[6])
+redis.call('SET', KEYS[2], ARGV[5], 'PX', ttl)
 redis.call('HSET', KEYS[1], 'state', 'half-open', 'epoch', epoch)
 redis.call('HINCRBY', KEYS[1], 'leases', 1)
-announce('half-open', epoch, resetTimeout, ARGV[4])
-return {'half-open', epoch, resetTimeout, ARGV[4]}`;
+announce('half-open', epoch, ttl, ARGV[5])
+return {'half-open', epoch, ttl, ARGV[5], gen}`;
 
-// ARGV[4..]: the lease token, the half-open epoch it was granted for, 'closed' or 'open'.
+// ARGV[5..]: the lease token, the half-open epoch it was granted for, 'closed' or 'open'.
 const settle = `${prologue}
 local state, epoch = load()
-if state == 'half-open' and epoch == tonumber(ARGV[5]) and redis.call('GET', KEYS[2]) == ARGV[4] then
+if state == 'half-open' and epoch == tonumber(ARGV[6]) and redis.call('GET', KEYS[2]) == ARGV[5] then
   redis.call('DEL', KEYS[2])
   epoch = epoch + 1
-  if ARGV[6] == 'closed' then
+  if ARGV[7] == 'closed' then
     redis.call('HSET', KEYS[1], 'state', 'closed', 'epoch', epoch)
     redis.call('DEL', KEYS[3], KEYS[4])
     announce('closed', epoch, 0, '')

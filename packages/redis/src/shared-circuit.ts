@@ -5,6 +5,7 @@ import {
   type CircuitStore,
   type ResolvedCircuitBreakerOptions,
 } from '@staunch/core';
+import { randomBytes } from 'node:crypto';
 import { scripts } from './scripts.js';
 import type { CircuitLink, SharedState } from './shared-state.js';
 
@@ -37,12 +38,15 @@ export class SharedCircuit implements CircuitStore {
   #snapshot: CircuitSnapshot = closedSnapshot;
   // True while a non-closed snapshot was imposed by the shared circuit.
   #held = false;
-  // The newest shared epoch applied; -1 after an incident, so that a resync accepts whatever Redis says.
+  // The newest shared epoch applied, within #generation; -1 after an incident, so that a resync accepts
+  // whatever Redis says. A new generation (the state was lost) starts over.
   #known = -1;
+  #generation = '';
   #lease: Lease | undefined;
-  #leaseCount = 0;
-  // The token of the lease request in flight, if any: one at a time.
+  // The token of the lease request in flight, if any (one at a time), and of the latest lease held:
+  // the fleet's messages about either are this process's own news, arriving late.
   #asking: string | undefined;
+  #lastToken = '';
   // Failures not yet reported: a count, never a queue, so an outage cannot grow it past a number.
   #pending = 0;
   #reporting = false;
@@ -61,7 +65,9 @@ export class SharedCircuit implements CircuitStore {
 
   compareAndSet(expected: CircuitSnapshot, next: CircuitSnapshot): boolean {
     if (this.#snapshot !== expected) return false;
-    if (this.#held && this.#needsLease(expected, next) && !this.#hasLease()) {
+    // New trials in place of overdue ones need a new lease: at most halfOpenCalls trials per lease.
+    const renewal = expected.state === 'half-open' && next.state === 'half-open' && next.epoch !== expected.epoch;
+    if (this.#held && this.#needsLease(expected, next) && (renewal || !this.#hasLease())) {
       this.#waitForLease(expected);
       return false;
     }
@@ -89,10 +95,15 @@ export class SharedCircuit implements CircuitStore {
    */
   apply(shared: SharedState, rewait = false): void {
     // During an incident the local circuit decides alone, even if a message still gets through.
-    if (!this.#link.online || shared.epoch < this.#known) return;
+    if (!this.#link.online) return;
+    if (shared.generation !== this.#generation) {
+      this.#generation = shared.generation;
+      this.#known = -1;
+    }
+    if (shared.epoch < this.#known) return;
     const fresh = shared.epoch !== this.#known;
     this.#known = shared.epoch;
-    const own = shared.holder !== '' && (shared.holder === this.#lease?.token || shared.holder === this.#asking);
+    const own = shared.holder !== '' && (shared.holder === this.#lastToken || shared.holder === this.#asking);
     if (own) return; // this process's own lease: its grant is handled by the request's reply
     if (fresh) this.#link.changed(this.name, shared);
     if (this.#snapshot.state === 'isolated') return; // held open by hand: stays so until reset()
@@ -101,10 +112,13 @@ export class SharedCircuit implements CircuitStore {
       if (this.#held) this.#replace('closed', this.#now());
       this.#held = false;
     } else if (fresh || rewait || !this.#held) {
-      // Open, or half-open with trials elsewhere: wait until trials may start, or the lease ends.
-      this.#held = true;
+      // Open, or half-open with trials elsewhere: wait until trials may start, or the lease ends. A local
+      // circuit already open on its own keeps its wait if that is longer: the fleet only makes it fail faster.
       const wait = rewait ? Math.max(1, shared.remaining) : shared.remaining;
-      this.#replace('open', this.#now() - this.options.resetTimeout + wait);
+      let since = this.#now() - this.options.resetTimeout + wait;
+      if (!this.#held && this.#snapshot.state === 'open') since = Math.max(since, this.#snapshot.since);
+      this.#held = true;
+      this.#replace('open', since);
     }
   }
 
@@ -148,17 +162,22 @@ export class SharedCircuit implements CircuitStore {
     this.#lease = undefined;
     this.#replace('open', now - this.options.resetTimeout + 1, from.state === 'open' ? from.epoch : undefined);
     if (this.#asking !== undefined || !this.#link.online) return;
-    const token = (this.#asking = `${this.#link.processId}#${++this.#leaseCount}`);
+    // Unique per request: two stores of one process, or a restarted process, never mistake another's lease.
+    const token = (this.#asking = `${this.#link.processId}#${randomBytes(6).toString('hex')}`);
     const { resetTimeout } = this.options;
-    void this.#link.run(scripts.acquire, this.name, resetTimeout, [token]).then((shared) => {
+    const ttl = Math.max(resetTimeout, this.#link.leaseTimeout);
+    void this.#link.run(scripts.acquire, this.name, resetTimeout, [token, ttl]).then((shared) => {
       this.#asking = undefined;
       if (shared === undefined || !this.#held) return;
       if (shared.holder !== token) {
         this.apply(shared, true);
         return;
       }
-      this.#known = shared.epoch;
-      this.#lease = { token, epoch: shared.epoch, validUntil: now + resetTimeout };
+      const sameGeneration = shared.generation === this.#generation;
+      this.#generation = shared.generation;
+      this.#known = sameGeneration ? Math.max(this.#known, shared.epoch) : shared.epoch;
+      this.#lastToken = token;
+      this.#lease = { token, epoch: shared.epoch, validUntil: now + ttl };
       this.#link.changed(this.name, shared);
       // Due at once: the next call becomes the first trial.
       if (this.#snapshot.state === 'open') this.#replace('open', this.#now() - resetTimeout, this.#snapshot.epoch);

@@ -10,6 +10,8 @@ export interface SharedState {
   readonly remaining: number;
   /** Half-open: the lease holder's token ('' when none). */
   readonly holder: string;
+  /** The state hash's generation: a new one means the state was lost and epochs start over. */
+  readonly generation: string;
 }
 
 /** What a shared circuit needs from its store: the connection, the fleet settings and the event outlet. */
@@ -22,6 +24,8 @@ export interface CircuitLink {
   readonly quorum: number;
   /** The failure window (ms) of the shared rule; `undefined`: the circuit's `resetTimeout`. */
   readonly window: number | undefined;
+  /** The shortest trial lease (ms); a lease lasts the longer of this and the circuit's `resetTimeout`. */
+  readonly leaseTimeout: number;
   /**
    * Runs `script` for the circuit `name` with its own arguments after the
    * common ones; settles when Redis answers, with `undefined` when it failed
@@ -39,17 +43,17 @@ export interface CircuitLink {
 
 const states: readonly unknown[] = ['closed', 'open', 'half-open'];
 
-/** Reads a script's reply (`[state, epoch, remaining, holder]`); throws on anything else, which is a bug. */
+/** Reads a script's reply (`[state, epoch, remaining, holder, generation]`); throws on anything else, a bug. */
 export function parseReply(reply: unknown): SharedState {
-  if (Array.isArray(reply) && reply.length === 4) {
-    const [state, epoch, remaining, holder] = reply as unknown[];
-    const parsed = toSharedState(state, epoch, remaining, holder);
+  if (Array.isArray(reply) && reply.length === 5) {
+    const [state, epoch, remaining, holder, generation] = reply as unknown[];
+    const parsed = toSharedState(state, epoch, remaining, holder, generation);
     if (parsed !== undefined) return parsed;
   }
   throw new TypeError(`@staunch/redis: unexpected script reply ${JSON.stringify(reply)}`);
 }
 
-/** Reads a published transition (`{ n, s, e, r, h }` as JSON); `undefined` for a message that is not one. */
+/** Reads a published transition (`{ n, s, e, r, h, g }` as JSON); `undefined` for a message that is not one. */
 export function parseMessage(message: string): { readonly name: string; readonly state: SharedState } | undefined {
   let parsed: unknown;
   try {
@@ -58,15 +62,21 @@ export function parseMessage(message: string): { readonly name: string; readonly
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { n, s, e, r, h } = parsed as Record<string, unknown>;
-  const state = toSharedState(s, e, r, h);
+  const { n, s, e, r, h, g } = parsed as Record<string, unknown>;
+  const state = toSharedState(s, e, r, h, g);
   return typeof n === 'string' && state !== undefined ? { name: n, state } : undefined;
 }
 
-function toSharedState(state: unknown, epoch: unknown, remaining: unknown, holder: unknown): SharedState | undefined {
-  if (!states.includes(state) || typeof holder !== 'string') return undefined;
+function toSharedState(
+  state: unknown,
+  epoch: unknown,
+  remaining: unknown,
+  holder: unknown,
+  generation: unknown,
+): SharedState | undefined {
+  if (!states.includes(state) || typeof holder !== 'string' || typeof generation !== 'string') return undefined;
   const e = Number(epoch);
   const r = Number(remaining);
   if (!Number.isInteger(e) || e < 0 || !Number.isFinite(r)) return undefined;
-  return { state: state as SharedState['state'], epoch: e, remaining: Math.max(0, r), holder };
+  return { state: state as SharedState['state'], epoch: e, remaining: Math.max(0, r), holder, generation };
 }

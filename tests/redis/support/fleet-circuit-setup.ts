@@ -114,7 +114,9 @@ const setup: FleetSetup = async ({ index, env }) => {
   function storeFor(quorum: number): RedisCircuitStore {
     let store = stores.get(quorum);
     if (store === undefined) {
-      store = redisStore(client, { quorum, processId });
+      // leaseTimeout 1: a lease lasts exactly the circuit's resetTimeout, so the lease tests wait no longer
+      // than they must (these workers call continuously, so the lease is never left unused).
+      store = redisStore(client, { quorum, processId, leaseTimeout: 1 });
       store.on('change', (event) => {
         changesOf(event.circuit).push({ ...event, at: Date.now() });
         for (const wake of [...waiters]) wake();
