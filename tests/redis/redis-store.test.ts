@@ -441,6 +441,65 @@ describeWithRedis('redisStore against a real redis-server', () => {
     }).toThrow(/`scope` must be 'class' or a `key` with a store of named circuits/);
   });
 
+  it('leaves nothing in Redis for a circuit that never failed', async () => {
+    const [store] = await fleet(1);
+    const name = uniqueName();
+    const breaker = circuitBreaker({ on: Down, threshold: 1, name, store });
+    await store.ready(); // reads the shared state
+    for (let i = 0; i < 100; i++) outcome(breaker, succeed);
+    expect(await admin.keys(`*{${name}}*`)).toEqual([]);
+  });
+
+  it('waits out its own overdue lease without asking Redis on every call', async () => {
+    const client = new Redis(server.url);
+    clients.push(client);
+    const store = redisStore(client, { processId: 'hung', quorum: 1, leaseTimeout: 1000 });
+    stores.push(store);
+    await store.ready();
+    const name = uniqueName();
+    const breaker = circuitBreaker({ on: Down, threshold: 1, resetTimeout: 100, name, store });
+    const opened = nextChange(store, (event) => event.state === 'open');
+    outcome(breaker, fail);
+    await opened;
+    let trials = 0;
+    await eventually(() => {
+      fire(breaker, () => {
+        trials++;
+        return new Promise<string>(() => undefined); // hangs past resetTimeout: overdue, but the lease lives on
+      });
+      return trials === 1;
+    }, 'the trial');
+    await sleep(150);
+    const before = await scriptCalls(admin);
+    for (let i = 0; i < 100; i++) {
+      fire(breaker, async () => 'never runs');
+      await sleep(3);
+    }
+    expect(trials).toBe(1);
+    expect((await scriptCalls(admin)) - before).toBeLessThanOrEqual(3);
+  });
+
+  it("gives a local circuit open on its own its longer wait back when the fleet's closes", async () => {
+    const [a, b] = await fleet(2, { quorum: 1 });
+    const name = uniqueName();
+    const resetTimeout = 400;
+    const [ba, bb] = [a, b].map((store) => circuitBreaker({ on: Down, threshold: 1, resetTimeout, name, store }));
+    const opened = nextChange(a, (event) => event.state === 'open');
+    outcome(bb!, fail); // the fleet's circuit opens
+    await opened;
+    ba!.reset(); // a lets go of the fleet's state...
+    await sleep(250);
+    outcome(ba!, fail); // ...and trips on its own, late: its wait ends after the fleet's
+    await a.flush();
+    const localOpenedAt = Date.now();
+    const closed = nextChange(a, (event) => event.state === 'closed');
+    await eventually(() => outcome(bb!, succeed) === 'ok', "b's trial");
+    await closed;
+    if (Date.now() - localOpenedAt < resetTimeout - 50) expect(outcome(ba!, succeed)).toBe('rejected');
+    await eventually(() => outcome(ba!, succeed) === 'ok', "a's own wait to end");
+    expect(Date.now() - localOpenedAt).toBeGreaterThanOrEqual(resetTimeout - 5);
+  });
+
   it('namespaces every key under the prefix', async () => {
     const [store] = await fleet(1, { quorum: 1, prefix: 'tenant-a:' });
     const name = uniqueName();

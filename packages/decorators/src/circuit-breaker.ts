@@ -164,8 +164,9 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   if (key !== undefined && typeof key !== 'function')
     invalidOption(label, 'key', 'a function (self, args) => string', key);
   if (key !== undefined && scope !== undefined) invalidOption(label, 'scope', 'left out when `key` is given', scope);
-  const store = options.store as { circuit?: unknown } | undefined;
-  const byName = typeof store?.circuit === 'function'; // a store of named circuits, shared beyond this class
+  // A store of named circuits, shared beyond this class (as core tells one: circuit() and no read()).
+  const store = options.store as { circuit?: unknown; read?: unknown } | undefined;
+  const byName = typeof store?.circuit === 'function' && typeof store.read !== 'function';
   if (byName) {
     // The name is the circuit's identity across classes and processes: never a method name by accident.
     if (typeof options.name !== 'string') {

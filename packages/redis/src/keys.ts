@@ -3,9 +3,12 @@ export const defaultPrefix = 'staunch:circuit:';
 
 /** The Redis keys and channel of one shared circuit. */
 export interface RedisCircuitKeys {
-  /** Hash: `state`, `epoch`, `openedAt` (server ms) and the fleet's counters `failures`, `opens`, `leases`. */
+  /**
+   * Hash: `state`, `epoch`, `openedAt` (server ms), `gen` (its generation) and the fleet's counters
+   * `failures`, `opens`, `leases`. Made by the first write (a failure reported), never expires.
+   */
   readonly state: string;
-  /** String: the half-open trial lease's holder; expires `resetTimeout` ms after it was taken. */
+  /** String: the trial lease's holder; expires the longer of `resetTimeout` and `leaseTimeout` after it was taken. */
   readonly lease: string;
   /** Sorted set: one member per failure reported in the window, scored by server time; expires with the window. */
   readonly failures: string;

@@ -39,7 +39,7 @@ export interface SharedCircuitChangeEvent {
   readonly state: 'closed' | 'open' | 'half-open';
   /** The shared transition count. */
   readonly epoch: number;
-  /** Half-open: the trial lease's holder (`processId#n`), '' when none. */
+  /** Half-open: the trial lease's holder (`processId#random`), '' when none. */
   readonly holder: string;
 }
 /** The events of a {@link RedisCircuitStore}, for `store.on(type, listener)`. */
@@ -143,6 +143,8 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   #onSubscribed: (() => void) | undefined;
   #clientReady: Promise<void> | undefined;
   #incident: Incident | undefined;
+  // Counts incidents: a recovery whose re-reads outlast a new incident must not announce itself.
+  #incidents = 0;
   #pinging = false;
   #connectedOnce = false;
   #closed = false;
@@ -166,7 +168,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   readonly #onMessage = (channel: string, message: string): void => {
     if (channel !== this.#channel) return;
     const parsed = parseMessage(message);
-    if (parsed !== undefined) this.#circuits.get(parsed.name)?.apply(parsed.state);
+    if (parsed !== undefined) this.#circuits.get(parsed.name)?.hear(parsed.state);
   };
 
   constructor(
@@ -369,6 +371,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
 
   #fail(error: unknown): void {
     if (this.#incident !== undefined || this.#closed) return;
+    this.#incidents++;
     const incident: Incident = (this.#incident = { at: this.#clock.now(), probe: undefined });
     for (const circuit of this.#circuits.values()) circuit.detach();
     this.#events.emit('unavailable', { error });
@@ -422,7 +425,9 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#stopProbing();
     const incident = this.#incident as Incident;
     this.#incident = undefined;
+    const count = this.#incidents;
     void Promise.all([...this.#circuits.values()].map((circuit) => circuit.sync())).then(() => {
+      if (this.#incident !== undefined || this.#incidents !== count || this.#closed) return;
       this.#events.emit('restored', { downtime: this.#clock.now() - incident.at });
     });
   }

@@ -19,12 +19,15 @@ local function clock()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
--- The state hash's generation: set once by whichever script first finds it missing. A circuit whose
--- state was lost (a restart, FLUSHDB, eviction) comes back under a new one, and replicas start over.
-local gen = redis.call('HGET', KEYS[1], 'gen')
-if not gen then
-  gen = ARGV[4]
-  redis.call('HSET', KEYS[1], 'gen', gen)
+-- The state hash's generation: set by the first write to find it missing ('' until then), so a circuit
+-- whose state was lost (a restart, FLUSHDB, eviction) comes back under a new one and replicas start over.
+-- Reading never writes: a healthy circuit leaves nothing in Redis.
+local gen = redis.call('HGET', KEYS[1], 'gen') or ''
+local function written()
+  if gen == '' then
+    gen = ARGV[4]
+    redis.call('HSET', KEYS[1], 'gen', gen)
+  end
 end
 local function load()
   local h = redis.call('HMGET', KEYS[1], 'state', 'epoch', 'openedAt')
@@ -56,6 +59,7 @@ return current(now)`;
 // number in the fleet's counter, so no two are ever the same (a restarted process reuses its id).
 const report = `${prologue}
 local state, epoch = load()
+written()
 local n = tonumber(ARGV[6])
 local total = redis.call('HINCRBY', KEYS[1], 'failures', n)
 if state == 'closed' then
@@ -82,6 +86,7 @@ local state, epoch, openedAt = load()
 if state == 'closed' then return current(now) end
 if state == 'open' and openedAt + tonumber(ARGV[3]) > now then return current(now) end
 if state == 'half-open' and redis.call('EXISTS', KEYS[2]) == 1 then return current(now) end
+written()
 epoch = epoch + 1
 local ttl = ms(ARGV[6])
 redis.call('SET', KEYS[2], ARGV[5], 'PX', ttl)

@@ -38,10 +38,17 @@ export class SharedCircuit implements CircuitStore {
   #snapshot: CircuitSnapshot = closedSnapshot;
   // True while a non-closed snapshot was imposed by the shared circuit.
   #held = false;
+  // When the fleet's opening found the local circuit open on its own since this time (and waiting longer):
+  // a fleet closing before that wait is over gives the local circuit back, still open.
+  #ownOpenSince: number | undefined;
   // The newest shared epoch applied, within #generation; -1 after an incident, so that a resync accepts
   // whatever Redis says. A new generation (the state was lost) starts over.
   #known = -1;
+  #knownState = '';
   #generation = '';
+  // Counts generation changes: a reply to a request sent before the latest one describes the state before
+  // it (a read made before the hash existed says ''), so it cannot change the generation back.
+  #generations = 0;
   #lease: Lease | undefined;
   // The token of the lease request in flight, if any (one at a time), and of the latest lease held:
   // the fleet's messages about either are this process's own news, arriving late.
@@ -89,52 +96,85 @@ export class SharedCircuit implements CircuitStore {
   }
 
   /**
+   * A transition published by the fleet. One from another generation than
+   * this replica's may be a late message about state since lost: re-read
+   * instead of trusting it (unless the replica knows no generation yet).
+   */
+  hear(shared: SharedState): void {
+    if (shared.generation === this.#generation || this.#generation === '') this.apply(shared);
+    else void this.sync();
+  }
+
+  /**
    * Applies a shared state learned from Redis, unless it is older than what
    * this replica has seen. `rewait` re-reads the wait even for a state already
-   * applied (a refused lease request has just shortened it to 1 ms).
+   * applied (a refused lease request has just shortened it to 1 ms). `sentAt`
+   * is the generation count when the request that got this reply was sent.
    */
-  apply(shared: SharedState, rewait = false): void {
+  apply(shared: SharedState, rewait = false, sentAt = this.#generations): void {
     // During an incident the local circuit decides alone, even if a message still gets through.
     if (!this.#link.online) return;
-    if (shared.generation !== this.#generation) {
+    const newGeneration = shared.generation !== this.#generation;
+    if (newGeneration) {
+      if (sentAt < this.#generations) return;
       this.#generation = shared.generation;
-      this.#known = -1;
+      this.#generations++;
+    } else if (shared.epoch < this.#known) {
+      return;
     }
-    if (shared.epoch < this.#known) return;
-    const fresh = shared.epoch !== this.#known;
+    // A new generation with the same epoch and state (the hash was just made) is no news.
+    const fresh = shared.epoch !== this.#known || (newGeneration && shared.state !== this.#knownState);
     this.#known = shared.epoch;
+    this.#knownState = shared.state;
     const own = shared.holder !== '' && (shared.holder === this.#lastToken || shared.holder === this.#asking);
-    if (own) return; // this process's own lease: its grant is handled by the request's reply
+    // This process's own lease: its grant is handled by the request's reply. But a refused request may find
+    // its own earlier lease still there (trials overdue): then wait for that lease to expire, like any other.
+    if (own && !rewait) return;
     if (fresh) this.#link.changed(this.name, shared);
     if (this.#snapshot.state === 'isolated') return; // held open by hand: stays so until reset()
     this.#lease = undefined;
     if (shared.state === 'closed') {
-      if (this.#held) this.#replace('closed', this.#now());
-      this.#held = false;
+      if (this.#held) this.#release();
     } else if (fresh || rewait || !this.#held) {
       // Open, or half-open with trials elsewhere: wait until trials may start, or the lease ends. A local
       // circuit already open on its own keeps its wait if that is longer: the fleet only makes it fail faster.
       const wait = rewait ? Math.max(1, shared.remaining) : shared.remaining;
       let since = this.#now() - this.options.resetTimeout + wait;
-      if (!this.#held && this.#snapshot.state === 'open') since = Math.max(since, this.#snapshot.since);
+      if (!this.#held && this.#snapshot.state === 'open' && this.#snapshot.since > since) {
+        since = this.#ownOpenSince = this.#snapshot.since;
+      }
       this.#held = true;
       this.#replace('open', since);
     }
   }
 
+  // The fleet's circuit closed while holding this one: closed too, unless it was open on its own and its
+  // own wait is not over yet.
+  #release(): void {
+    const ownSince = this.#ownOpenSince;
+    this.#held = false;
+    this.#ownOpenSince = undefined;
+    const now = this.#now();
+    if (ownSince !== undefined && now - ownSince < this.options.resetTimeout) this.#replace('open', ownSince);
+    else this.#replace('closed', now);
+  }
+
   /** Reads the shared state from Redis and applies it. */
   sync(): Promise<void> {
+    const sentAt = this.#generations;
     return this.#link.run(scripts.read, this.name, this.options.resetTimeout, []).then((shared) => {
-      if (shared !== undefined) this.apply(shared);
+      if (shared !== undefined) this.apply(shared, false, sentAt);
     });
   }
 
   /** Redis is unreachable or slow: from now on the local circuit decides alone, from where it is. */
   detach(): void {
     this.#held = false;
+    this.#ownOpenSince = undefined;
     this.#lease = undefined;
     this.#pending = 0;
     this.#known = -1;
+    this.#knownState = '';
     this.#settleDrained();
   }
 
@@ -166,17 +206,26 @@ export class SharedCircuit implements CircuitStore {
     const token = (this.#asking = `${this.#link.processId}#${randomBytes(6).toString('hex')}`);
     const { resetTimeout } = this.options;
     const ttl = Math.max(resetTimeout, this.#link.leaseTimeout);
+    const sentAt = this.#generations;
     void this.#link.run(scripts.acquire, this.name, resetTimeout, [token, ttl]).then((shared) => {
       this.#asking = undefined;
-      if (shared === undefined || !this.#held) return;
-      if (shared.holder !== token) {
-        this.apply(shared, true);
+      if (shared === undefined) return;
+      const granted = shared.holder === token;
+      // A lease no longer wanted (reset, isolated, an incident meanwhile) is left to expire, but known as own.
+      if (granted) this.#lastToken = token;
+      if (!this.#held) return;
+      if (!granted) {
+        this.apply(shared, true, sentAt);
         return;
       }
-      const sameGeneration = shared.generation === this.#generation;
-      this.#generation = shared.generation;
-      this.#known = sameGeneration ? Math.max(this.#known, shared.epoch) : shared.epoch;
-      this.#lastToken = token;
+      // A grant was just written: its generation is the current one.
+      if (shared.generation !== this.#generation) {
+        this.#generation = shared.generation;
+        this.#generations++;
+        this.#known = shared.epoch;
+      } else {
+        this.#known = Math.max(this.#known, shared.epoch);
+      }
       this.#lease = { token, epoch: shared.epoch, validUntil: now + ttl };
       this.#link.changed(this.name, shared);
       // Due at once: the next call becomes the first trial.
@@ -191,14 +240,18 @@ export class SharedCircuit implements CircuitStore {
     if (from.state === 'half-open' && (to.state === 'closed' || to.state === 'open') && lease !== undefined) {
       this.#lease = undefined;
       const outcome = to.state;
+      const sentAt = this.#generations;
       void this.#link
         .run(scripts.settle, this.name, this.options.resetTimeout, [lease.token, lease.epoch, outcome])
         .then((shared) => {
-          if (shared !== undefined) this.apply(shared);
+          if (shared !== undefined) this.apply(shared, false, sentAt);
         });
     }
     // Closed by its trials, or by hand: the local circuit is its own again. Re-opened by a trial: still held.
-    if (to.state !== 'open' || from.state !== 'half-open') this.#held = false;
+    if (to.state !== 'open' || from.state !== 'half-open') {
+      this.#held = false;
+      this.#ownOpenSince = undefined;
+    }
   }
 
   #report(): void {
@@ -210,9 +263,10 @@ export class SharedCircuit implements CircuitStore {
     const link = this.#link;
     const window = link.window ?? Math.max(1, resetTimeout);
     const args = [link.processId, count, window, threshold, link.quorum];
+    const sentAt = this.#generations;
     void link.run(scripts.report, this.name, resetTimeout, args).then((shared) => {
       this.#reporting = false;
-      if (shared !== undefined) this.apply(shared);
+      if (shared !== undefined) this.apply(shared, false, sentAt);
       if (this.#pending > 0) this.#report();
       else this.#settleDrained();
     });
