@@ -174,6 +174,7 @@ const reasons = {
   trialsSucceeded: 'the trial call succeeded',
   isolate: 'isolated by hand',
   reset: 'reset by hand',
+  shared: 'changed by another process sharing the circuit',
 } as const;
 
 /** A short description of an error: its `summary` if it has one, its SQLSTATE and message for a database error, else its message. */

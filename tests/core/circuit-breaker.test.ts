@@ -827,4 +827,28 @@ describe('circuitBreaker — store providers', () => {
     expect(breaker.state).toBe('open');
     expect(failures.get('payments')).toBe(2);
   });
+
+  it("emits events for a watched store's changes from outside, once something listens", () => {
+    const inner = memoryCircuitStore();
+    const watchers: ((from: CircuitSnapshot, to: CircuitSnapshot) => void)[] = [];
+    const store: CircuitStore = {
+      read: () => inner.read(),
+      compareAndSet: (expected, next) => inner.compareAndSet(expected, next),
+      watch: (listener) => {
+        watchers.push(listener);
+        return () => undefined;
+      },
+    };
+    const breaker = breakerWith({ store });
+    expect(watchers).toHaveLength(0); // nothing listens yet: nothing watched
+    const events: CircuitStateChangeEvent[] = [];
+    breaker.on('stateChange', (event) => events.push(event));
+    expect(watchers).toHaveLength(1);
+    // Another process opens the circuit: the store swaps its snapshot and tells its watchers.
+    const from = inner.read();
+    const to: CircuitSnapshot = { state: 'open', since: 1_000, trials: 0, successes: 0, epoch: 1 };
+    inner.compareAndSet(from, to);
+    for (const watcher of watchers) watcher(from, to);
+    expect(events).toEqual([{ circuit: 'billing', from: 'closed', to: 'open', reason: 'shared' }]);
+  });
 });

@@ -6,18 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startFleet, type Fleet } from './support/fleet';
+import { processAlive as alive } from './support/process-alive';
 
 const root = resolve(__dirname, '../..');
-
-/** Whether a process with this id exists (signal 0 only checks). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('tests/redis/support/fleet', () => {
   let fleet: Fleet;

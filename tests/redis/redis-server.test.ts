@@ -7,16 +7,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { describeWithRedis, startRedisServer, type RedisServer } from './support/redis-server';
-
-/** Whether a process with this id exists (signal 0 only checks). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { processAlive as alive } from './support/process-alive';
 
 /** The error code of a raw TCP connection to the port, or 'connected'. */
 function tryConnect(port: number): Promise<string> {

@@ -500,6 +500,21 @@ describeWithRedis('redisStore against a real redis-server', () => {
     expect(Date.now() - localOpenedAt).toBeGreaterThanOrEqual(resetTimeout - 5);
   });
 
+  it("emits each process's breaker events for the fleet's changes, with reason 'shared'", async () => {
+    const [a, b] = await fleet(2, { quorum: 1 });
+    const name = uniqueName();
+    const [ba, bb] = [a, b].map((store) => circuitBreaker({ on: Down, threshold: 1, resetTimeout: 100, name, store }));
+    const seen: string[] = [];
+    bb!.on('opened', ({ reason }) => seen.push(`opened:${reason}`));
+    bb!.on('closed', ({ reason }) => seen.push(`closed:${reason}`));
+    const closed = nextChange(b, (event) => event.state === 'closed');
+    outcome(ba!, fail);
+    await eventually(() => seen.length === 1, 'the opening in b');
+    await eventually(() => outcome(ba!, succeed) === 'ok', "a's trial");
+    await closed;
+    expect(seen).toEqual(['opened:shared', 'closed:shared']);
+  });
+
   it('namespaces every key under the prefix', async () => {
     const [store] = await fleet(1, { quorum: 1, prefix: 'tenant-a:' });
     const name = uniqueName();

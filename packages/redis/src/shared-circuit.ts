@@ -58,6 +58,7 @@ export class SharedCircuit implements CircuitStore {
   #pending = 0;
   #reporting = false;
   #drained: (() => void)[] | undefined;
+  #watchers: ((from: CircuitSnapshot, to: CircuitSnapshot) => void)[] | undefined;
   #flushSoon: (() => void) | undefined;
 
   constructor(name: string, options: ResolvedCircuitBreakerOptions, link: CircuitLink) {
@@ -81,6 +82,13 @@ export class SharedCircuit implements CircuitStore {
     this.#snapshot = next;
     if (this.#held) this.#leftHeld(expected, next);
     return true;
+  }
+
+  watch(listener: (from: CircuitSnapshot, to: CircuitSnapshot) => void): () => void {
+    (this.#watchers ??= []).push(listener);
+    return () => {
+      this.#watchers = this.#watchers?.filter((watcher) => watcher !== listener);
+    };
   }
 
   recordFailure(): void {
@@ -144,7 +152,7 @@ export class SharedCircuit implements CircuitStore {
         since = this.#ownOpenSince = this.#snapshot.since;
       }
       this.#held = true;
-      this.#replace('open', since);
+      this.#impose('open', since);
     }
   }
 
@@ -155,8 +163,8 @@ export class SharedCircuit implements CircuitStore {
     this.#held = false;
     this.#ownOpenSince = undefined;
     const now = this.#now();
-    if (ownSince !== undefined && now - ownSince < this.options.resetTimeout) this.#replace('open', ownSince);
-    else this.#replace('closed', now);
+    if (ownSince !== undefined && now - ownSince < this.options.resetTimeout) this.#impose('open', ownSince);
+    else this.#impose('closed', now);
   }
 
   /** Reads the shared state from Redis and applies it. */
@@ -277,6 +285,14 @@ export class SharedCircuit implements CircuitStore {
     const waiting = this.#drained;
     this.#drained = undefined;
     if (waiting !== undefined) for (const resolve of waiting) resolve();
+  }
+
+  // A change the fleet made: the new snapshot, then the breakers that watch are told (for their events).
+  #impose(state: CircuitStateName, since: number): void {
+    const from = this.#snapshot;
+    this.#replace(state, since);
+    const watchers = this.#watchers;
+    if (watchers !== undefined) for (const watcher of watchers) watcher(from, this.#snapshot);
   }
 
   // A new local snapshot, a new local period (epoch) unless `epoch` keeps the current one.

@@ -29,9 +29,11 @@ import type { CircuitStore } from './store.js';
  * Why a circuit changed state: `'failures'` (the counting rule tripped it),
  * `'resetTimeout'` (it half-opened, or began a new half-open period in place
  * of trials that ran for `resetTimeout` without settling), `'trialFailed'`,
- * `'trialsSucceeded'`, and the manual `'isolate'` and `'reset'`.
+ * `'trialsSucceeded'`, the manual `'isolate'` and `'reset'`, and `'shared'`
+ * (a store shared with other processes changed it, e.g. `@staunch/redis`).
  */
-export type CircuitChangeReason = 'failures' | 'resetTimeout' | 'trialFailed' | 'trialsSucceeded' | 'isolate' | 'reset';
+export type CircuitChangeReason =
+  'failures' | 'resetTimeout' | 'trialFailed' | 'trialsSucceeded' | 'isolate' | 'reset' | 'shared';
 
 /**
  * Payload of the `stateChange` event, emitted for every change of state and
@@ -337,7 +339,15 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   on<K extends keyof CircuitBreakerEvents>(type: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe {
-    return (this.#events ??= new Events()).on(type, listener);
+    let events = this.#events;
+    if (events === undefined) {
+      events = this.#events = new Events();
+      // A shared store's changes from outside are this circuit's changes too: watched once anyone listens.
+      this.#store?.watch?.((from, to) => {
+        if (publicState(from.state) !== publicState(to.state)) this.#emit(from, to, this.#now(), 'shared', undefined);
+      });
+    }
+    return events.on(type, listener);
   }
 
   toJSON(): CircuitBreakerJSON {

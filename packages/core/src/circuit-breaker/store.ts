@@ -48,6 +48,13 @@ export interface CircuitStore {
    * and never throw: a shared store only notes it, to report in the background.
    */
   recordFailure?(): void;
+  /**
+   * Optional, for a store whose snapshot also changes from outside (another
+   * process): calls `listener` after each such change of state, so that the
+   * breaker can emit its events for it too. Returns the function that stops it.
+   * A breaker watches only once something listens to its events.
+   */
+  watch?(listener: (from: CircuitSnapshot, to: CircuitSnapshot) => void): () => void;
 }
 
 /**
