@@ -469,6 +469,8 @@ describeWithRedis('redisStore against a real redis-server', () => {
       });
       return trials === 1;
     }, 'the trial');
+    const reopened: string[] = [];
+    breaker.on('opened', ({ reason }) => reopened.push(reason));
     await sleep(150);
     const before = await scriptCalls(admin);
     for (let i = 0; i < 100; i++) {
@@ -477,6 +479,7 @@ describeWithRedis('redisStore against a real redis-server', () => {
     }
     expect(trials).toBe(1);
     expect((await scriptCalls(admin)) - before).toBeLessThanOrEqual(3);
+    expect(reopened).toEqual(['shared']); // its overdue trial period ended: open again, and said so
   });
 
   it("gives a local circuit open on its own its longer wait back when the fleet's closes", async () => {

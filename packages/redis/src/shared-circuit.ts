@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { scripts } from './scripts.js';
 import type { CircuitLink, SharedState } from './shared-state.js';
 
+type Watcher = (from: CircuitSnapshot, to: CircuitSnapshot) => void;
+
 const closedSnapshot: CircuitSnapshot = Object.freeze({ state: 'closed', since: 0, trials: 0, successes: 0, epoch: 0 });
 
 // The trial lease this process holds: its token, the half-open epoch it was granted for, and until
@@ -58,7 +60,12 @@ export class SharedCircuit implements CircuitStore {
   #pending = 0;
   #reporting = false;
   #drained: (() => void)[] | undefined;
-  #watchers: ((from: CircuitSnapshot, to: CircuitSnapshot) => void)[] | undefined;
+  // Held weakly: a breaker keeps its own watcher alive, so a breaker nobody uses any more can be collected.
+  #watchers: WeakRef<Watcher>[] | undefined;
+  // The generation a message announced and a re-read was sent for: its reply is awaited, not stale.
+  #expected: string | undefined;
+  // What the last `change` event said, so that a re-read finding the same state is no news.
+  #reported = '/0/closed';
   #flushSoon: (() => void) | undefined;
 
   constructor(name: string, options: ResolvedCircuitBreakerOptions, link: CircuitLink) {
@@ -84,10 +91,10 @@ export class SharedCircuit implements CircuitStore {
     return true;
   }
 
-  watch(listener: (from: CircuitSnapshot, to: CircuitSnapshot) => void): () => void {
-    (this.#watchers ??= []).push(listener);
+  watch(listener: Watcher): () => void {
+    (this.#watchers ??= []).push(new WeakRef(listener));
     return () => {
-      this.#watchers = this.#watchers?.filter((watcher) => watcher !== listener);
+      this.#watchers = this.#watchers?.filter((watcher) => watcher.deref() !== listener);
     };
   }
 
@@ -109,8 +116,12 @@ export class SharedCircuit implements CircuitStore {
    * instead of trusting it (unless the replica knows no generation yet).
    */
   hear(shared: SharedState): void {
-    if (shared.generation === this.#generation || this.#generation === '') this.apply(shared);
-    else void this.sync();
+    if (shared.generation === this.#generation || this.#generation === '') {
+      this.apply(shared);
+    } else {
+      this.#expected = shared.generation;
+      void this.sync();
+    }
   }
 
   /**
@@ -124,7 +135,8 @@ export class SharedCircuit implements CircuitStore {
     if (!this.#link.online) return;
     const newGeneration = shared.generation !== this.#generation;
     if (newGeneration) {
-      if (sentAt < this.#generations) return;
+      if (sentAt < this.#generations && shared.generation !== this.#expected) return;
+      if (shared.generation === this.#expected) this.#expected = undefined;
       this.#generation = shared.generation;
       this.#generations++;
     } else if (shared.epoch < this.#known) {
@@ -138,7 +150,11 @@ export class SharedCircuit implements CircuitStore {
     // This process's own lease: its grant is handled by the request's reply. But a refused request may find
     // its own earlier lease still there (trials overdue): then wait for that lease to expire, like any other.
     if (own && !rewait) return;
-    if (fresh) this.#link.changed(this.name, shared);
+    const news = `${shared.generation}/${shared.epoch}/${shared.state}`;
+    if (fresh && news !== this.#reported) {
+      this.#reported = news;
+      this.#link.changed(this.name, shared);
+    }
     if (this.#snapshot.state === 'isolated') return; // held open by hand: stays so until reset()
     this.#lease = undefined;
     if (shared.state === 'closed') {
@@ -149,8 +165,9 @@ export class SharedCircuit implements CircuitStore {
       const wait = rewait ? Math.max(1, shared.remaining) : shared.remaining;
       let since = this.#now() - this.options.resetTimeout + wait;
       if (!this.#held && this.#snapshot.state === 'open' && this.#snapshot.since > since) {
-        since = this.#ownOpenSince = this.#snapshot.since;
+        this.#ownOpenSince = this.#snapshot.since;
       }
+      if (this.#ownOpenSince !== undefined) since = Math.max(since, this.#ownOpenSince);
       this.#held = true;
       this.#impose('open', since);
     }
@@ -209,6 +226,14 @@ export class SharedCircuit implements CircuitStore {
     const now = this.#now();
     this.#lease = undefined;
     this.#replace('open', now - this.options.resetTimeout + 1, from.state === 'open' ? from.epoch : undefined);
+    if (from.state === 'half-open') {
+      // Its trials are over here (overdue, or the lease ran out): open again, told once the breaker's
+      // compare-and-set has returned, not from inside it.
+      const to = this.#snapshot;
+      queueMicrotask(() => {
+        this.#notify(from, to);
+      });
+    }
     if (this.#asking !== undefined || !this.#link.online) return;
     // Unique per request: two stores of one process, or a restarted process, never mistake another's lease.
     const token = (this.#asking = `${this.#link.processId}#${randomBytes(6).toString('hex')}`);
@@ -291,8 +316,29 @@ export class SharedCircuit implements CircuitStore {
   #impose(state: CircuitStateName, since: number): void {
     const from = this.#snapshot;
     this.#replace(state, since);
+    this.#notify(from, this.#snapshot);
+  }
+
+  // Tells the watching breakers; one that throws must not stop the others, nor the replica's own work.
+  #notify(from: CircuitSnapshot, to: CircuitSnapshot): void {
     const watchers = this.#watchers;
-    if (watchers !== undefined) for (const watcher of watchers) watcher(from, this.#snapshot);
+    if (watchers === undefined) return;
+    let gone = false;
+    for (const ref of watchers) {
+      const watcher = ref.deref();
+      if (watcher === undefined) {
+        gone = true;
+        continue;
+      }
+      try {
+        watcher(from, to);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+    if (gone) this.#watchers = watchers.filter((ref) => ref.deref() !== undefined);
   }
 
   // A new local snapshot, a new local period (epoch) unless `epoch` keeps the current one.

@@ -243,6 +243,10 @@ const normalCall = -1;
 const noArgs: [] = [];
 const lastExecuteWasAsync = 1;
 
+// The watchers circuits gave to stores with watch(), alive as long as their circuit: a store may hold them
+// weakly. A WeakMap rather than a field, so that circuits that never watch pay nothing for it.
+const storeWatchers = new WeakMap<object, unknown>();
+
 // Functions (given to `call`) seen returning a promise: a rejection must then be a rejected promise.
 const promiseFunctions = new WeakSet();
 // The function `call` noted last (a one-entry cache in front of the WeakSet).
@@ -343,9 +347,15 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     if (events === undefined) {
       events = this.#events = new Events();
       // A shared store's changes from outside are this circuit's changes too: watched once anyone listens.
-      this.#store?.watch?.((from, to) => {
-        if (publicState(from.state) !== publicState(to.state)) this.#emit(from, to, this.#now(), 'shared', undefined);
-      });
+      // The store may hold its watchers weakly, so the circuit keeps its own alive.
+      const store = this.#store;
+      if (store?.watch !== undefined) {
+        const watcher = (from: CircuitSnapshot, to: CircuitSnapshot): void => {
+          if (publicState(from.state) !== publicState(to.state)) this.#emit(from, to, this.#now(), 'shared', undefined);
+        };
+        storeWatchers.set(this, watcher);
+        store.watch(watcher);
+      }
     }
     return events.on(type, listener);
   }

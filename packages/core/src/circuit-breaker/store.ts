@@ -52,7 +52,9 @@ export interface CircuitStore {
    * Optional, for a store whose snapshot also changes from outside (another
    * process): calls `listener` after each such change of state, so that the
    * breaker can emit its events for it too. Returns the function that stops it.
-   * A breaker watches only once something listens to its events.
+   * A breaker watches only once something listens to its events, and keeps its
+   * watcher alive itself: a store may hold watchers weakly (`WeakRef`), so that
+   * breakers nobody uses any more are collected.
    */
   watch?(listener: (from: CircuitSnapshot, to: CircuitSnapshot) => void): () => void;
 }
