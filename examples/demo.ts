@@ -1,14 +1,15 @@
 /**
  * `npm start`: builds the packages, then tells the examples' stories with a live timeline of
  * attempts, waits, timeouts and circuit state changes, and ends with a summary table. The
- * examples import `@staunch/core` / `@staunch/decorators` like any user (ts-node compiles them).
+ * examples import `@staunch/core` / `@staunch/decorators` / `@staunch/redis` like any user (ts-node
+ * compiles them).
  *
  *   npm start                          every scenario, in order
  *   npm start -- api-client repository the ones named
  *   npm start -- --help                the list
  *
  * Colour only on a terminal, and never with NO_COLOR set. Exit code 0 when every story ended as
- * told, 1 when one did not, 2 for a usage error.
+ * told (or skipped itself: shared-circuit without redis-server), 1 when one did not, 2 for a usage error.
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { apiClientScenario, exportJobScenario } from './api-client/scenario';
 import type { NestStyleMessage } from './nest-style-service/main';
 import { quickStart } from './quick-start';
 import { repositoryScenario } from './repository/scenario';
+import { sharedCircuitScenario } from './shared-circuit/scenario';
 import { Timeline, renderEntry, wantsColour, type Mark, type Tally } from './support/timeline';
 
 interface Scenario {
@@ -51,6 +53,12 @@ const scenarios: readonly Scenario[] = [
     run: (timeline) => repositoryScenario(timeline),
   },
   {
+    name: 'shared-circuit',
+    title: 'Shared circuit: one @CircuitBreaker across three worker processes, through Redis (@staunch/redis)',
+    about: 'needs redis-server: two workers fail, all three fail fast; one trial lease, the fleet closes again',
+    run: (timeline) => sharedCircuitScenario(timeline),
+  },
+  {
     name: 'nest-style',
     title: 'Nest-style service: the same decorators under experimentalDecorators',
     about: 'constructor injection from design:paramtypes, policies read from reflect-metadata',
@@ -71,6 +79,8 @@ interface Result {
   readonly tally: Tally;
   readonly ms: number;
   readonly error?: unknown;
+  /** Why it skipped itself (something it needs is not installed). */
+  readonly skipped?: string | undefined;
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -103,7 +113,7 @@ async function main(args: readonly string[]): Promise<number> {
     const started = performance.now();
     try {
       await scenario.run(timeline);
-      results.push({ scenario, tally: timeline.tally, ms: performance.now() - started });
+      results.push({ scenario, tally: timeline.tally, ms: performance.now() - started, skipped: timeline.skipped });
     } catch (error) {
       console.error(paint('31', `\n${scenario.name} did not end as told: ${String(error)}`));
       results.push({ scenario, tally: timeline.tally, ms: performance.now() - started, error });
@@ -129,9 +139,9 @@ function help(): string {
 
 function summary(results: readonly Result[], paint: (code: string, text: string) => string): string {
   const header = ['scenario', 'result', 'calls', 'ok', 'failed', 'retries', 'timeouts', 'rejected', 'circuit', 'time'];
-  const rows = results.map(({ scenario, tally, ms, error }) => [
+  const rows = results.map(({ scenario, tally, ms, error, skipped }) => [
     scenario.name,
-    error === undefined ? 'as told' : 'FAILED',
+    error !== undefined ? 'FAILED' : skipped !== undefined ? 'skipped' : 'as told',
     String(tally.calls),
     String(tally.successes),
     String(tally.failures),
@@ -149,7 +159,7 @@ function summary(results: readonly Result[], paint: (code: string, text: string)
   return [
     paint('1', line(header)),
     rule,
-    ...rows.map((row) => paint(row[1] === 'as told' ? '32' : '31', line(row))),
+    ...rows.map((row) => paint(row[1] === 'as told' ? '32' : row[1] === 'skipped' ? '33' : '31', line(row))),
     rule,
     `${results.length} scenario${results.length === 1 ? '' : 's'} in ${(total / 1000).toFixed(1)} s.` +
       ' rejected = calls that ended in CircuitOpenError; circuit = state changes.',

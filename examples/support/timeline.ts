@@ -68,6 +68,8 @@ export class Timeline {
     fastFailures: 0,
     transitions: 0,
   };
+  /** Why the scenario did not run, when it skipped itself (something it needs is not installed). */
+  skipped: string | undefined;
   readonly #start = getDefaultClock().now();
   readonly #print: ((entry: TimelineEntry) => void) | undefined;
   readonly #unsubscribe: Unsubscribe[] = [];
@@ -81,6 +83,12 @@ export class Timeline {
     const entry = { at: Math.round(getDefaultClock().now() - this.#start), mark, text };
     this.entries.push(entry);
     this.#print?.(entry);
+  }
+
+  /** The scenario cannot run here: says why (a `note`), and the demo reports it skipped, not failed. */
+  skip(reason: string): void {
+    this.skipped = reason;
+    this.add('note', reason);
   }
 
   /** Adds an entry made elsewhere (another process), keeping its timestamp. */
@@ -174,7 +182,7 @@ const reasons = {
   trialsSucceeded: 'the trial call succeeded',
   isolate: 'isolated by hand',
   reset: 'reset by hand',
-  shared: 'changed by another process sharing the circuit',
+  shared: "held or released by the fleet's shared circuit",
 } as const;
 
 /** A short description of an error: its `summary` if it has one, its SQLSTATE and message for a database error, else its message. */

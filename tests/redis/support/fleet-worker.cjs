@@ -5,8 +5,6 @@
 // Then the setup module's default export, `async (ctx) => handlers`, gives the handlers that
 // the parent calls over IPC: `{ id, method, args }` is answered with `{ id, ok: true, value }`
 // or `{ id, ok: false, error }`. `{ stop: true }` runs the `close` handler, if any, and exits.
-const { existsSync } = require('node:fs');
-const Module = require('node:module');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '../../..');
@@ -16,26 +14,8 @@ require('ts-node').register({
   transpileOnly: true,
   compilerOptions: { module: 'commonjs' },
 });
-
-/** The bare specifiers that resolve to sources (everything else resolves as usual). */
-const sources = {
-  '@staunch/core': 'packages/core/src/index.ts',
-  '@staunch/core/testing': 'packages/core/src/testing/index.ts',
-  '@staunch/decorators': 'packages/decorators/src/index.ts',
-  '@staunch/redis': 'packages/redis/src/index.ts',
-};
-
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
-  if (Object.hasOwn(sources, request)) return path.join(root, sources[request]);
-  // The sources import each other as `./x.js` (what the compiled files are called).
-  if (/^\.\.?\//.test(request) && request.endsWith('.js') && parent?.filename) {
-    const file = path.resolve(path.dirname(parent.filename), request);
-    const ts = `${file.slice(0, -'.js'.length)}.ts`;
-    if (!existsSync(file) && existsSync(ts)) return ts;
-  }
-  return resolveFilename.call(this, request, parent, ...rest);
-};
+// @staunch/* resolve to packages/*/src, as in the examples' forked workers.
+require('../../examples/helpers/staunch-sources.cjs');
 
 const [setupModule, index, count] = process.argv.slice(2);
 
