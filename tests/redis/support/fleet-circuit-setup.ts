@@ -9,6 +9,7 @@
  * (default 2). Each worker's `processId` is `worker-<index>`. A store's quorum is per store, so the
  * worker keeps one store per quorum asked for, all on one client and with the same process id.
  */
+import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { circuitBreaker, isCircuitOpenError, type CircuitBreakerPolicy, type CircuitBreakerStats } from '@staunch/core';
 import { redisStore, type RedisCircuitStore, type SharedCircuitChangeEvent } from '@staunch/redis';
@@ -72,6 +73,49 @@ export interface HammerResult {
   readonly learned: ChangeRecord;
 }
 
+/** The incidents one store (of one quorum) reported: its `unavailable` and `restored` events, with receipt times. */
+export interface IncidentLog {
+  readonly quorum: number;
+  readonly unavailable: { readonly at: number; readonly error: string }[];
+  readonly restored: { readonly at: number; readonly downtime: number }[];
+}
+
+/** Where a circuit's store stands: no incident yet, in one (`unavailable` and no `restored` since), past it. */
+export type Phase = 'before' | 'outage' | 'after';
+
+/** One circuit of a `startLoop` loop, with the behaviour of its calls in each phase of its store (default 'ok'). */
+export interface LoopCircuit {
+  readonly name: string;
+  readonly before?: Behaviour;
+  readonly outage?: Behaviour;
+  readonly after?: Behaviour;
+}
+
+/** What a loop's calls of one circuit did in one phase. */
+export interface PhaseStats {
+  calls: number;
+  outcomes: Record<Outcome, number>;
+  /** The longest call, from `execute()` until it settled (performance.now(), ms). */
+  maxLatencyMs: number;
+}
+
+export interface LoopResult {
+  /** Per circuit name, per phase. */
+  readonly circuits: Record<string, Record<Phase, PhaseStats>>;
+  /** The longest time between the starts of two rounds of calls (each round sleeps `everyMs`). */
+  readonly maxGapMs: number;
+  /** The most commands the client held unsent (ioredis's offline queue), sampled every round. */
+  readonly maxOfflineQueue: number;
+  /** The most commands the client had sent and not yet had answered, sampled every round. */
+  readonly maxCommandQueue: number;
+}
+
+/** How a running loop is told to stop, and the call it is in (for the error when it does not stop). */
+interface LoopControl {
+  stopping: boolean;
+  calling: { readonly name: string; readonly phase: Phase; readonly started: number } | undefined;
+}
+
 /** A counted failure of the protected function (the breakers count only this error). */
 class Down extends Error {
   constructor() {
@@ -97,12 +141,31 @@ const setup: FleetSetup = async ({ index, env }) => {
   const client = new Redis(url);
   // A store made before the client's first connection would drop failures until then.
   await client.ping();
+  // The fault tests stop the server: each reconnection attempt is an error event (the stores report the
+  // incident themselves); counted here instead of ioredis printing every one as unhandled.
+  let clientErrors = 0;
+  client.on('error', () => {
+    clientErrors++;
+  });
 
   const stores = new Map<number, RedisCircuitStore>();
   const circuits = new Map<string, Circuit>();
   // Kept per name, from the start (a circuit's first sync already reports its state).
   const changes = new Map<string, ChangeRecord[]>();
   const waiters = new Set<() => void>();
+  const incidentLogs = new Map<RedisCircuitStore, IncidentLog>();
+  // The calling loop of `startLoop`, while one runs.
+  let loop:
+    | {
+        readonly control: LoopControl;
+        readonly stats: Record<string, Record<Phase, PhaseStats>>;
+        readonly done: Promise<LoopResult>;
+      }
+    | undefined;
+
+  const wakeAll = (): void => {
+    for (const wake of [...waiters]) wake();
+  };
 
   const changesOf = (name: string): ChangeRecord[] => {
     let list = changes.get(name);
@@ -121,6 +184,16 @@ const setup: FleetSetup = async ({ index, env }) => {
         changesOf(event.circuit).push({ ...event, at: Date.now() });
         for (const wake of [...waiters]) wake();
       });
+      const incidents: IncidentLog = { quorum, unavailable: [], restored: [] };
+      store.on('unavailable', ({ error }) => {
+        incidents.unavailable.push({ at: Date.now(), error: String(error) });
+        wakeAll();
+      });
+      store.on('restored', ({ downtime }) => {
+        incidents.restored.push({ at: Date.now(), downtime });
+        wakeAll();
+      });
+      incidentLogs.set(store, incidents);
       stores.set(quorum, store);
     }
     return store;
@@ -214,6 +287,85 @@ const setup: FleetSetup = async ({ index, env }) => {
     });
   }
 
+  /** `check()`'s first value other than undefined: now, or when a waiter is next woken with one; rejects after `timeoutMs`. */
+  function waitUntil<T>(check: () => T | undefined, what: () => string, timeoutMs: number): Promise<T> {
+    const found = check();
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const wake = (): void => {
+        const value = check();
+        if (value === undefined) return;
+        waiters.delete(wake);
+        clearTimeout(timer);
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(wake);
+        reject(new Error(`worker ${index}: ${what()} not within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters.add(wake);
+    });
+  }
+
+  const incidentLogOf = (store: RedisCircuitStore): IncidentLog => incidentLogs.get(store) as IncidentLog;
+
+  const emptyStats = (): PhaseStats => ({
+    calls: 0,
+    outcomes: { ok: 0, failed: 0, rejected: 0, started: 0 },
+    maxLatencyMs: 0,
+  });
+
+  /**
+   * Calls every circuit of `list` in turn, then sleeps `everyMs`, until `control.stopping`. Each call's
+   * behaviour and the stats it counts in follow its store's phase, counted from the loop's start.
+   */
+  async function runLoop(
+    list: readonly LoopCircuit[],
+    everyMs: number,
+    control: LoopControl,
+    circuitStats: Record<string, Record<Phase, PhaseStats>>,
+  ): Promise<LoopResult> {
+    const entries = list.map((spec) => {
+      const log = incidentLogOf(circuitNamed(spec.name).store);
+      const base = { unavailable: log.unavailable.length, restored: log.restored.length };
+      const phase = (): Phase => {
+        const unavailable = log.unavailable.length - base.unavailable;
+        if (unavailable === 0) return 'before';
+        return log.restored.length - base.restored < unavailable ? 'outage' : 'after';
+      };
+      const stats = (circuitStats[spec.name] = { before: emptyStats(), outage: emptyStats(), after: emptyStats() });
+      return { spec, phase, stats };
+    });
+    // ioredis's own queues (not public API): what an outage would make grow if the store queued commands.
+    const queues = client as unknown as { offlineQueue: { length: number }; commandQueue: { length: number } };
+    let maxGapMs = 0;
+    let maxOfflineQueue = 0;
+    let maxCommandQueue = 0;
+    let last = performance.now();
+    while (!control.stopping) {
+      const now = performance.now();
+      maxGapMs = Math.max(maxGapMs, now - last);
+      last = now;
+      maxOfflineQueue = Math.max(maxOfflineQueue, queues.offlineQueue.length);
+      maxCommandQueue = Math.max(maxCommandQueue, queues.commandQueue.length);
+      for (const { spec, phase, stats } of entries) {
+        const current = phase();
+        const started = performance.now();
+        control.calling = { name: spec.name, phase: current, started };
+        const outcome = await call(spec.name, spec[current] ?? 'ok');
+        control.calling = undefined;
+        const latency = performance.now() - started;
+        const counted = stats[current];
+        counted.calls++;
+        counted.outcomes[outcome]++;
+        counted.maxLatencyMs = Math.max(counted.maxLatencyMs, latency);
+      }
+      wakeAll();
+      await sleep(everyMs);
+    }
+    return { circuits: circuitStats, maxGapMs, maxOfflineQueue, maxCommandQueue };
+  }
+
   return {
     processId: async () => processId,
 
@@ -274,6 +426,70 @@ const setup: FleetSetup = async ({ index, env }) => {
     },
     changes: async (name: string): Promise<ChangeRecord[]> => changesOf(name),
     waitForChange,
+
+    /** Every store's incidents so far, by quorum; and how many error events the client emitted. */
+    incidents: async (): Promise<{ stores: IncidentLog[]; clientErrors: number }> => ({
+      stores: [...incidentLogs.values()].sort((a, b) => a.quorum - b.quorum),
+      clientErrors,
+    }),
+    /** Waits until the store of `quorum` has reported at least `unavailable` incidents and `restored` recoveries. */
+    waitForIncidents: (quorum: number, unavailable: number, restored: number, timeoutMs = 10_000) => {
+      const store = stores.get(quorum);
+      if (store === undefined) throw new Error(`worker ${index}: no store of quorum ${quorum}`);
+      const log = incidentLogOf(store);
+      return waitUntil(
+        () => (log.unavailable.length >= unavailable && log.restored.length >= restored ? log : undefined),
+        () => `${unavailable} unavailable and ${restored} restored (seen ${JSON.stringify(log)})`,
+        timeoutMs,
+      );
+    },
+    /** Starts calling the circuits of `list` in a loop (see runLoop) and returns at once; `stopLoop` ends it. */
+    startLoop: async (list: readonly LoopCircuit[], everyMs = 1) => {
+      if (loop !== undefined) throw new Error(`worker ${index}: a loop is running already`);
+      const control: LoopControl = { stopping: false, calling: undefined };
+      const stats: Record<string, Record<Phase, PhaseStats>> = {};
+      const done = runLoop(list, everyMs, control, stats);
+      // Kept for stopLoop to report; a rejection must not count as unhandled meanwhile.
+      done.catch(() => undefined);
+      loop = { control, stats, done };
+    },
+    /** Waits until the running loop has called every one of its circuits `calls` times in `phase`. */
+    waitForLoop: (phase: Phase, calls: number, timeoutMs = 10_000) => {
+      const running = loop;
+      if (running === undefined) throw new Error(`worker ${index}: no loop is running`);
+      const all = (): Record<Phase, PhaseStats>[] => Object.values(running.stats);
+      return waitUntil(
+        () => (all().every((stats) => stats[phase].calls >= calls) ? running.stats : undefined),
+        () => `${calls} calls of every circuit in phase '${phase}' (seen ${JSON.stringify(running.stats)})`,
+        timeoutMs,
+      );
+    },
+    /** Stops the running loop; resolves with what it did once its last call has returned. */
+    stopLoop: async (timeoutMs = 10_000): Promise<LoopResult> => {
+      const running = loop;
+      if (running === undefined) throw new Error(`worker ${index}: no loop is running`);
+      const { control } = running;
+      control.stopping = true;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // A call that never returns would keep the loop from ending: say which, instead of hanging.
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const { calling } = control;
+          const what =
+            calling === undefined
+              ? 'no call in progress'
+              : `its call of ${calling.name} (phase '${calling.phase}') has not returned after ` +
+                `${Math.round(performance.now() - calling.started)} ms`;
+          reject(new Error(`worker ${index}: the loop did not stop within ${timeoutMs} ms: ${what}`));
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([running.done, stuck]);
+      } finally {
+        clearTimeout(timer);
+        loop = undefined;
+      }
+    },
 
     close: async () => {
       await Promise.all([...stores.values()].map((store) => store.close()));
