@@ -6,14 +6,14 @@
  * process is killed with SIGKILL (the directory then stays in the temp folder).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findOnPath, freePort, pingRedis as ping, redisHost as host, redisServerArgs } from '../support/redis-process';
 
-const host = '127.0.0.1';
+export { findRedisServer } from '../support/redis-process';
 
 /** A running server. */
 export interface RedisServer {
@@ -25,25 +25,6 @@ export interface RedisServer {
   readonly dir: string;
   /** SIGTERM (SIGKILL after 5 s), waits for the exit, removes the directory. Idempotent. */
   stop(): Promise<void>;
-}
-
-/** The path of `redis-server` on PATH, or undefined when there is none. */
-export function findRedisServer(path = process.env.PATH ?? ''): string | undefined {
-  return onPath('redis-server', path);
-}
-
-function onPath(name: string, path: string): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir === '') continue;
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 /** Starts `binary` on a free port of 127.0.0.1 and resolves once it answers PING. */
@@ -91,11 +72,10 @@ export async function startRedisServer(binary: string): Promise<RedisServer> {
 }
 
 function launch(binary: string, port: number, dir: string): ChildProcess {
-  const args = ['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--appendonly', 'no'];
-  args.push('--daemonize', 'no', '--logfile', join(dir, 'redis.log'));
+  const args = redisServerArgs(port, dir);
   // If this process is killed outright (SIGKILL: no exit handler runs), Linux can still end the server:
   // util-linux's setpriv sets the parent-death signal, then execs redis-server (same pid).
-  const setpriv = process.platform === 'linux' ? onPath('setpriv', process.env.PATH ?? '') : undefined;
+  const setpriv = process.platform === 'linux' ? findOnPath('setpriv') : undefined;
   const child =
     setpriv === undefined
       ? spawn(binary, args, { stdio: 'ignore' })
@@ -118,40 +98,6 @@ async function waitForPong(port: number, child: ChildProcess, dir: string): Prom
     if (await ping(port)) return;
     await sleep(20);
   }
-}
-
-/** One PING over a raw socket: true on `+PONG`. */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    let reply = '';
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => finish(false));
-    socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk: string) => {
-      reply += chunk;
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
-    });
-    socket.on('error', () => finish(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new Error('no free port'));
-      });
-    });
-  });
 }
 
 // The safety net: servers not stopped yet are killed, and their directories removed, when this

@@ -7,17 +7,21 @@
  * Redis tests silently; elsewhere they are skipped (with a warning) when redis-server is missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 // Not the globals: a test may install fake timers, and the harness runs on real time.
 import { performance } from 'node:perf_hooks';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-const host = '127.0.0.1';
+import {
+  findRedisServer,
+  freePort,
+  pingRedis as ping,
+  redisHost as host,
+  redisServerArgs,
+} from '../../../examples/support/redis-process';
 /** How long a (re)started server has to answer PING. */
 const readyTimeoutMs = 10_000;
 /** How long a SIGTERM'd server has to exit before it gets SIGKILL. */
@@ -52,17 +56,7 @@ let available: boolean | undefined;
 
 /** Whether `redis-server` is an executable on PATH. */
 export function redisServerAvailable(): boolean {
-  available ??= (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter((dir) => dir !== '')
-    .some((dir) => {
-      try {
-        accessSync(join(dir, 'redis-server'), constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+  available ??= findRedisServer() !== undefined;
   return available;
 }
 
@@ -127,25 +121,7 @@ interface Instance {
 }
 
 function launch(port: number, dir: string, extra: readonly string[]): Instance {
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    host,
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--daemonize',
-    'no',
-    '--protected-mode',
-    'yes',
-    '--logfile',
-    join(dir, 'redis.log'),
-    ...extra,
-  ];
+  const args = [...redisServerArgs(port, dir), ...extra];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -169,27 +145,6 @@ function launch(port: number, dir: string, extra: readonly string[]): Instance {
   });
   if (child.pid !== undefined) own(running, child);
   return { child, pid: child.pid ?? -1, exited, hasExited: () => done, stderr: () => stderr };
-}
-
-/** One PING over a raw socket: true on `+PONG`, false on anything else (refused, LOADING, silence). */
-function ping(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    let reply = '';
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk: string) => {
-      reply += chunk;
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
-    });
-    socket.on('error', () => finish(false));
-    socket.on('close', () => finish(false));
-  });
 }
 
 async function logTail(dir: string, instance: Instance, lines = 20): Promise<string> {
@@ -218,20 +173,6 @@ async function waitReady(port: number, dir: string, instance: Instance): Promise
     }
     await sleep(20);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 /** Starts a redis-server on a free port of 127.0.0.1 and waits until it answers PING. */
