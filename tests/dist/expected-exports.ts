@@ -26,6 +26,7 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'asyncBackoff',
     'asyncRetry',
     'circuitBreaker',
+    'isCircuitStoreProvider',
     'attemptSignal',
   ],
   '@staunch/core/testing': ['VirtualClock', 'seededRandom'],

@@ -2,6 +2,7 @@ import {
   circuitBreaker,
   circuitBreakerFactory,
   invalidOption,
+  isCircuitStoreProvider,
   type CircuitBreakerOptions,
   type CircuitBreakerPolicy,
   type ErrorFilter,
@@ -164,9 +165,8 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   if (key !== undefined && typeof key !== 'function')
     invalidOption(label, 'key', 'a function (self, args) => string', key);
   if (key !== undefined && scope !== undefined) invalidOption(label, 'scope', 'left out when `key` is given', scope);
-  // A store of named circuits, shared beyond this class (as core tells one: circuit() and no read()).
-  const store = options.store as { circuit?: unknown; read?: unknown } | undefined;
-  const byName = typeof store?.circuit === 'function' && typeof store.read !== 'function';
+  // A store of named circuits, shared beyond this class.
+  const byName = isCircuitStoreProvider(options.store);
   if (byName) {
     // The name is the circuit's identity across classes and processes: never a method name by accident.
     if (typeof options.name !== 'string') {

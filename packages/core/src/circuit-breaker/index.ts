@@ -17,4 +17,5 @@ export {
 export { circuitBreakerDefaults, type CircuitBreakerOptions, type ResolvedCircuitBreakerOptions } from './options.js';
 export { type CircuitCounting, type ResolvedCircuitCounting } from './counting.js';
 export { memoryCircuitStore, type CircuitStore, type CircuitStoreProvider } from './store.js';
+export { isCircuitStoreProvider } from './options.js';
 export { type CircuitState, type CircuitStateName, type CircuitSnapshot } from './state-machine.js';

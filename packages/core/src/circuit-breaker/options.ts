@@ -164,7 +164,16 @@ function validateFilter(on: unknown): void {
   invalidOption(policy, 'on', 'an error class, an array of error classes or a predicate', on);
 }
 
-/** True for a {@link CircuitStoreProvider}: an object with `circuit(name, options)` and no `read`. */
+/**
+ * True for a {@link CircuitStoreProvider}: an object with `circuit(name, options)`
+ * and no `read` (a store with both is used as one plain store).
+ *
+ * @example
+ * import { isCircuitStoreProvider, memoryCircuitStore } from '@staunch/core';
+ *
+ * console.log(isCircuitStoreProvider(memoryCircuitStore())); // false
+ * console.log(isCircuitStoreProvider({ circuit: () => memoryCircuitStore() })); // true
+ */
 export function isCircuitStoreProvider(value: unknown): value is CircuitStoreProvider {
   const provider = value as Partial<CircuitStoreProvider & CircuitStore> | null;
   return (
