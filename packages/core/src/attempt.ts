@@ -78,6 +78,18 @@ export function enterAttempt(attempt: Attempt): Attempt | undefined {
   return previous;
 }
 
+/**
+ * For policies that make no attempts of their own (a circuit breaker): outside
+ * any attempt, marks the never-aborting attempt as current, so `attemptSignal()`
+ * works in a method under such a policy alone; inside one, keeps the outer
+ * attempt. Returns the previous slot value, for {@link leaveAttempt}.
+ */
+export function enterCall(): Attempt | undefined {
+  const previous = current;
+  if (previous === undefined) current = unabortableAttempt;
+  return previous;
+}
+
 /** Restores the slot saved by {@link enterAttempt}. */
 export function leaveAttempt(previous: Attempt | undefined): void {
   current = previous;
