@@ -1,13 +1,13 @@
 import {
+  abortableAttempt,
   Attempt,
   enterAttempt,
   firstAttempt,
-  insideAbortableAttempt,
   leaveAttempt,
-  outerAttemptSignal,
   unabortableAttempt,
   type AttemptContext,
 } from './attempt.js';
+import { ABORTED, CallGuard, DEADLINE, ERROR, TIMEOUT, VALUE, type Outcome } from './call-guard.js';
 import { getDefaultClock, type Clock, type TimerHandle } from './clock.js';
 import { AttemptTimeoutError, DeadlineExceededError, type TimeoutError } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
@@ -225,16 +225,11 @@ export abstract class AttemptPolicy<V = unknown> {
     // An outer policy's open hand-off is not for a breaker nested in this one.
     enterHandOff();
     const path = this.#firstPath;
-    if (
-      path !== LOOP &&
-      signal === undefined &&
-      !insideAbortableAttempt() &&
-      !this.#stats.timed &&
-      !this.#events.active
-    ) {
+    const outer = abortableAttempt();
+    if (path !== LOOP && signal === undefined && outer === undefined && !this.#stats.timed && !this.#events.active) {
       return path === PLAIN ? this.#first(fn, thisArg, args) : this.#firstTimed(fn, thisArg, args);
     }
-    return this.#loop(fn, thisArg, args, signal ?? outerAttemptSignal(), undefined);
+    return this.#loop(fn, thisArg, args, signal, outer, undefined);
   }
 
   // First attempt, nothing to guard: the promise returned is the attempt's own,
@@ -253,7 +248,7 @@ export abstract class AttemptPolicy<V = unknown> {
     } catch (error) {
       closeHandOff(undefined);
       leaveAttempt(previous);
-      return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined });
+      return this.#loop(fn, thisArg, args, undefined, undefined, { outcome: ERROR, result: error, state: undefined });
     }
     const breaker = closeHandOff(result);
     leaveAttempt(previous);
@@ -273,13 +268,17 @@ export abstract class AttemptPolicy<V = unknown> {
         },
         (error: unknown) => {
           breaker[settleHandedOff](false, error);
-          return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined });
+          return this.#loop(fn, thisArg, args, undefined, undefined, {
+            outcome: ERROR,
+            result: error,
+            state: undefined,
+          });
         },
       );
     }
     const promise = native ? (result as Promise<unknown>) : Promise.resolve(result);
     return promise.then(this.#firstValue, (error: unknown) =>
-      this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: undefined }),
+      this.#loop(fn, thisArg, args, undefined, undefined, { outcome: ERROR, result: error, state: undefined }),
     );
   }
 
@@ -304,7 +303,7 @@ export abstract class AttemptPolicy<V = unknown> {
       result = args === undefined ? (fn as ContextFunction)(race) : invoke(fn, thisArg, args);
     } catch (error) {
       leaveAttempt(previous);
-      return this.#loop(fn, thisArg, args, undefined, { outcome: ERROR, result: error, state: race });
+      return this.#loop(fn, thisArg, args, undefined, undefined, { outcome: ERROR, result: error, state: race });
     }
     leaveAttempt(previous);
     if (!isThenable(result)) {
@@ -343,6 +342,7 @@ export abstract class AttemptPolicy<V = unknown> {
     thisArg: unknown,
     args: unknown[] | undefined,
     signal: AbortSignal | undefined,
+    outer: Attempt | undefined,
     resume: Resume | undefined,
   ): Promise<unknown> {
     const clock = this.#clock ?? getDefaultClock();
@@ -355,7 +355,11 @@ export abstract class AttemptPolicy<V = unknown> {
     const timed = resume === undefined && stats.timed;
     const start = timed || deadline !== Infinity || expiry !== undefined ? clock.now() : 0;
     const deadlineAt = start + deadline;
-    const guarded = signal !== undefined || attemptTimeout !== Infinity || deadline !== Infinity;
+    // Unguarded (nothing can end a wait early), attempts need no controller, waits no timer race.
+    const guard =
+      signal !== undefined || outer !== undefined || attemptTimeout !== Infinity || deadline !== Infinity
+        ? new CallGuard(signal, outer)
+        : undefined;
     if (resume === undefined) stats.calls++;
 
     let attempt = 0;
@@ -374,9 +378,9 @@ export abstract class AttemptPolicy<V = unknown> {
           ({ outcome, result, state } = resume);
           resume = undefined;
         } else {
-          if (signal?.aborted === true) {
+          if (guard?.aborted === true) {
             reason = 'aborted';
-            throw signal.reason;
+            throw guard.reason;
           }
           if (deadline !== Infinity && clock.now() >= deadlineAt) {
             reason = 'deadline';
@@ -386,15 +390,13 @@ export abstract class AttemptPolicy<V = unknown> {
           stats.attempts++;
           if (events.has('attempt')) events.emit('attempt', { attempt });
 
-          // Unguarded, nothing can abandon the attempt: no controller and no timer.
-          if (guarded) state = new Attempt(attempt, true);
+          if (guard !== undefined) guard.attempt = state = new Attempt(attempt, true);
           const context = state ?? (args === undefined ? new Attempt(attempt, false) : unabortableAttempt);
           let limit = Infinity;
           let late: Outcome = TIMEOUT;
-          if (guarded) {
+          if (guard !== undefined) {
             const remaining = deadline === Infinity ? Infinity : deadlineAt - clock.now();
-            // Decided up front, not by re-reading the clock when the timer fires:
-            // real timers may fire a fraction of a millisecond early.
+            // Decided up front, not by re-reading the clock when the timer fires.
             const deadlineFirst = remaining <= attemptTimeout;
             limit = deadlineFirst ? remaining : attemptTimeout;
             late = deadlineFirst ? DEADLINE : TIMEOUT;
@@ -411,10 +413,14 @@ export abstract class AttemptPolicy<V = unknown> {
               leaveAttempt(previous);
             }
           }
-          if (outcome === VALUE && isThenable(result)) {
-            if (state !== undefined) {
-              outcome = await guard(state, result, clock, limit, late, signal);
-              result = state.result;
+          // The attempt may have aborted the call synchronously (its caller's signal, say).
+          if (guard?.abortedNow() === true) {
+            if (outcome === VALUE && isThenable(result)) promiseOf(result).then(undefined, ignore);
+            outcome = ABORTED;
+          } else if (outcome === VALUE && isThenable(result)) {
+            if (guard !== undefined) {
+              outcome = await guard.wait(result, clock, limit, late);
+              result = guard.result;
             } else {
               try {
                 result = await result;
@@ -430,7 +436,18 @@ export abstract class AttemptPolicy<V = unknown> {
         if (outcome === VALUE) {
           lastValue = result;
           const decision = this.afterValue(result, attempt, previousDelay);
-          delay = typeof decision === 'number' ? decision : await abortable(decision, signal);
+          if (typeof decision === 'number') delay = decision;
+          else if (guard === undefined) delay = await decision;
+          else {
+            // An async predicate (poll): the call still ends at once when aborted, and its promise is observed.
+            const waited = await guard.wait(decision, clock, Infinity, VALUE);
+            if (waited === ABORTED) {
+              reason = 'aborted';
+              throw guard.reason;
+            }
+            if (waited === ERROR) throw guard.result;
+            delay = guard.result as Decision;
+          }
           if (delay < 0) {
             this.#succeeded(attempt, result);
             return result;
@@ -457,10 +474,9 @@ export abstract class AttemptPolicy<V = unknown> {
           reason = 'deadline';
           throw this.#deadlinePassed(attempt, failed, lastError, state);
         } else {
-          const abortReason: unknown = signal?.reason;
-          state?.abort(abortReason);
+          // The guard aborted the attempt already, in the same turn as the signal.
           reason = 'aborted';
-          throw abortReason;
+          throw (guard as CallGuard).reason;
         }
 
         if (events.has('retry')) {
@@ -483,11 +499,10 @@ export abstract class AttemptPolicy<V = unknown> {
           }
         }
         if (sleep > 0 || this.#yieldOnZeroWait) {
-          try {
-            await clock.sleep(sleep, signal);
-          } catch (error) {
+          if (guard === undefined) await clock.sleep(sleep);
+          else if ((await guard.wait(undefined, clock, sleep, VALUE)) === ABORTED) {
             reason = 'aborted';
-            throw error;
+            throw guard.reason;
           }
         }
         if (deadlinePassesDuringWait) {
@@ -507,6 +522,7 @@ export abstract class AttemptPolicy<V = unknown> {
       if (events.has('giveUp')) events.emit('giveUp', { attempts: attempt, error, reason });
       throw error;
     } finally {
+      guard?.release();
       if (timed) stats.totalTime += clock.now() - start;
     }
   }
@@ -515,7 +531,7 @@ export abstract class AttemptPolicy<V = unknown> {
     resumeAfterFirst = (policy, fn, error) => {
       policy.#stats.calls++;
       policy.#stats.attempts++;
-      return policy.#loop(fn as AnyFunction, undefined, undefined, undefined, {
+      return policy.#loop(fn as AnyFunction, undefined, undefined, undefined, undefined, {
         outcome: ERROR,
         result: error,
         state: undefined,
@@ -528,7 +544,9 @@ export abstract class AttemptPolicy<V = unknown> {
         race.policy.#succeeded(1, result);
         race.resolve(result);
       } else {
-        race.resolve(race.policy.#loop(race.fn, race.thisArg, race.args, undefined, { outcome, result, state: race }));
+        race.resolve(
+          race.policy.#loop(race.fn, race.thisArg, race.args, undefined, undefined, { outcome, result, state: race }),
+        );
       }
     };
   }
@@ -559,7 +577,7 @@ export function runOnce<O>(
   options: O,
 ): Promise<unknown> {
   enterHandOff(); // as in AttemptPolicy.#run: not for a breaker nested in this call
-  if (insideAbortableAttempt()) return makePolicy(options).execute(fn);
+  if (abortableAttempt() !== undefined) return makePolicy(options).execute(fn);
   let result: unknown;
   const previous = enterAttempt(firstAttempt);
   try {
@@ -571,29 +589,6 @@ export function runOnce<O>(
   leaveAttempt(previous);
   if (!isThenable(result)) return Promise.resolve(result);
   return promiseOf(result).then(undefined, (error: unknown) => resumeAfterFirst(makePolicy(options), fn, error));
-}
-
-/** Waits for `value`, or rejects with the signal's reason as soon as it aborts (an async `until` that hangs). */
-function abortable<T>(value: PromiseLike<T>, signal: AbortSignal | undefined): PromiseLike<T> {
-  if (signal === undefined) return value;
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    value.then(
-      (result) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(result);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the predicate's own error
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Validates the `clock` option once, at creation. */
@@ -702,14 +697,6 @@ function armPending(): void {
   started.length = 0;
 }
 
-/** How an attempt ended, as the loop sees it. */
-type Outcome = 0 | 1 | 2 | 3 | 4;
-const VALUE: Outcome = 0;
-const ERROR: Outcome = 1;
-const TIMEOUT: Outcome = 2;
-const DEADLINE: Outcome = 3;
-const ABORTED: Outcome = 4;
-
 function isClock(value: unknown): value is Clock {
   if (typeof value !== 'object' || value === null) return false;
   const clock = value as Partial<Record<keyof Clock, unknown>>;
@@ -721,54 +708,6 @@ function isClock(value: unknown): value is Clock {
   );
 }
 
-/**
- * Waits for a running attempt, for at most `limit` ms and until `signal`
- * aborts. Whatever wins, the timer is cancelled and the listener removed; the
- * attempt's later settling is observed (no unhandled rejection) and ignored.
- */
-function guard(
-  state: Attempt,
-  pending: PromiseLike<unknown>,
-  clock: Clock,
-  limit: number,
-  limitOutcome: Outcome,
-  signal: AbortSignal | undefined,
-): Promise<Outcome> {
-  return new Promise<Outcome>((resolve) => {
-    let settled = false;
-    let timer: TimerHandle | undefined;
-    const finish = (outcome: Outcome): void => {
-      if (settled) return;
-      settled = true;
-      if (timer !== undefined) clock.cancel(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(outcome);
-    };
-    const onAbort = (): void => {
-      finish(ABORTED);
-    };
-    Promise.resolve(pending).then(
-      (value) => {
-        if (settled) return;
-        state.result = value;
-        finish(VALUE);
-      },
-      (error: unknown) => {
-        if (settled) return;
-        state.result = error;
-        finish(ERROR);
-      },
-    );
-    if (signal?.aborted === true) {
-      finish(ABORTED);
-      return;
-    }
-    if (limit !== Infinity) {
-      timer = clock.schedule(limit, () => {
-        timer = undefined;
-        finish(limitOutcome);
-      });
-    }
-    signal?.addEventListener('abort', onAbort);
-  });
+function ignore(): void {
+  // observed, so that a rejection nobody waits for any more is not reported as unhandled
 }

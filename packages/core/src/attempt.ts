@@ -23,13 +23,24 @@ export interface AttemptContext {
  * }
  */
 export function attemptSignal(): AbortSignal {
+  const current = slot.current;
   if (current === undefined) throw new AttemptSignalError();
   return current.signal;
+}
+
+/** Told, synchronously, when what it follows aborts: a call following its caller's signal or outer attempt. */
+export interface Follower {
+  abort(reason: unknown): void;
 }
 
 /**
  * One attempt. Its AbortController is made only when someone reads `signal`;
  * an attempt that nothing can abandon hands out the shared never-aborting signal.
+ * Calls nested in it follow it directly (no listener on its signal), so any
+ * number of them cost no AbortController and trip no listener-count warning.
+ *
+ * Its public members are a protocol between copies of this package (ESM and
+ * CJS loaded side by side share the attempt slot): keep them stable.
  */
 export class Attempt implements AttemptContext {
   /** The outcome (value or error) once the guarded attempt settled. */
@@ -37,6 +48,7 @@ export class Attempt implements AttemptContext {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
+  #followers: Set<Follower> | undefined;
 
   constructor(
     readonly attempt: number,
@@ -52,12 +64,36 @@ export class Attempt implements AttemptContext {
     return this.#controller.signal;
   }
 
-  /** Abandons the attempt; a signal read later is already aborted with `reason`. */
+  /** True once abandoned. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Why it was abandoned. */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** Abandons the attempt: its signal and everything following it abort now, with `reason`. */
   abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    const followers = this.#followers;
+    if (followers === undefined) return;
+    this.#followers = undefined;
+    for (const follower of followers) follower.abort(reason);
+  }
+
+  /** `follower` is told when this attempt aborts (callers check {@link Attempt.aborted} first). */
+  follow(follower: Follower): void {
+    (this.#followers ??= new Set()).add(follower);
+  }
+
+  /** Stops telling `follower`: its call ended. */
+  unfollow(follower: Follower): void {
+    this.#followers?.delete(follower);
   }
 }
 
@@ -73,8 +109,8 @@ export const firstAttempt = new Attempt(1, false);
  * attempted function returns (nested policies restore the outer attempt).
  */
 export function enterAttempt(attempt: Attempt): Attempt | undefined {
-  const previous = current;
-  current = attempt;
+  const previous = slot.current;
+  slot.current = attempt;
   return previous;
 }
 
@@ -85,33 +121,33 @@ export function enterAttempt(attempt: Attempt): Attempt | undefined {
  * attempt. Returns the previous slot value, for {@link leaveAttempt}.
  */
 export function enterCall(): Attempt | undefined {
-  const previous = current;
-  if (previous === undefined) current = unabortableAttempt;
+  const previous = slot.current;
+  if (previous === undefined) slot.current = unabortableAttempt;
   return previous;
 }
 
 /** Restores the slot saved by {@link enterAttempt}. */
 export function leaveAttempt(previous: Attempt | undefined): void {
-  current = previous;
-}
-
-/** True while an attempt that can be abandoned is starting (a policy nested in it must follow its signal). */
-export function insideAbortableAttempt(): boolean {
-  return current?.abortable === true;
+  slot.current = previous;
 }
 
 /**
- * The signal of the outer attempt when a policy starts inside one (nested
- * policies), so cancellation flows inward; `undefined` when there is no outer
- * attempt or it can never be aborted.
+ * The attempt that is starting, when it can be abandoned: a policy that starts
+ * inside it (nested policies) follows it, so cancellation flows inward.
  */
-export function outerAttemptSignal(): AbortSignal | undefined {
-  return current?.abortable === true ? current.signal : undefined;
+export function abortableAttempt(): Attempt | undefined {
+  const current = slot.current;
+  return current?.abortable === true ? current : undefined;
 }
 
-// Module-level slot instead of AsyncLocalStorage: on Node 20 ALS slows every
-// async call in the process. Set only while the attempted function runs synchronously.
-let current: Attempt | undefined;
+// A slot instead of AsyncLocalStorage: on Node 20 ALS slows every async call in the process. Set only
+// while an attempted function runs synchronously. It lives on globalThis under a versioned registered
+// symbol, so every copy of this package in the process (ESM and CJS builds) shares it: attemptSignal()
+// from one copy works in a method decorated through another.
+const slot = ((globalThis as Record<symbol, unknown>)[Symbol.for('staunch.attemptSlot@1')] ??= {
+  current: undefined,
+}) as { current: Attempt | undefined };
+
 let never: AbortSignal | undefined;
 
 /**

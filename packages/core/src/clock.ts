@@ -20,33 +20,82 @@ export interface Clock {
 /** An opaque timer made by {@link Clock.schedule}. */
 export type TimerHandle = object | number;
 
-/** The real clock: `performance.now()` and `setTimeout`. */
+/**
+ * The real clock: `performance.now()` and `setTimeout`. Its timers fire no
+ * earlier than asked, for any length: Node clamps a `setTimeout` of 2^31 ms or
+ * more (and `Infinity`) to 1 ms, and may fire up to a millisecond early by its
+ * own loop time, so a long wait is made of timers of at most 2^31 - 1 ms, and
+ * a timer that fires before its time, by `performance.now()`, waits the rest.
+ */
 export const systemClock: Clock = Object.freeze({
   now: () => performance.now(),
   sleep: (ms: number, signal?: AbortSignal) => sleepWith(systemClock, ms, signal),
-  schedule: (ms: number, callback: () => void): TimerHandle => setTimeout(callback, ms),
+  schedule: (ms: number, callback: () => void): TimerHandle => new SystemTimer(ms, callback),
   cancel: (timer: TimerHandle) => {
-    clearTimeout(timer as ReturnType<typeof setTimeout>);
+    if (timer instanceof SystemTimer) timer.cancel();
   },
 });
 
-let defaultClock: Clock = systemClock;
+/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
+const longestTimeout = 2 ** 31 - 1;
+
+/** One timer of the system clock: a `setTimeout` re-armed until its due time has come. */
+class SystemTimer {
+  readonly #due: number;
+  readonly #callback: () => void;
+  #timeout: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(ms: number, callback: () => void) {
+    const delay = ms > 0 ? ms : 0;
+    this.#due = performance.now() + delay;
+    this.#callback = callback;
+    this.#timeout = setTimeout(fire, delay < longestTimeout ? delay : longestTimeout, this);
+  }
+
+  cancel(): void {
+    if (this.#timeout === undefined) return;
+    clearTimeout(this.#timeout);
+    this.#timeout = undefined;
+  }
+
+  /** The timeout fired: the callback runs if the due time has come, else the rest is waited for. */
+  fired(): void {
+    const left = this.#due - performance.now();
+    if (left > 0) {
+      this.#timeout = setTimeout(fire, left < longestTimeout ? left : longestTimeout, this);
+      return;
+    }
+    this.#timeout = undefined;
+    this.#callback();
+  }
+}
+
+// One function for every timer (the timer rides along as setTimeout's argument): no closure per timer.
+function fire(timer: SystemTimer): void {
+  timer.fired();
+}
+
+// The default clock lives on globalThis, under a versioned registered symbol, so that every copy of
+// this package in a process (the ESM and CJS builds loaded side by side) reads and sets the same one.
+const defaults = ((globalThis as Record<symbol, unknown>)[Symbol.for('staunch.defaultClock@1')] ??= {
+  clock: systemClock,
+}) as { clock: Clock };
 
 /** The clock used by every policy that was not given one. */
 export function getDefaultClock(): Clock {
-  return defaultClock;
+  return defaults.clock;
 }
 
 /**
  * Replaces the clock used by every policy that was not given one (read on each
- * call, so policies created earlier follow it). Returns a function that
- * restores the previous clock.
+ * call, so policies created earlier follow it), in every copy of the package
+ * loaded in the process. Returns a function that restores the previous clock.
  */
 export function setDefaultClock(clock: Clock): () => void {
-  const previous = defaultClock;
-  defaultClock = clock;
+  const previous = defaults.clock;
+  defaults.clock = clock;
   return () => {
-    defaultClock = previous;
+    defaults.clock = previous;
   };
 }
 
