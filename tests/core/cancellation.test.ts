@@ -5,11 +5,14 @@ import {
   asyncRetryPolicy,
   attemptSignal,
   AttemptSignalError,
+  AttemptTimeoutError,
   poll,
+  pollPolicy,
   retry,
   retryPolicy,
   systemClock,
   type Clock,
+  type GiveUpEvent,
   type TimerHandle,
 } from '@staunch/core';
 import { sleepWith } from '../../packages/core/src/clock';
@@ -261,6 +264,201 @@ describe('leaks', () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     expect(timeouts()).toBeLessThanOrEqual(before);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('poll and an async predicate when the call aborts', () => {
+  it('observes the predicate’s promise when the signal aborted as the predicate returned (no unhandled rejection)', async () => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let rejectLater!: (error: Error) => void;
+      const result = track(
+        poll(
+          async () => 1,
+          () => {
+            controller.abort('stop');
+            return new Promise<boolean>((_resolve, reject) => {
+              rejectLater = reject;
+            });
+          },
+          { clock, signal: controller.signal },
+        ),
+        clock,
+      );
+      await clock.flush();
+      expect(result).toMatchObject({ settled: true, error: 'stop' });
+      rejectLater(new Error('predicate failed after the call ended'));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('gives up with reason `aborted` when aborted while the predicate is pending', async () => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    const policy = pollPolicy(() => new Promise<boolean>(() => undefined), { clock });
+    const giveUps: GiveUpEvent[] = [];
+    policy.on('giveUp', (event) => giveUps.push(event));
+    const result = track(
+      policy.execute(async () => 1, controller.signal),
+      clock,
+    );
+    await clock.flush();
+    controller.abort('stop');
+    await clock.flush();
+    expect(result).toMatchObject({ settled: true, error: 'stop' });
+    expect(giveUps).toEqual([{ attempts: 1, error: 'stop', reason: 'aborted' }]);
+  });
+});
+
+describe('attempt signals follow their parent synchronously', () => {
+  it('aborts the running attempt’s signal in the same turn as the caller’s signal', () => {
+    const controller = new AbortController();
+    const signals: AbortSignal[] = [];
+    const call = retryPolicy(Boom).execute(({ signal }) => {
+      signals.push(signal);
+      return new Promise(() => undefined);
+    }, controller.signal);
+    call.catch(() => undefined);
+    controller.abort('stop');
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.aborted).toBe(true);
+    expect(signals[0]!.reason).toBe('stop');
+  });
+
+  it('aborts the signal of an attempt that threw synchronously when the caller aborts during the pause', async () => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    let seen: AbortSignal | undefined;
+    const result = track(
+      retry(
+        ({ signal }) => {
+          seen = signal;
+          throw new Boom();
+        },
+        Boom,
+        { interval: 1_000, clock, signal: controller.signal },
+      ),
+      clock,
+    );
+    await clock.advance(100);
+    expect(seen!.aborted).toBe(false);
+    controller.abort('stop');
+    expect(seen!.aborted).toBe(true);
+    await clock.flush();
+    expect(result).toMatchObject({ settled: true, error: 'stop' });
+    expect(clock.pending).toBe(0);
+  });
+
+  it('aborts a nested call’s attempt in the same turn as the outer attempt times out', async () => {
+    const clock = new VirtualClock();
+    let inner: AbortSignal | undefined;
+    const inside = retryPolicy(Boom, { clock });
+    const result = track(
+      asyncBackoffPolicy({ attemptTimeout: 100, maxTries: 1, clock }).execute(() =>
+        inside.execute(({ signal }) => {
+          inner = signal;
+          return new Promise(() => undefined);
+        }),
+      ),
+      clock,
+    );
+    await clock.advance(100);
+    expect(inner!.aborted).toBe(true);
+    expect(inner!.reason).toBeInstanceOf(AttemptTimeoutError);
+    await clock.flush();
+    expect(result.error).toBeInstanceOf(AttemptTimeoutError);
+  });
+});
+
+describe('fan-out', () => {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error): void => {
+    warnings.push(warning);
+  };
+  beforeEach(() => {
+    warnings.length = 0;
+    process.on('warning', onWarning);
+  });
+  afterEach(() => {
+    process.off('warning', onWarning);
+  });
+  const twoTurns = async (): Promise<void> => {
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('runs 20 nested calls inside one abortable attempt without a listener warning, and aborts them all', async () => {
+    const clock = new VirtualClock();
+    const inner = retryPolicy(Boom, { clock });
+    let outerSignal: AbortSignal | undefined;
+    const innerSignals: AbortSignal[] = [];
+    const result = track(
+      asyncBackoffPolicy({ attemptTimeout: 1_000, maxTries: 1, clock }).execute(({ signal }) => {
+        outerSignal = signal;
+        return Promise.all(
+          Array.from({ length: 20 }, () =>
+            inner.execute(({ signal: own }) => {
+              innerSignals.push(own);
+              return new Promise(() => undefined);
+            }),
+          ),
+        );
+      }),
+      clock,
+    );
+    await clock.advance(1);
+    expect(getEventListeners(outerSignal!, 'abort')).toHaveLength(0);
+    await clock.advance(1_000);
+    expect(innerSignals).toHaveLength(20);
+    expect(innerSignals.every((signal) => signal.aborted)).toBe(true);
+    expect(result.error).toBeInstanceOf(AttemptTimeoutError);
+    expect(clock.pending).toBe(0);
+    await twoTurns();
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
+  it('adds one listener to a caller’s signal shared by 20 calls, and none once they end', async () => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    const policy = retryPolicy(Boom, { clock });
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      track(
+        policy.execute(() => clock.sleep(10).then(() => i), controller.signal),
+        clock,
+      ),
+    );
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await clock.advance(10);
+    expect(calls.map((call) => call.value)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await twoTurns();
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
+  it('aborts every call sharing the caller’s signal, and removes its one listener', async () => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    const policy = retryPolicy(Boom, { clock });
+    const calls = Array.from({ length: 20 }, () =>
+      track(
+        policy.execute(() => new Promise(() => undefined), controller.signal),
+        clock,
+      ),
+    );
+    controller.abort('stop');
+    await clock.flush();
+    expect(calls.every((call) => call.error === 'stop')).toBe(true);
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
