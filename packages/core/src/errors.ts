@@ -14,6 +14,7 @@ export class StaunchError extends Error {
   static {
     Object.defineProperty(this.prototype, brand, { value: true });
     Object.defineProperty(this.prototype, 'name', { value: 'StaunchError', writable: true, configurable: true });
+    recognise(this, isStaunchError);
   }
 }
 
@@ -29,6 +30,7 @@ export class TimeoutError extends StaunchError {
 
   static {
     setName(this, 'TimeoutError');
+    recognise(this, isTimeoutError);
   }
 }
 
@@ -52,6 +54,7 @@ export class PollTimeoutError<T = unknown> extends TimeoutError {
 
   static {
     setName(this, 'PollTimeoutError');
+    recognise(this, (error) => hasCode(error, 'STAUNCH_POLL_TIMEOUT'));
   }
 }
 
@@ -71,6 +74,7 @@ export class AttemptTimeoutError extends TimeoutError {
 
   static {
     setName(this, 'AttemptTimeoutError');
+    recognise(this, (error) => hasCode(error, 'STAUNCH_ATTEMPT_TIMEOUT'));
   }
 }
 
@@ -82,6 +86,7 @@ export class DeadlineExceededError extends TimeoutError {
 
   static {
     setName(this, 'DeadlineExceededError');
+    recognise(this, (error) => hasCode(error, 'STAUNCH_DEADLINE_EXCEEDED'));
   }
 }
 
@@ -106,6 +111,7 @@ export class CircuitOpenError extends StaunchError {
 
   static {
     setName(this, 'CircuitOpenError');
+    recognise(this, (error) => hasCode(error, 'STAUNCH_CIRCUIT_OPEN'));
   }
 }
 
@@ -121,6 +127,7 @@ export class AttemptSignalError extends StaunchError {
 
   static {
     setName(this, 'AttemptSignalError');
+    recognise(this, (error) => hasCode(error, 'STAUNCH_ATTEMPT_SIGNAL_UNAVAILABLE'));
   }
 }
 
@@ -156,3 +163,20 @@ function hasCode(error: unknown, code: string): boolean {
 function setName(errorClass: { prototype: Error }, name: string): void {
   Object.defineProperty(errorClass.prototype, 'name', { value: name, writable: true, configurable: true });
 }
+
+/**
+ * Makes `instanceof errorClass` also hold for the same error made by another
+ * copy of this package (the ESM and CJS builds loaded side by side), which is
+ * recognised by its registered brand and code. Only for the class itself: a
+ * user's subclass keeps the plain prototype check.
+ */
+function recognise(errorClass: abstract new (...args: never[]) => unknown, matches: (error: unknown) => boolean): void {
+  Object.defineProperty(errorClass, Symbol.hasInstance, {
+    value: function (this: unknown, value: unknown): boolean {
+      return ordinaryHasInstance.call(this, value) || (this === errorClass && matches(value));
+    },
+    configurable: true,
+  });
+}
+
+const ordinaryHasInstance = Function.prototype[Symbol.hasInstance] as (this: unknown, value: unknown) => boolean;
