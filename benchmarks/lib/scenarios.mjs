@@ -347,12 +347,26 @@ export const scenarios = [
     },
   },
   {
+    id: 'backoff-oneshot',
+    group: 'timeout',
+    library: 'staunch',
+    title: '`asyncBackoff(fn, { attemptTimeout: 1_000 })` (one-shot)',
+    reference: 'loop',
+    targeted: true,
+    target: { base: true, max: 6, text: '≤ 6x bare await' },
+    make: async () => {
+      const { asyncBackoff } = await core();
+      return value(() => asyncBackoff(work, { attemptTimeout: 1_000 }));
+    },
+  },
+  {
     id: 'backoff-decorated',
     group: 'timeout',
     library: 'staunch',
     title: '`@AsyncBackoff({ attemptTimeout: 1_000 })`',
     reference: 'loop',
     targeted: true,
+    target: { base: true, max: 5, text: '≤ 5x bare await' },
     make: async () => {
       const service = await decorated();
       return value(() => service.bounded());

@@ -126,9 +126,11 @@ let resumeAfterFirst: (
   fn: (context: AttemptContext) => unknown,
   error: unknown,
 ) => Promise<unknown>;
-// Likewise: a lean timed first attempt settled (VALUE, ERROR) or timed out (TIMEOUT), unless
-// it was already decided; a failure continues in the loop.
-let settleFirst: (race: TimedAttempt, outcome: Outcome, result: unknown) => void;
+// Likewise: a lean timed first attempt failed or timed out: the call continues in its policy's loop
+// (a one-shot call's policy is made now).
+let continueTimed: (race: TimedAttempt, outcome: Outcome, result: unknown) => Promise<unknown>;
+// A lean timed first attempt succeeded: its policy, if any, counts it.
+let succeedTimed: (race: TimedAttempt, value: unknown) => void;
 
 /**
  * The one attempt loop every policy runs (poll, retry, asyncBackoff,
@@ -288,46 +290,13 @@ export abstract class AttemptPolicy<V = unknown> {
     return value;
   };
 
-  // First attempt under `attemptTimeout`. The promise returned is settled by the
-  // attempt or by its timeout, whichever comes first. No AbortController unless
-  // the attempt reads its signal, and no timer unless the attempt is still
-  // pending once the current microtask checkpoint is done (see `guardSoon`).
-  // The two small closures capture only `race`.
+  // First attempt under `attemptTimeout`: see `runTimedFirst`.
   #firstTimed(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined): Promise<unknown> {
     this.#stats.calls++;
     this.#stats.attempts++;
-    const race = new TimedAttempt();
-    let result: unknown;
-    const previous = enterAttempt(race);
-    try {
-      result = args === undefined ? (fn as ContextFunction)(race) : invoke(fn, thisArg, args);
-    } catch (error) {
-      leaveAttempt(previous);
-      return this.#loop(fn, thisArg, args, undefined, undefined, { outcome: ERROR, result: error, state: race });
-    }
-    leaveAttempt(previous);
-    if (!isThenable(result)) {
-      this.#succeeded(1, result);
-      return Promise.resolve(result);
-    }
+    const race = new TimedAttempt(this.#clock ?? getDefaultClock(), this.#attemptTimeout);
     race.policy = this;
-    race.fn = fn;
-    race.thisArg = thisArg;
-    race.args = args;
-    race.clock = this.#clock ?? getDefaultClock();
-    race.timeout = this.#attemptTimeout;
-    capturing = race;
-    const promise = new Promise(captureResolve);
-    promiseOf(result).then(
-      (value) => {
-        settleFirst(race, VALUE, value);
-      },
-      (error: unknown) => {
-        settleFirst(race, ERROR, error);
-      },
-    );
-    guardSoon(race);
-    return promise;
+    return runTimedFirst(race, fn, thisArg, args);
   }
 
   #succeeded(attempts: number, value: unknown): void {
@@ -537,17 +506,18 @@ export abstract class AttemptPolicy<V = unknown> {
         state: undefined,
       });
     };
-    settleFirst = (race, outcome, result) => {
-      if (race.done) return;
-      race.finish();
-      if (outcome === VALUE) {
-        race.policy.#succeeded(1, result);
-        race.resolve(result);
-      } else {
-        race.resolve(
-          race.policy.#loop(race.fn, race.thisArg, race.args, undefined, undefined, { outcome, result, state: race }),
-        );
+    continueTimed = (race, outcome, result) => {
+      let policy = race.policy;
+      if (policy === undefined) {
+        policy = (race.factory as (options: unknown) => AttemptPolicy)(race.options);
+        policy.#stats.calls++;
+        policy.#stats.attempts++;
       }
+      return policy.#loop(race.fn, race.thisArg, race.args, undefined, undefined, { outcome, result, state: race });
+    };
+    succeedTimed = (race, value) => {
+      const policy = race.policy;
+      if (policy !== undefined) policy.#succeeded(1, value);
     };
   }
 
@@ -591,6 +561,81 @@ export function runOnce<O>(
   return promiseOf(result).then(undefined, (error: unknown) => resumeAfterFirst(makePolicy(options), fn, error));
 }
 
+/**
+ * {@link runOnce} for a one-shot call with an `attemptTimeout` (and nothing
+ * else that needs the full loop): the first attempt runs on the lean timed
+ * path, and the policy is made only if it fails or times out.
+ */
+export function runOnceTimed<O>(
+  fn: (context: AttemptContext) => unknown,
+  makePolicy: (options: O) => AttemptPolicy,
+  options: O,
+  attemptTimeout: number,
+  clock: Clock | undefined,
+): Promise<unknown> {
+  enterHandOff(); // as in AttemptPolicy.#run
+  if (!(attemptTimeout > 0) || abortableAttempt() !== undefined) return makePolicy(options).execute(fn);
+  const race = new TimedAttempt(clock ?? getDefaultClock(), attemptTimeout);
+  race.factory = makePolicy as (options: unknown) => AttemptPolicy;
+  race.options = options;
+  return runTimedFirst(race, fn as AnyFunction, undefined, undefined);
+}
+
+// A first attempt under `attemptTimeout`. The promise returned is settled by the
+// attempt or by its timeout, whichever comes first. No AbortController unless
+// the attempt reads its signal, and no timer unless the attempt is still
+// pending once the current microtask checkpoint is done (see `guardSoon`).
+// The two small closures capture only `race`.
+function runTimedFirst(
+  race: TimedAttempt,
+  fn: AnyFunction,
+  thisArg: unknown,
+  args: unknown[] | undefined,
+): Promise<unknown> {
+  race.fn = fn;
+  race.thisArg = thisArg;
+  race.args = args;
+  let result: unknown;
+  const previous = enterAttempt(race);
+  try {
+    result = args === undefined ? (fn as ContextFunction)(race) : invoke(fn, thisArg, args);
+  } catch (error) {
+    leaveAttempt(previous);
+    race.done = true;
+    return continueTimed(race, ERROR, error);
+  }
+  leaveAttempt(previous);
+  if (!isThenable(result)) {
+    race.done = true;
+    succeedTimed(race, result);
+    return Promise.resolve(result);
+  }
+  capturing = race;
+  const promise = new Promise(captureResolve);
+  promiseOf(result).then(
+    (value) => {
+      settleFirst(race, VALUE, value);
+    },
+    (error: unknown) => {
+      settleFirst(race, ERROR, error);
+    },
+  );
+  guardSoon(race);
+  return promise;
+}
+
+// The timed first attempt settled (VALUE, ERROR) or timed out (TIMEOUT), unless already decided.
+function settleFirst(race: TimedAttempt, outcome: Outcome, result: unknown): void {
+  if (race.done) return;
+  race.finish();
+  if (outcome === VALUE) {
+    succeedTimed(race, result);
+    race.resolve(result);
+  } else {
+    race.resolve(continueTimed(race, outcome, result));
+  }
+}
+
 /** Validates the `clock` option once, at creation. */
 export function toClock(policy: string, value: unknown): Clock | undefined {
   if (value === undefined) return undefined;
@@ -626,16 +671,20 @@ interface Resume {
 /** A first attempt under an attempt timeout, and the settling of its call's promise. */
 class TimedAttempt extends Attempt {
   resolve!: (value: unknown) => void;
-  policy!: AttemptPolicy;
+  /** The policy running the call; for a one-shot call, none until `factory(options)` makes it. */
+  policy: AttemptPolicy | undefined;
+  factory: ((options: unknown) => AttemptPolicy) | undefined;
+  options: unknown;
   fn!: AnyFunction;
   thisArg: unknown;
   args: unknown[] | undefined;
-  clock!: Clock;
-  timeout = 0;
   timer: TimerHandle | undefined;
   done = false;
 
-  constructor() {
+  constructor(
+    readonly clock: Clock,
+    readonly timeout: number,
+  ) {
     super(1, true);
   }
 
