@@ -43,8 +43,6 @@ export interface Follower {
  * CJS loaded side by side share the attempt slot): keep them stable.
  */
 export class Attempt implements AttemptContext {
-  /** The outcome (value or error) once the guarded attempt settled. */
-  result: unknown;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
