@@ -3,11 +3,14 @@ import {
   asyncBackoffPolicy,
   asyncRetry,
   asyncRetryPolicy,
+  circuitBreaker,
+  circuitBreakerFactory,
   invalidOption,
   retry,
   retryPolicy,
   withValidationLabel,
   type AttemptContext,
+  type ErrorClass,
   type ErrorFilter,
   type GiveUpEvent,
 } from '@staunch/core';
@@ -20,7 +23,7 @@ import {
   toErrorMatcher,
 } from '../../packages/core/src/error-filter';
 import { integerAtLeast, nonNegative, optionalErrorFilter, optionalFunction } from '../../packages/core/src/validation';
-import { Boom, outcome, scripted } from './policy-helpers';
+import { Boom, Other, outcome, scripted } from './policy-helpers';
 import { collectReported } from './reported-later';
 
 class HttpError extends Error {}
@@ -188,5 +191,58 @@ describe('a throwing `on` predicate', () => {
     } finally {
       restore();
     }
+  });
+});
+
+describe('an array error filter', () => {
+  let clock: VirtualClock;
+  beforeEach(() => {
+    clock = new VirtualClock();
+  });
+
+  it.each(engines)('%s: changing the caller’s array after the call started changes nothing', async (_, run) => {
+    const on: ErrorClass[] = [Boom, RangeError];
+    const { fn: script, calls } = scripted(clock, [{ error: new Boom() }, { value: 'ok' }]);
+    const fn: Fn = (context) => {
+      on[0] = Other;
+      return script(context);
+    };
+    const result = await outcome(clock, run(fn, on, clock));
+    expect(result.value).toBe('ok');
+    expect(calls).toEqual([0, 10]);
+  });
+
+  it.each([
+    ['retryPolicy', (on: ErrorClass[]) => retryPolicy(on).options],
+    ['retryPolicy({ on })', (on: ErrorClass[]) => retryPolicy({ on }).options],
+    ['asyncRetryPolicy', (on: ErrorClass[]) => asyncRetryPolicy(3, { on }).options],
+    ['asyncBackoffPolicy', (on: ErrorClass[]) => asyncBackoffPolicy({ on }).options],
+    ['circuitBreaker', (on: ErrorClass[]) => circuitBreaker({ on }).options],
+    ['circuitBreakerFactory', (on: ErrorClass[]) => circuitBreakerFactory({ on }).options],
+  ])('%s records a frozen copy in its options, which later changes to the array do not reach', (_, optionsOf) => {
+    const on: ErrorClass[] = [Boom];
+    const options = optionsOf(on);
+    on.push(Other);
+    expect(options.on).toEqual([Boom]);
+    expect(options.on).not.toBe(on);
+    expect(Object.isFrozen(options.on)).toBe(true);
+  });
+
+  it('keeps a circuit’s matching as created when the array changes later', () => {
+    const on: ErrorClass[] = [Boom];
+    const breaker = circuitBreaker({ on, threshold: 1, clock });
+    on[0] = Other;
+    expect(() =>
+      breaker.execute(() => {
+        throw new Other();
+      }),
+    ).toThrow(Other);
+    expect(breaker.state).toBe('closed');
+    expect(() =>
+      breaker.execute(() => {
+        throw new Boom();
+      }),
+    ).toThrow(Boom);
+    expect(breaker.state).toBe('open');
   });
 });

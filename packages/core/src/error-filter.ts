@@ -51,6 +51,15 @@ export function toErrorMatcher(filter: ErrorFilter | undefined, fallback: ErrorM
 }
 
 /**
+ * The filter a policy keeps: an array is copied and frozen, so that changing
+ * the caller's array later changes neither what matches nor what `options.on`
+ * shows. An array already frozen cannot change and is kept, as is any other filter.
+ */
+export function ownFilter<F>(filter: F): F {
+  return Array.isArray(filter) && !Object.isFrozen(filter) ? (Object.freeze(filter.slice()) as F) : filter;
+}
+
+/**
  * Checks a user-supplied filter; returns a message describing what is wrong,
  * or `undefined` when it is valid.
  */

@@ -37,7 +37,7 @@ export interface RetryOptionsWithFilter extends RetryOptions {
 
 /** A retry policy's resolved, frozen options. */
 export interface ResolvedRetryOptions {
-  /** As given; `undefined` retries every error. */
+  /** As given (an array copied and frozen); `undefined` retries every error. */
   readonly on: ErrorFilter | undefined;
   readonly times: number;
   readonly interval: Wait;
@@ -144,7 +144,7 @@ function resolveRetryOptions(
   } else if (options !== undefined && (typeof options !== 'object' || (options as unknown) === null)) {
     invalidOption('retry', 'options', 'an object', options);
   }
-  optionalErrorFilter('retry', 'on', filter);
+  filter = optionalErrorFilter('retry', 'on', filter);
   const times: unknown = opts.times ?? retryDefaults.times;
   if (typeof times !== 'number' || !(Number.isInteger(times) || times === Infinity)) {
     invalidOption('retry', 'times', 'an integer (the total number of calls) or Infinity', times, RangeError);
