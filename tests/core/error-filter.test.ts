@@ -1,4 +1,19 @@
-import { retryPolicy, withValidationLabel, invalidOption } from '@staunch/core';
+import {
+  asyncBackoff,
+  asyncBackoffPolicy,
+  asyncRetry,
+  asyncRetryPolicy,
+  circuitBreaker,
+  circuitBreakerFactory,
+  invalidOption,
+  retry,
+  retryPolicy,
+  withValidationLabel,
+  type AttemptContext,
+  type ErrorClass,
+  type ErrorFilter,
+  type GiveUpEvent,
+} from '@staunch/core';
 import { VirtualClock } from '@staunch/core/testing';
 import {
   anyError,
@@ -8,6 +23,8 @@ import {
   toErrorMatcher,
 } from '../../packages/core/src/error-filter';
 import { integerAtLeast, nonNegative, optionalErrorFilter, optionalFunction } from '../../packages/core/src/validation';
+import { Boom, Other, outcome, scripted } from './policy-helpers';
+import { collectReported } from './reported-later';
 
 class HttpError extends Error {}
 class NotFound extends HttpError {}
@@ -34,6 +51,44 @@ describe('error filter', () => {
   it('falls back when the filter is undefined', () => {
     expect(toErrorMatcher(undefined, anyError)('anything')).toBe(true);
     expect(toErrorMatcher(undefined, noError)(new Error())).toBe(false);
+  });
+
+  it('treats an error as not matching when the predicate throws, and re-throws the predicate’s error on a later tick', async () => {
+    const { reported, restore } = collectReported();
+    try {
+      const matches = toErrorMatcher(
+        (error: unknown) => (error as { response: { status: number } }).response.status >= 500,
+        anyError,
+      );
+      expect(matches(new Error('network down'))).toBe(false);
+      expect(reported).toEqual([]);
+      await Promise.resolve();
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toBeInstanceOf(TypeError);
+      expect(matches({ response: { status: 503 } })).toBe(true);
+    } finally {
+      restore();
+    }
+  });
+
+  it('treats an error as not matching when a class’s Symbol.hasInstance throws, alone or in a list, reporting it later', async () => {
+    const { reported, restore } = collectReported();
+    try {
+      const failure = new Error('hasInstance failed');
+      class Picky extends Error {
+        static override [Symbol.hasInstance](): boolean {
+          throw failure;
+        }
+      }
+      expect(toErrorMatcher(Picky, noError)(new Error())).toBe(false);
+      expect(toErrorMatcher([Picky], noError)(new Error())).toBe(false);
+      expect(toErrorMatcher([Boom, Picky], noError)(new Error())).toBe(false);
+      expect(toErrorMatcher([Boom, Picky], noError)(new Boom())).toBe(true);
+      await Promise.resolve();
+      expect(reported).toEqual([failure, failure, failure]);
+    } finally {
+      restore();
+    }
   });
 
   it('tells classes from predicates', () => {
@@ -75,5 +130,119 @@ describe('validation', () => {
       ),
     );
     expect(() => retryPolicy(Error, { times: 2.5, clock: new VirtualClock() })).toThrow(/^retry: /);
+  });
+});
+
+type Fn = (context: AttemptContext) => Promise<unknown>;
+
+/** Every attempt engine, in its one-shot and its policy form, with retries allowed and a 10 ms wait. */
+const engines: [string, (fn: Fn, on: ErrorFilter, clock: VirtualClock) => Promise<unknown>][] = [
+  ['retry(fn, on, options)', (fn, on, clock) => retry(fn, on, { times: 3, interval: 10, clock })],
+  ['retryPolicy(on, options)', (fn, on, clock) => retryPolicy(on, { times: 3, interval: 10, clock }).execute(fn)],
+  ['asyncRetry(fn, maxTries, { on })', (fn, on, clock) => asyncRetry(fn, 3, { on, pause: 10, clock })],
+  ['asyncRetryPolicy(maxTries, { on })', (fn, on, clock) => asyncRetryPolicy(3, { on, pause: 10, clock }).execute(fn)],
+  ['asyncBackoff(fn, { on })', (fn, on, clock) => asyncBackoff(fn, { on, maxTries: 3, pause: 10, clock })],
+  [
+    'asyncBackoffPolicy({ on, attemptTimeout })',
+    (fn, on, clock) => asyncBackoffPolicy({ on, maxTries: 3, pause: 10, attemptTimeout: 1_000, clock }).execute(fn),
+  ],
+];
+
+describe('a throwing `on` predicate', () => {
+  let clock: VirtualClock;
+  beforeEach(() => {
+    clock = new VirtualClock();
+  });
+
+  // The typical case: a filter written for HTTP errors meets a network error without `response`.
+  const httpFilter = (error: unknown): boolean => (error as { response: { status: number } }).response.status >= 500;
+
+  it.each(engines)(
+    '%s: rejects with the function’s own error, makes no further call, reports the predicate’s error later',
+    async (_, run) => {
+      const { reported, restore } = collectReported();
+      try {
+        const own = new Error('ECONNRESET');
+        const { fn, calls } = scripted(clock, [{ error: own }, { value: 'never' }]);
+        const result = await outcome(clock, run(fn, httpFilter, clock));
+        expect(result.error).toBe(own);
+        expect(calls).toEqual([0]);
+        expect(reported).toHaveLength(1);
+        expect(reported[0]).toBeInstanceOf(TypeError);
+      } finally {
+        restore();
+      }
+    },
+  );
+
+  it.each([
+    ['retryPolicy', () => retryPolicy(httpFilter, { clock: new VirtualClock() })],
+    ['asyncRetryPolicy', () => asyncRetryPolicy(3, { on: httpFilter })],
+    ['asyncBackoffPolicy', () => asyncBackoffPolicy({ on: httpFilter })],
+  ])('%s gives up with reason `not-retryable`', async (_, make) => {
+    const { restore } = collectReported();
+    try {
+      const policy = make();
+      const events: GiveUpEvent[] = [];
+      policy.on('giveUp', (event) => events.push(event));
+      const own = new Error('ECONNRESET');
+      await expect(policy.execute(() => Promise.reject(own))).rejects.toBe(own);
+      expect(events).toEqual([{ attempts: 1, error: own, reason: 'not-retryable' }]);
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe('an array error filter', () => {
+  let clock: VirtualClock;
+  beforeEach(() => {
+    clock = new VirtualClock();
+  });
+
+  it.each(engines)('%s: changing the caller’s array after the call started changes nothing', async (_, run) => {
+    const on: ErrorClass[] = [Boom, RangeError];
+    const { fn: script, calls } = scripted(clock, [{ error: new Boom() }, { value: 'ok' }]);
+    const fn: Fn = (context) => {
+      on[0] = Other;
+      return script(context);
+    };
+    const result = await outcome(clock, run(fn, on, clock));
+    expect(result.value).toBe('ok');
+    expect(calls).toEqual([0, 10]);
+  });
+
+  it.each([
+    ['retryPolicy', (on: ErrorClass[]) => retryPolicy(on).options],
+    ['retryPolicy({ on })', (on: ErrorClass[]) => retryPolicy({ on }).options],
+    ['asyncRetryPolicy', (on: ErrorClass[]) => asyncRetryPolicy(3, { on }).options],
+    ['asyncBackoffPolicy', (on: ErrorClass[]) => asyncBackoffPolicy({ on }).options],
+    ['circuitBreaker', (on: ErrorClass[]) => circuitBreaker({ on }).options],
+    ['circuitBreakerFactory', (on: ErrorClass[]) => circuitBreakerFactory({ on }).options],
+  ])('%s records a frozen copy in its options, which later changes to the array do not reach', (_, optionsOf) => {
+    const on: ErrorClass[] = [Boom];
+    const options = optionsOf(on);
+    on.push(Other);
+    expect(options.on).toEqual([Boom]);
+    expect(options.on).not.toBe(on);
+    expect(Object.isFrozen(options.on)).toBe(true);
+  });
+
+  it('keeps a circuit’s matching as created when the array changes later', () => {
+    const on: ErrorClass[] = [Boom];
+    const breaker = circuitBreaker({ on, threshold: 1, clock });
+    on[0] = Other;
+    expect(() =>
+      breaker.execute(() => {
+        throw new Other();
+      }),
+    ).toThrow(Other);
+    expect(breaker.state).toBe('closed');
+    expect(() =>
+      breaker.execute(() => {
+        throw new Boom();
+      }),
+    ).toThrow(Boom);
+    expect(breaker.state).toBe('open');
   });
 });

@@ -1,6 +1,7 @@
 import { retry, retryPolicy, exponentialBackoff, setDefaultClock } from '@staunch/core';
 import { VirtualClock } from '@staunch/core/testing';
 import { Boom, Other, outcome, scripted } from './policy-helpers';
+import { collectReported } from './reported-later';
 
 describe('retry', () => {
   let clock: VirtualClock;
@@ -94,20 +95,29 @@ describe('retry', () => {
     ]);
   });
 
-  it('rejects with the error `onError` throws, making no further call', async () => {
-    const hookError = new Error('hook');
-    const { fn, calls } = scripted(clock, [{ error: new Boom() }]);
-    const result = await outcome(
-      clock,
-      retry(fn, Boom, {
+  it('reports an error thrown by `onError` on a later tick and goes on deciding as if it had returned', async () => {
+    const { reported, restore } = collectReported();
+    try {
+      const hookError = new Error('hook');
+      const other = new Other();
+      const { fn, calls } = scripted(clock, [{ error: new Boom() }, { error: other }]);
+      const result = await outcome(
         clock,
-        onError: () => {
-          throw hookError;
-        },
-      }),
-    );
-    expect(result.error).toBe(hookError);
-    expect(calls).toHaveLength(1);
+        retry(fn, Boom, {
+          times: 5,
+          interval: 10,
+          clock,
+          onError: () => {
+            throw hookError;
+          },
+        }),
+      );
+      expect(result.error).toBe(other);
+      expect(calls).toEqual([0, 10]);
+      expect(reported).toEqual([hookError, hookError]);
+    } finally {
+      restore();
+    }
   });
 
   it('treats a synchronous throw like a rejection', async () => {

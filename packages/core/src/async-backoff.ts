@@ -42,7 +42,7 @@ export interface ResolvedAsyncBackoffOptions {
   readonly attemptTimeout: number | undefined;
   readonly deadline: number | undefined;
   readonly pause: Wait;
-  /** As given; `undefined` means every error for asyncRetry and none (timeouts only) for asyncBackoff. */
+  /** As given (an array copied and frozen); `undefined` means every error for asyncRetry and none (timeouts only) for asyncBackoff. */
   readonly on: ErrorFilter | undefined;
   readonly maxTries: number;
   readonly giveup: ((error: unknown) => unknown) | undefined;
@@ -190,7 +190,7 @@ function resolveAsyncBackoffOptions(
     invalidOption(policy, 'options', 'an object', options);
   }
   const opts = options ?? {};
-  optionalErrorFilter(policy, 'on', opts.on);
+  const on = optionalErrorFilter(policy, 'on', opts.on);
   const attemptTimeout = toLimit(policy, 'attemptTimeout', opts.attemptTimeout);
   const deadline = toLimit(policy, 'deadline', opts.deadline);
   const maxTries = maxTriesArgument ?? opts.maxTries ?? asyncBackoffDefaults.maxTries;
@@ -198,7 +198,7 @@ function resolveAsyncBackoffOptions(
     attemptTimeout: attemptTimeout === Infinity ? undefined : attemptTimeout,
     deadline: deadline === Infinity ? undefined : deadline,
     pause: toWait(policy, 'pause', opts.pause ?? asyncBackoffDefaults.pause),
-    on: opts.on,
+    on,
     maxTries: integerAtLeast(policy, 'maxTries', maxTries, 1, true),
     giveup: optionalFunction(policy, 'giveup', opts.giveup),
     clock: toClock(policy, opts.clock),

@@ -1,3 +1,5 @@
+import { reportLater } from './report-later.js';
+
 /** A class of errors; `instanceof` decides, so subclasses match. */
 export type ErrorClass = abstract new (...args: never[]) => unknown;
 
@@ -16,7 +18,10 @@ export const noError: ErrorMatcher = () => false;
  * Resolves a filter once, at policy creation, into one fast predicate.
  * `undefined` resolves to `fallback`. A function counts as a class when it is
  * `Error` or a subclass of it, or is written with `class`; any other function is
- * a predicate.
+ * a predicate. The matcher never throws: a filter that throws (a predicate
+ * reading `error.response.status` of a network error, a throwing
+ * `Symbol.hasInstance`) does not match, and its own error is re-thrown
+ * unchanged on a later tick, so the caller still gets the function's error.
  */
 export function toErrorMatcher(filter: ErrorFilter | undefined, fallback: ErrorMatcher): ErrorMatcher {
   if (filter === undefined) return fallback;
@@ -25,14 +30,33 @@ export function toErrorMatcher(filter: ErrorFilter | undefined, fallback: ErrorM
     if (classes.length === 0) return noError;
     if (classes.length === 1) return instanceOf(classes[0] as ErrorClass);
     return (error) => {
-      for (const errorClass of classes) if (error instanceof errorClass) return true;
+      try {
+        for (const errorClass of classes) if (error instanceof errorClass) return true;
+      } catch (filterError) {
+        return failed(filterError);
+      }
       return false;
     };
   }
   if (isErrorClass(filter)) return instanceOf(filter);
   // Typed as returning `unknown`: a JavaScript caller's predicate may return any truthy value.
   const predicate = filter as (error: unknown) => unknown;
-  return (error) => Boolean(predicate(error));
+  return (error) => {
+    try {
+      return Boolean(predicate(error));
+    } catch (filterError) {
+      return failed(filterError);
+    }
+  };
+}
+
+/**
+ * The filter a policy keeps: an array is copied and frozen, so that changing
+ * the caller's array later changes neither what matches nor what `options.on`
+ * shows. An array already frozen cannot change and is kept, as is any other filter.
+ */
+export function ownFilter<F>(filter: F): F {
+  return Array.isArray(filter) && !Object.isFrozen(filter) ? (Object.freeze(filter.slice()) as F) : filter;
 }
 
 /**
@@ -65,5 +89,19 @@ export function describeValue(value: unknown): string {
 }
 
 function instanceOf(errorClass: ErrorClass): ErrorMatcher {
-  return (error) => error instanceof errorClass;
+  return (error) => {
+    try {
+      return error instanceof errorClass;
+    } catch (filterError) {
+      return failed(filterError);
+    }
+  };
+}
+
+// The error filter itself failed. Retrying would guess, and throwing would replace the caller's
+// error with the filter's: the error counts as not matching (it propagates unchanged) and the
+// filter's error is reported the way a throwing listener or hook is.
+function failed(filterError: unknown): false {
+  reportLater(filterError);
+  return false;
 }

@@ -1,3 +1,5 @@
+import { reportLater } from './report-later.js';
+
 /** A function called with an event's payload. */
 export type Listener<Event> = (event: Event) => void;
 
@@ -46,9 +48,7 @@ export class Events<EventMap extends object> {
       try {
         listener(event);
       } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
+        reportLater(error);
       }
     }
   }

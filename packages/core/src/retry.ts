@@ -13,6 +13,7 @@ import {
 import { toWait, waitBefore, type Wait } from './backoff.js';
 import type { Clock } from './clock.js';
 import { anyError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from './error-filter.js';
+import { reportLater } from './report-later.js';
 import { invalidOption, optionalErrorFilter, optionalFunction } from './validation.js';
 
 /** Options of {@link retry} / {@link retryPolicy}. */
@@ -21,7 +22,10 @@ export interface RetryOptions extends ClockOption {
   readonly times?: number | undefined;
   /** Wait between calls: ms or a {@link Backoff} (default 1,000). */
   readonly interval?: Wait | undefined;
-  /** Called for every error `fn` throws, retried or not, with the number of previous attempts (0 for the first). */
+  /**
+   * Called for every error `fn` throws, retried or not, with the number of previous attempts (0 for the first).
+   * An error it throws is re-thrown on a later tick and changes nothing for the call.
+   */
   readonly onError?: ((error: unknown, previousAttempts: number) => void) | undefined;
 }
 
@@ -33,7 +37,7 @@ export interface RetryOptionsWithFilter extends RetryOptions {
 
 /** A retry policy's resolved, frozen options. */
 export interface ResolvedRetryOptions {
-  /** As given; `undefined` retries every error. */
+  /** As given (an array copied and frozen); `undefined` retries every error. */
   readonly on: ErrorFilter | undefined;
   readonly times: number;
   readonly interval: Wait;
@@ -105,7 +109,15 @@ export class RetryPolicy extends AttemptPolicy {
   }
 
   protected afterError(error: unknown, attempt: number, _timedOut: boolean, previousDelay: number): Decision {
-    this.#onError?.(error, attempt - 1);
+    const onError = this.#onError;
+    if (onError !== undefined) {
+      try {
+        onError(error, attempt - 1);
+      } catch (hookError) {
+        // A broken hook must not replace the caller's error nor change the decision: reported, as a listener's.
+        reportLater(hookError);
+      }
+    }
     if (!this.#matches(error)) return NOT_RETRYABLE;
     // No wait after the last call: the loop only waits when the rule asks for another attempt.
     if (attempt >= this.#times) return EXHAUSTED;
@@ -132,7 +144,7 @@ function resolveRetryOptions(
   } else if (options !== undefined && (typeof options !== 'object' || (options as unknown) === null)) {
     invalidOption('retry', 'options', 'an object', options);
   }
-  optionalErrorFilter('retry', 'on', filter);
+  filter = optionalErrorFilter('retry', 'on', filter);
   const times: unknown = opts.times ?? retryDefaults.times;
   if (typeof times !== 'number' || !(Number.isInteger(times) || times === Infinity)) {
     invalidOption('retry', 'times', 'an integer (the total number of calls) or Infinity', times, RangeError);

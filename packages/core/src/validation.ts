@@ -1,4 +1,4 @@
-import { describeInvalidFilter, describeValue } from './error-filter.js';
+import { describeInvalidFilter, describeValue, ownFilter } from './error-filter.js';
 
 let label: string | undefined;
 
@@ -59,11 +59,15 @@ export function optionalFunction<F>(policy: string, option: string, value: F | u
   return value;
 }
 
-/** `value` when it is a valid error filter (or undefined), else a TypeError naming what is wrong with it. */
+/**
+ * The filter to keep when `value` is a valid error filter (or undefined): see
+ * {@link ownFilter} (an array is copied and frozen). Else a TypeError naming
+ * what is wrong with it.
+ */
 export function optionalErrorFilter<F>(policy: string, option: string, value: F): F {
   const problem = describeInvalidFilter(value);
   if (problem !== undefined) {
     throw new TypeError(`${label ?? policy}: \`${option}\` must be ${problem.replace(/^expected /, '')}.`);
   }
-  return value;
+  return ownFilter(value);
 }

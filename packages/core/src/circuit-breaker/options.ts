@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import {
   describeInvalidFilter,
+  ownFilter,
   toErrorMatcher,
   anyError,
   type ErrorFilter,
@@ -50,7 +51,7 @@ export interface CircuitBreakerOptions {
 export interface ResolvedCircuitBreakerOptions {
   /** The circuit's name (a factory may give each circuit its own). */
   readonly name: string;
-  /** The error filter as given; `undefined` counts every error. */
+  /** The error filter as given (an array copied and frozen); `undefined` counts every error. */
   readonly on: ErrorFilter | undefined;
   /** Failures that open the circuit (leaky-bucket and consecutive modes). */
   readonly threshold: number;
@@ -122,7 +123,7 @@ export function resolveCircuitBreakerOptions(
   }
   return Object.freeze({
     name,
-    on: given.on,
+    on: ownFilter(given.on),
     threshold,
     resetTimeout,
     halfOpenCalls,
