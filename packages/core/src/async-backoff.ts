@@ -6,6 +6,7 @@ import {
   GIVE_UP,
   NOT_RETRYABLE,
   runOnce,
+  runOnceTimed,
   toClock,
   toLimit,
   type ClockOption,
@@ -155,23 +156,29 @@ function once(
   let resolved: ResolvedAsyncBackoffOptions;
   try {
     if (kind === 'asyncRetry') checkNoLimits(options);
-    resolved = resolveAsyncBackoffOptions(kind, options, maxTries);
+    resolved = resolveAsyncBackoffOptions(kind, options, maxTries, false);
   } catch (error) {
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a validation TypeError/RangeError, as thrown
     return Promise.reject(error);
   }
-  if (options?.signal !== undefined || resolved.attemptTimeout !== undefined || resolved.deadline !== undefined) {
-    return new AsyncBackoffPolicy(kind, resolved).execute(fn, options?.signal);
+  const signal = options?.signal;
+  if (signal !== undefined || resolved.deadline !== undefined) {
+    return new AsyncBackoffPolicy(kind, Object.freeze(resolved)).execute(fn, signal);
   }
-  return runOnce(fn, kind === 'asyncRetry' ? asyncRetryFromResolved : asyncBackoffFromResolved, resolved);
+  const make = kind === 'asyncRetry' ? asyncRetryFromResolved : asyncBackoffFromResolved;
+  const { attemptTimeout } = resolved;
+  // An attempt timeout alone still runs the first attempt on the lean path: one timer at most, no policy.
+  if (attemptTimeout !== undefined) return runOnceTimed(fn, make, resolved, attemptTimeout, resolved.clock);
+  return runOnce(fn, make, resolved);
 }
 
+// A one-shot call's options are frozen only if its first attempt fails and a policy is made from them.
 function asyncBackoffFromResolved(resolved: ResolvedAsyncBackoffOptions): AsyncBackoffPolicy {
-  return new AsyncBackoffPolicy('asyncBackoff', resolved);
+  return new AsyncBackoffPolicy('asyncBackoff', Object.freeze(resolved));
 }
 
 function asyncRetryFromResolved(resolved: ResolvedAsyncBackoffOptions): AsyncBackoffPolicy {
-  return new AsyncBackoffPolicy('asyncRetry', resolved);
+  return new AsyncBackoffPolicy('asyncRetry', Object.freeze(resolved));
 }
 
 function checkNoLimits(options: AsyncRetryOptions | undefined): void {
@@ -185,6 +192,7 @@ function resolveAsyncBackoffOptions(
   policy: 'asyncBackoff' | 'asyncRetry',
   options: AsyncBackoffOptions | undefined,
   maxTriesArgument: number | undefined,
+  frozen = true,
 ): ResolvedAsyncBackoffOptions {
   if (options !== undefined && (typeof options !== 'object' || (options as unknown) === null)) {
     invalidOption(policy, 'options', 'an object', options);
@@ -194,7 +202,7 @@ function resolveAsyncBackoffOptions(
   const attemptTimeout = toLimit(policy, 'attemptTimeout', opts.attemptTimeout);
   const deadline = toLimit(policy, 'deadline', opts.deadline);
   const maxTries = maxTriesArgument ?? opts.maxTries ?? asyncBackoffDefaults.maxTries;
-  return Object.freeze({
+  const resolved: ResolvedAsyncBackoffOptions = {
     attemptTimeout: attemptTimeout === Infinity ? undefined : attemptTimeout,
     deadline: deadline === Infinity ? undefined : deadline,
     pause: toWait(policy, 'pause', opts.pause ?? asyncBackoffDefaults.pause),
@@ -202,5 +210,7 @@ function resolveAsyncBackoffOptions(
     maxTries: integerAtLeast(policy, 'maxTries', maxTries, 1, true),
     giveup: optionalFunction(policy, 'giveup', opts.giveup),
     clock: toClock(policy, opts.clock),
-  });
+  };
+  // A one-shot call keeps its copy private, so it skips the (measurably slow) freeze.
+  return frozen ? Object.freeze(resolved) : resolved;
 }

@@ -713,10 +713,11 @@ function captureResolve(resolve: (value: unknown) => void): void {
   capturing = undefined;
 }
 
-// Timed attempts started since the last checkpoint, and whether a check is queued.
-let unguarded: TimedAttempt[] = [];
-let spare: TimedAttempt[] = [];
-let checkQueued = false;
+// Timed attempts started since the last checkpoint (the first `startedCount` slots), and a spare list.
+// Slots are cleared, not the length reset: setting `length` is a runtime call, costly once per call.
+let started: (TimedAttempt | undefined)[] = [];
+let startedCount = 0;
+let spare: (TimedAttempt | undefined)[] = [];
 const checkpoint = Promise.resolve();
 
 /**
@@ -729,21 +730,23 @@ const checkpoint = Promise.resolve();
  * Node's own timers likewise count from the start of the loop iteration.
  */
 function guardSoon(race: TimedAttempt): void {
-  unguarded.push(race);
-  if (!checkQueued) {
-    checkQueued = true;
-    // A promise job, not queueMicrotask: test frameworks' fake timers replace the latter.
-    void checkpoint.then(armPending);
-  }
+  started[startedCount++] = race;
+  // One check per batch. A promise job, not queueMicrotask: test frameworks' fake timers replace the latter.
+  if (startedCount === 1) void checkpoint.then(armPending);
 }
 
 function armPending(): void {
-  checkQueued = false;
-  const started = unguarded;
-  unguarded = spare;
-  spare = started;
-  for (const race of started) if (!race.done) race.arm();
-  started.length = 0;
+  const races = started;
+  const count = startedCount;
+  started = spare;
+  startedCount = 0;
+  // A burst of many concurrent calls leaves a long list behind: it is not kept.
+  spare = races.length > 1024 ? [] : races;
+  for (let i = 0; i < count; i++) {
+    const race = races[i] as TimedAttempt;
+    races[i] = undefined;
+    if (!race.done) race.arm();
+  }
 }
 
 function isClock(value: unknown): value is Clock {
