@@ -56,12 +56,22 @@ export function defineDecorator(
   };
 }
 
-/** Throws when a decorator factory was itself used as a decorator (`@Retry` instead of `@Retry()`). */
+/**
+ * Throws when a decorator factory was itself used as a decorator (`@Retry`
+ * instead of `@Retry()`), in either mode and on any class member: transpile-only
+ * builds (swc, esbuild, Babel) do not report it, and the decorator it returns
+ * would be ignored. Factories pass every argument they got (a rest parameter).
+ */
 export function assertCalledWithOptions(decorator: string, args: readonly unknown[]): void {
-  if (args.length === 2 && isStage3Context(args[1])) {
-    throw new TypeError(`${decorator} must be called: write \`${decorator}(…)\`, not \`${decorator}\`.`);
-  }
-  if (args.length === 3 && isLegacyKey(args[1]) && isMethodDescriptor(args[2])) {
+  const [first, second] = args;
+  const stage3 = args.length === 2 && isStage3Context(second);
+  // Legacy: (prototype or class, key) for a property, plus a descriptor for a method or an accessor.
+  // No factory takes a string or a symbol second, so this shape is never a real call.
+  const legacy =
+    (args.length === 2 || args.length === 3) &&
+    isLegacyKey(second) &&
+    ((typeof first === 'object' && first !== null) || typeof first === 'function');
+  if (stage3 || legacy) {
     throw new TypeError(`${decorator} must be called: write \`${decorator}(…)\`, not \`${decorator}\`.`);
   }
 }
