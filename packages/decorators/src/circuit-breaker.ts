@@ -135,9 +135,8 @@ export class CircuitLayer implements Layer {
         const got = self === null ? 'null' : typeof self;
         throw new TypeError(`${this.#label}: a circuit with scope 'instance' needs an object as \`this\`, got ${got}.`);
       }
-      const owner = self as object;
-      let breaker = this.#perInstance.get(owner);
-      if (breaker === undefined) this.#perInstance.set(owner, (breaker = make()));
+      let breaker = this.#perInstance.get(self);
+      if (breaker === undefined) this.#perInstance.set(self, (breaker = make()));
       return breaker;
     }
     if (typeof key !== 'string') {
