@@ -1,4 +1,11 @@
-import { CircuitBreaker, circuitBreaker, circuitOf, isCircuitOpenError, policiesOf } from '@staunch/decorators';
+import {
+  CircuitBreaker,
+  attemptSignal,
+  circuitBreaker,
+  circuitOf,
+  isCircuitOpenError,
+  policiesOf,
+} from '@staunch/decorators';
 import { capture, HttpError, useVirtualClock } from './helpers';
 
 describe('@CircuitBreaker', () => {
@@ -145,5 +152,73 @@ describe('@CircuitBreaker', () => {
     expect(circuitOf(Api, 'get').state).toBe('half-open');
     expect(await capture(api.get())).toEqual({ ok: true, value: 'ok' });
     expect(circuitOf(Api, 'get').state).toBe('closed');
+  });
+
+  it('takes every option from its defaults: `@CircuitBreaker()`, and `@CircuitBreaker(HttpError)` with a filter only', async () => {
+    class Api {
+      @CircuitBreaker()
+      async any(): Promise<never> {
+        throw new Error('down');
+      }
+
+      @CircuitBreaker(HttpError)
+      async http(error: Error): Promise<never> {
+        throw error;
+      }
+    }
+    const api = new Api();
+    // The defaults: threshold 3, resetTimeout 60 s, named after the method.
+    expect(circuitOf(Api, 'any').options).toEqual(
+      expect.objectContaining({ name: 'any', threshold: 3, resetTimeout: 60_000, on: undefined }),
+    );
+    for (let i = 0; i < 3; i++) await capture(api.any());
+    expect(circuitOf(Api, 'any').state).toBe('open');
+    for (let i = 0; i < 3; i++) await capture(api.http(new TypeError('not counted')));
+    expect(circuitOf(Api, 'http').state).toBe('closed');
+    for (let i = 0; i < 3; i++) await capture(api.http(new HttpError(503)));
+    expect(circuitOf(Api, 'http').state).toBe('open');
+  });
+});
+
+// Needs the breaker's own attempt slot (issue 14, item 9, core half): until then attemptSignal()
+// throws AttemptSignalError in a method whose only policy is a circuit breaker.
+describe('attemptSignal under @CircuitBreaker alone', () => {
+  it('gives an async method a signal that never aborts', async () => {
+    class Api {
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      async get(): Promise<AbortSignal> {
+        return attemptSignal();
+      }
+    }
+    const signal = await new Api().get();
+    expect(signal.aborted).toBe(false);
+  });
+
+  it('gives a sync method, and a method with a circuit per key, that signal too', () => {
+    class Api {
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      read(): AbortSignal {
+        return attemptSignal();
+      }
+
+      @CircuitBreaker<Api, [string]>({ threshold: 1, resetTimeout: 1_000, key: (_self, [host]) => host })
+      readFrom(_host: string): AbortSignal {
+        return attemptSignal();
+      }
+    }
+    const api = new Api();
+    expect(api.read().aborted).toBe(false);
+    expect(api.readFrom('a.example').aborted).toBe(false);
+  });
+
+  it('is still unavailable after the method returned', () => {
+    class Api {
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      read(): number {
+        return 1;
+      }
+    }
+    new Api().read();
+    expect(() => attemptSignal()).toThrow(expect.objectContaining({ code: 'STAUNCH_ATTEMPT_SIGNAL_UNAVAILABLE' }));
   });
 });

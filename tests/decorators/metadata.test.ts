@@ -1,4 +1,4 @@
-import { AsyncRetry, CircuitBreaker, Poll, Retry, policiesOf } from '@staunch/decorators';
+import { AsyncRetry, CircuitBreaker, Poll, Retry, circuitOf, policiesOf, policyOf } from '@staunch/decorators';
 import { capture, useVirtualClock } from './helpers';
 
 describe('policy metadata', () => {
@@ -118,5 +118,75 @@ describe('policy metadata', () => {
     // 2 child attempts × 2 parent attempts each: retries multiply, as documented.
     expect(calls).toEqual(['child', 'parent', 'parent', 'child', 'parent', 'parent']);
     expect(policiesOf(Child, 'load')).toHaveLength(1);
+  });
+
+  it('keeps static methods named by two symbols with the same description apart (policies and circuits)', async () => {
+    const first = Symbol('op');
+    const second = Symbol('op');
+    class Ops {
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      static [first](): never {
+        throw new Error('first is down');
+      }
+
+      @Retry({ times: 2 })
+      @CircuitBreaker({ threshold: 3, resetTimeout: 1_000 })
+      static async [second](): Promise<string> {
+        return 'second';
+      }
+    }
+    expect(policiesOf(Ops, first, { static: true }).map((p) => p.kind)).toEqual(['circuitBreaker']);
+    expect(policiesOf(Ops, second, { static: true }).map((p) => p.kind)).toEqual(['retry', 'circuitBreaker']);
+    expect(policiesOf(Ops).map((e) => e.method)).toEqual([first, second]);
+    expect(() => Ops[first]()).toThrow('first is down');
+    expect(circuitOf(Ops, first).state).toBe('open');
+    expect(circuitOf(Ops, second).state).toBe('closed');
+    expect(await Ops[second]()).toBe('second');
+  });
+
+  it("keeps an instance method named 'static load' apart from a static method `load`", () => {
+    class Odd {
+      @Retry({ times: 2 })
+      async 'static load'(): Promise<void> {}
+
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      static load(): void {}
+    }
+    expect(policiesOf(Odd, 'static load').map((p) => p.kind)).toEqual(['retry']);
+    expect(policiesOf(Odd, 'load', { static: true }).map((p) => p.kind)).toEqual(['circuitBreaker']);
+    expect(policiesOf(Odd).map((e) => [e.method, e.static])).toEqual([
+      ['static load', false],
+      ['load', true],
+    ]);
+    expect(policyOf(Odd, 'static load', 'retry').options.times).toBe(2);
+    expect(circuitOf(Odd, 'load').options.threshold).toBe(1);
+  });
+
+  it('reads a class with a private or protected constructor, or an instance, as policyOf and circuitOf do', () => {
+    class Singleton {
+      private constructor() {}
+      static create(): Singleton {
+        return new Singleton();
+      }
+      @Retry({ times: 2 })
+      async load(): Promise<void> {}
+    }
+    abstract class Base {
+      protected constructor() {}
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      ping(): void {}
+    }
+    class Derived extends Base {
+      // Public: Base's is protected.
+      public constructor() {
+        super();
+      }
+    }
+    const one = Singleton.create();
+    expect(policiesOf(Singleton, 'load')).toEqual([expect.objectContaining({ kind: 'retry' })]);
+    expect(policiesOf(one, 'load')).toBe(policiesOf(Singleton, 'load'));
+    expect(policiesOf(one)).toEqual(policiesOf(Singleton));
+    expect(policiesOf(Base).map((e) => e.method)).toEqual(['ping']);
+    expect(policiesOf(new Derived(), 'ping')).toEqual([expect.objectContaining({ kind: 'circuitBreaker' })]);
   });
 });

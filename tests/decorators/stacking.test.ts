@@ -11,6 +11,23 @@ import {
 } from '@staunch/decorators';
 import { capture, HttpError, useVirtualClock } from './helpers';
 
+type AnyMethod = (this: unknown, ...args: never[]) => unknown;
+
+/**
+ * A third-party method decorator in the style of `mimic-function`: it wraps the method and copies
+ * the method's own properties (symbols included) onto its wrapper.
+ */
+function counting(counter: { calls: number }, copy = true) {
+  return <M extends AnyMethod>(method: M, _context: ClassMethodDecoratorContext): M => {
+    const wrapper = function (this: unknown, ...args: never[]): unknown {
+      counter.calls++;
+      return method.apply(this, args);
+    };
+    if (copy) Object.defineProperties(wrapper, Object.getOwnPropertyDescriptors(method));
+    return wrapper as M;
+  };
+}
+
 describe('stacked decorators', () => {
   const time = useVirtualClock();
 
@@ -140,5 +157,63 @@ describe('stacked decorators', () => {
     expect(circuitOf(Service, 'failing').stats).toEqual(expect.objectContaining({ calls: 1, failures: 1 }));
     expect(circuitOf(Service, 'failing').state).toBe('open');
     expect(circuitOf(Service, 'working').stats).toEqual(expect.objectContaining({ calls: 1, successes: 1 }));
+  });
+
+  describe('with a foreign decorator in between', () => {
+    it('keep top = outermost when it copies the method’s properties: it runs once per attempt', async () => {
+      const foreign = { calls: 0 };
+      let calls = 0;
+      class Api {
+        @Retry({ times: 3, interval: 10 })
+        @counting(foreign)
+        @CircuitBreaker({ threshold: 5, resetTimeout: 1_000 })
+        async get(): Promise<string> {
+          calls++;
+          throw new HttpError(503);
+        }
+      }
+      const result = capture(new Api().get());
+      await time.clock.advance(20);
+      expect(await result).toEqual({ ok: false, error: new HttpError(503) });
+      expect([foreign.calls, calls]).toEqual([3, 3]);
+      expect(circuitOf(Api, 'get').stats).toEqual(expect.objectContaining({ calls: 3, failures: 3 }));
+    });
+
+    it('keep every policy findable on both sides of it, in written order', () => {
+      class Api {
+        @Retry({ times: 2 })
+        @counting({ calls: 0 })
+        @CircuitBreaker({ threshold: 5, resetTimeout: 1_000 })
+        @counting({ calls: 0 })
+        @AsyncBackoff({ attemptTimeout: 100 })
+        async get(): Promise<void> {}
+      }
+      expect(policiesOf(Api, 'get').map((p) => p.kind)).toEqual(['retry', 'circuitBreaker', 'asyncBackoff']);
+      expect(policyOf(Api, 'get', 'retry').options.times).toBe(2);
+      expect(circuitOf(Api, 'get').options.threshold).toBe(5);
+      expect(policyOf(new Api(), 'get', 'asyncBackoff').options.attemptTimeout).toBe(100);
+    });
+  });
+
+  it.each([
+    ['copies the method’s properties', true],
+    ['does not copy them', false],
+  ])('stay listed and findable under a foreign decorator outermost that %s', async (_how, copy) => {
+    const foreign = { calls: 0 };
+    class Api {
+      @counting(foreign, copy)
+      @Retry({ times: 2, interval: 10 })
+      @CircuitBreaker({ threshold: 5, resetTimeout: 1_000 })
+      async get(): Promise<never> {
+        throw new HttpError(503);
+      }
+    }
+    const result = capture(new Api().get());
+    await time.clock.advance(10);
+    await result;
+    expect(foreign.calls).toBe(1);
+    expect(policiesOf(Api, 'get').map((p) => p.kind)).toEqual(['retry', 'circuitBreaker']);
+    expect(policiesOf(Api).map((e) => e.method)).toEqual(['get']);
+    expect(circuitOf(Api, 'get').stats.calls).toBe(2);
   });
 });

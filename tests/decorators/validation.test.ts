@@ -100,3 +100,34 @@ describe('decorator option validation', () => {
     expect(policiesOf(Fine, 'm')).toHaveLength(1);
   });
 });
+
+// Transpile-only builds (swc, esbuild, Babel) do not report a decorator factory used bare, so each
+// decorator is called here as each mode calls it: Stage 3 `(method, context)`, legacy `(target, key, descriptor)`.
+describe('a decorator written without parentheses', () => {
+  const decorators: Record<string, unknown> = { Retry, Poll, CircuitBreaker, AsyncBackoff, AsyncRetry };
+  const method = async function m(): Promise<void> {};
+  const descriptor = () => ({ value: method, writable: true, enumerable: false, configurable: true });
+  const shapes: Record<string, () => unknown[]> = {
+    'a Stage 3 method': () => [
+      method,
+      { kind: 'method', name: 'm', static: false, private: false, metadata: {}, addInitializer: () => undefined },
+    ],
+    'a Stage 3 field': () => [
+      undefined,
+      { kind: 'field', name: 'm', static: false, private: false, metadata: {}, addInitializer: () => undefined },
+    ],
+    'a legacy method': () => [{}, 'm', descriptor()],
+    'a legacy static method': () => [class {}, Symbol('m'), descriptor()],
+    'a legacy property': () => [{}, 'm'],
+  };
+  const cases = Object.keys(decorators).flatMap((name) => Object.keys(shapes).map((shape) => [name, shape] as const));
+
+  it.each(cases)('throws the same TypeError for @%s on %s, and changes nothing', (name, shape) => {
+    const args = (shapes[shape] as () => unknown[])();
+    const before = args.map((arg) => (typeof arg === 'object' && arg !== null ? { ...arg } : arg));
+    expect(() => (decorators[name] as (...args: unknown[]) => unknown)(...args)).toThrow(
+      new TypeError(`@${name} must be called: write \`@${name}(…)\`, not \`@${name}\`.`),
+    );
+    expect(args.map((arg) => (typeof arg === 'object' && arg !== null ? { ...arg } : arg))).toEqual(before);
+  });
+});

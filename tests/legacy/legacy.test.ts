@@ -124,3 +124,71 @@ describe('legacy (experimentalDecorators) mode', () => {
     expect(PaymentsService.prototype.charge.name).toBe('charge');
   });
 });
+
+describe('legacy mode: a method declared to return a Promise (emitDecoratorMetadata)', () => {
+  it('rejects from an open circuit, never throws, though the method is not `async`', async () => {
+    let calls = 0;
+    class Api {
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      get(): Promise<string> {
+        calls++;
+        return Promise.resolve('ok');
+      }
+    }
+    circuitOf(Api, 'get').isolate();
+    let result: Promise<string> | undefined;
+    expect(() => (result = new Api().get())).not.toThrow();
+    await expect(result).rejects.toThrow(expect.objectContaining({ code: 'STAUNCH_CIRCUIT_OPEN' }));
+    expect(calls).toBe(0);
+  });
+
+  it('rejects when a keyed circuit’s `key` function throws', async () => {
+    class Api {
+      @CircuitBreaker<Api, [string]>({ threshold: 1, resetTimeout: 1_000, key: (_self, [url]) => new URL(url).host })
+      get(url: string): Promise<string> {
+        return Promise.resolve(url);
+      }
+    }
+    let result: Promise<string> | undefined;
+    expect(() => (result = new Api().get('not a url'))).not.toThrow();
+    await expect(result).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_URL' }));
+  });
+});
+
+describe('legacy mode: a foreign decorator between staunch decorators', () => {
+  let clock: VirtualClock;
+  let restore: () => void;
+  beforeEach(() => {
+    clock = new VirtualClock();
+    restore = setDefaultClock(clock);
+  });
+  afterEach(() => restore());
+
+  it('keeps top = outermost when it copies the method’s properties: it runs once per attempt', async () => {
+    let foreignCalls = 0;
+    // In the style of mimic-function: the wrapper gets every own property of the method it wraps.
+    const counting: MethodDecorator = (_target, _key, descriptor) => {
+      const method = descriptor.value as unknown as (...args: unknown[]) => unknown;
+      const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+        foreignCalls++;
+        return method.apply(this, args);
+      };
+      Object.defineProperties(wrapper, Object.getOwnPropertyDescriptors(method));
+      descriptor.value = wrapper as never;
+    };
+    class Api {
+      @Retry({ times: 3, interval: 10 })
+      @counting
+      @CircuitBreaker({ threshold: 5, resetTimeout: 1_000 })
+      async get(): Promise<string> {
+        throw new TransientError('down');
+      }
+    }
+    const result = new Api().get().catch((error: unknown) => error);
+    await clock.advance(20);
+    expect(await result).toBeInstanceOf(TransientError);
+    expect(foreignCalls).toBe(3);
+    expect(circuitOf(Api, 'get').stats.calls).toBe(3);
+    expect(policiesOf(Api, 'get').map((p) => p.kind)).toEqual(['retry', 'circuitBreaker']);
+  });
+});

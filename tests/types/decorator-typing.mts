@@ -76,6 +76,24 @@ export class Service {
   @CircuitBreaker({ breaker: circuitBreaker({ threshold: 1, resetTimeout: 10 }) })
   async shared(): Promise<void> {}
 
+  // Every option has a default: no options object is needed, with or without an error filter.
+  @CircuitBreaker()
+  async defaults(): Promise<void> {}
+
+  @CircuitBreaker(HttpError)
+  async filtered(): Promise<void> {}
+
+  @CircuitBreaker([HttpError, TypeError])
+  syncFiltered(): number {
+    return 1;
+  }
+
+  @CircuitBreaker((error) => error instanceof HttpError)
+  @CircuitBreaker()
+  syncDefaults(): string {
+    return '';
+  }
+
   // @ts-expect-error @Retry needs a method that returns a Promise: a sync method cannot sleep
   @Retry()
   syncRetry(): number {
@@ -126,11 +144,19 @@ CircuitBreaker({ breaker: sharedCircuit, threshold: 5 });
 CircuitBreaker({ breaker: sharedCircuit, scope: 'instance' });
 // @ts-expect-error `key` and `scope` exclude each other
 CircuitBreaker({ threshold: 1, resetTimeout: 1, scope: 'instance', key: () => 'k' });
+// @ts-expect-error a shared `breaker` is given alone, not after an error filter
+CircuitBreaker(HttpError, { breaker: sharedCircuit });
+// @ts-expect-error the error filter is a class, an array of classes or a predicate
+CircuitBreaker('HttpError');
 CircuitBreaker({ breaker: sharedCircuit });
+CircuitBreaker();
+CircuitBreaker(HttpError);
+CircuitBreaker(HttpError, { threshold: 1 });
 CircuitBreaker({ threshold: 1, resetTimeout: 1, key: () => 'k' });
 
 declare const service: Service;
 type _SyncStaysSync = Expect<Equal<ReturnType<typeof service.parse>, number>>;
+type _DefaultsKeepSync = Expect<Equal<ReturnType<typeof service.syncDefaults>, string>>;
 type _AsyncStaysAsync = Expect<Equal<ReturnType<typeof service.charge>, Promise<string>>>;
 type _Circuit = Expect<Equal<ReturnType<typeof circuitOf>, CircuitBreakerPolicy>>;
 

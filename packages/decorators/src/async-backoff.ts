@@ -55,8 +55,11 @@ export function AsyncBackoff(...args: unknown[]): AsyncMethodDecorator {
  *   async lock(): Promise<void> { … }
  * }
  */
-export function AsyncRetry(maxTries?: number, options?: AsyncRetryOptions): AsyncMethodDecorator {
-  assertCalledWithOptions('@AsyncRetry', [maxTries, options]);
+export function AsyncRetry(maxTries?: number, options?: AsyncRetryOptions): AsyncMethodDecorator;
+export function AsyncRetry(...args: unknown[]): AsyncMethodDecorator {
+  // Every argument, not just the declared two: a bare legacy `@AsyncRetry` passes three.
+  assertCalledWithOptions('@AsyncRetry', args);
+  const [maxTries, options] = args as [number | undefined, AsyncRetryOptions | undefined];
   return defineDecorator('@AsyncRetry', () => {
     const policy = asyncRetryPolicy(maxTries, options);
     return new PolicyLayer({ kind: 'asyncRetry', options: policy.options }, policy);

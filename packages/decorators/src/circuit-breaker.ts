@@ -10,6 +10,7 @@ import {
 import { assertCalledWithOptions, defineDecorator, type DecoratedMethod } from './define-decorator.js';
 import type { MethodDecorator } from './decorator-types.js';
 import type { CircuitScope, PolicyDescriptor } from './descriptors.js';
+import { filterAndOptions } from './filter-arguments.js';
 import { argsOf, type AnyMethod, type Layer } from './interceptor.js';
 
 /** `@CircuitBreaker`'s options: the core breaker options plus where its state lives. */
@@ -47,12 +48,18 @@ export type SharedCircuitOption = { readonly breaker: CircuitBreakerPolicy } & {
  * Fails fast while the method's dependency is failing: after `threshold`
  * failures matching `on` within `resetTimeout` ms the circuit opens and calls
  * are rejected with `CircuitOpenError` without running; after `resetTimeout`
- * one trial call decides whether it closes again. A sync method stays sync.
+ * one trial call decides whether it closes again. Every option has a default.
+ * A sync method stays sync (it throws); a method that returns promises (an
+ * `async` one, or one under a policy that returns promises) gets every failure
+ * as a rejection.
  *
  * @example
  * class Billing {
  *   @CircuitBreaker(HttpError, { threshold: 3, resetTimeout: 60_000 })
  *   async charge(id: string): Promise<Receipt> { … }
+ *
+ *   @CircuitBreaker()  // the defaults: threshold 3, resetTimeout 60 s, every error
+ *   parse(text: string): Receipt { … }
  *
  *   @CircuitBreaker({ breaker: paymentsCircuit })  // one circuit shared with other methods
  *   async refund(id: string): Promise<void> { … }
@@ -60,10 +67,10 @@ export type SharedCircuitOption = { readonly breaker: CircuitBreakerPolicy } & {
  */
 export function CircuitBreaker<This = unknown, Args extends unknown[] = unknown[]>(
   on: ErrorFilter,
-  options: CircuitBreakerDecoratorOptions<This, Args>,
+  options?: CircuitBreakerDecoratorOptions<This, Args>,
 ): MethodDecorator<This, Args>;
 export function CircuitBreaker<This = unknown, Args extends unknown[] = unknown[]>(
-  options: CircuitBreakerDecoratorOptions<This, Args> | SharedCircuitOption,
+  options?: CircuitBreakerDecoratorOptions<This, Args> | SharedCircuitOption,
 ): MethodDecorator<This, Args>;
 export function CircuitBreaker(...args: unknown[]): MethodDecorator {
   assertCalledWithOptions('@CircuitBreaker', args);
@@ -77,12 +84,16 @@ export class CircuitLayer implements Layer {
   readonly #perInstance: WeakMap<object, CircuitBreakerPolicy> | undefined;
   readonly #perKey: Map<string, CircuitBreakerPolicy> | undefined;
   readonly #key: ((self: unknown, args: unknown[]) => string) | undefined;
+  readonly #label: string;
 
+  /** `label` names the decorator and the method in errors: '@CircuitBreaker on fetch()'. */
   constructor(
     readonly descriptor: PolicyDescriptor & { readonly kind: 'circuitBreaker' },
+    label: string,
     source: CircuitBreakerPolicy | ((key?: string) => CircuitBreakerPolicy),
     key?: (self: unknown, args: unknown[]) => string,
   ) {
+    this.#label = label;
     if (typeof source !== 'function') this.#shared = source;
     else {
       this.#make = source;
@@ -120,18 +131,16 @@ export class CircuitLayer implements Layer {
     if (this.#shared !== undefined) return this.#shared;
     const make = this.#make as (key?: string) => CircuitBreakerPolicy;
     if (this.#perInstance !== undefined) {
-      if (typeof self !== 'object' && typeof self !== 'function') {
-        throw new TypeError(
-          `${this.descriptor.options.name}: a circuit with scope 'instance' needs an object, got ${typeof self}.`,
-        );
+      if (self === null || (typeof self !== 'object' && typeof self !== 'function')) {
+        const got = self === null ? 'null' : typeof self;
+        throw new TypeError(`${this.#label}: a circuit with scope 'instance' needs an object as \`this\`, got ${got}.`);
       }
-      const owner = self as object;
-      let breaker = this.#perInstance.get(owner);
-      if (breaker === undefined) this.#perInstance.set(owner, (breaker = make()));
+      let breaker = this.#perInstance.get(self);
+      if (breaker === undefined) this.#perInstance.set(self, (breaker = make()));
       return breaker;
     }
     if (typeof key !== 'string') {
-      throw new TypeError(`${this.descriptor.options.name}: \`key\` must return a string, got ${typeof key}.`);
+      throw new TypeError(`${this.#label}: \`key\` must return a string, got ${typeof key}.`);
     }
     const perKey = this.#perKey as Map<string, CircuitBreakerPolicy>;
     let breaker = perKey.get(key);
@@ -142,11 +151,10 @@ export class CircuitLayer implements Layer {
 
 function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown): CircuitLayer {
   const label = '@CircuitBreaker';
-  const byFilter = typeof first === 'function' || Array.isArray(first);
-  const raw: unknown = byFilter ? second : first;
-  if (typeof raw !== 'object' || raw === null) invalidOption(label, 'options', 'an object', raw);
+  // Every option has a default: `()` and `(on)` alone are complete.
+  const { on, options: raw } = filterAndOptions(label, first, second);
   // Untyped callers reach here too, so the decorator-only options are checked as unknowns.
-  const { scope, key, breaker, ...options } = raw as CircuitBreakerOptions & {
+  const { scope, key, breaker, ...options } = (raw ?? {}) as CircuitBreakerOptions & {
     readonly scope?: unknown;
     readonly key?: unknown;
     readonly breaker?: unknown;
@@ -154,10 +162,11 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   if (breaker !== undefined) {
     if (!isCircuitBreakerPolicy(breaker))
       invalidOption(label, 'breaker', 'a circuit made by circuitBreaker()', breaker);
-    if (byFilter || scope !== undefined || key !== undefined || Object.keys(options).length > 0) {
+    if (on !== undefined || scope !== undefined || key !== undefined || Object.keys(options).length > 0) {
       invalidOption(label, 'breaker', 'given alone (the shared circuit keeps its own options)', breaker);
     }
-    return new CircuitLayer({ kind: 'circuitBreaker', scope: 'breaker', options: breaker.options }, breaker);
+    const descriptor = { kind: 'circuitBreaker', scope: 'breaker', options: breaker.options } as const;
+    return new CircuitLayer(descriptor, method.label, breaker);
   }
   if (scope !== undefined && scope !== 'class' && scope !== 'instance') {
     invalidOption(label, 'scope', "'class' or 'instance'", scope);
@@ -178,18 +187,23 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   const resolved = {
     name: typeof method.name === 'symbol' ? (method.name.description ?? 'circuit') : method.name,
     ...options,
-    ...(byFilter ? { on: first as ErrorFilter } : {}),
+    ...(on !== undefined ? { on } : {}),
   };
   const circuitScope: CircuitScope = key !== undefined ? 'key' : (scope ?? 'class');
   if (circuitScope === 'class') {
     const shared = circuitBreaker(resolved);
-    return new CircuitLayer({ kind: 'circuitBreaker', scope: 'class', options: shared.options }, shared);
+    return new CircuitLayer({ kind: 'circuitBreaker', scope: 'class', options: shared.options }, method.label, shared);
   }
   const factory = circuitBreakerFactory(resolved);
   // Keyed circuits in a store of named circuits are named by their key: one shared circuit per key.
   const make = byName ? (circuitKey?: string) => factory(`${resolved.name}[${circuitKey ?? ''}]`) : () => factory();
   const descriptor = { kind: 'circuitBreaker', scope: circuitScope, options: factory.options } as const;
-  return new CircuitLayer(descriptor, make, key as ((self: unknown, args: unknown[]) => string) | undefined);
+  return new CircuitLayer(
+    descriptor,
+    method.label,
+    make,
+    key as ((self: unknown, args: unknown[]) => string) | undefined,
+  );
 }
 
 function isCircuitBreakerPolicy(value: unknown): value is CircuitBreakerPolicy {

@@ -1,6 +1,6 @@
 import { withValidationLabel } from '@staunch/core';
-import { addLayer, type AnyMethod, type Layer } from './interceptor.js';
-import { ownMetadataOf, recordPolicy, recordWrapper } from './metadata.js';
+import { addLayer, planOf, returnsPromises, type AnyMethod, type Layer } from './interceptor.js';
+import { ownMetadataOf, ownWrappersOf, recordPolicy, recordWrapper } from './metadata.js';
 
 /** What a decorator knows about the method it decorates. */
 export interface DecoratedMethod {
@@ -30,23 +30,17 @@ export function defineDecorator(
         );
       }
       const method = describe(decorator, context.name, context.static, context.private);
-      const layer = withValidationLabel(method.label, () => build(method));
       const metadata = context.metadata as Record<PropertyKey, unknown>;
-      recordPolicy(metadata, context.name, method, layer.descriptor);
-      const wrapper = addLayer(value as AnyMethod, layer);
-      recordWrapper(metadata, context.name, context.static, wrapper);
-      return wrapper;
+      return wrap(method, build, metadata, value as AnyMethod, false).wrapper;
     }
     if (args.length === 3 && isLegacyKey(context) && isMethodDescriptor(descriptor)) {
       const isStatic = typeof value === 'function';
       const method = describe(decorator, context, isStatic, false);
-      const layer = withValidationLabel(method.label, () => build(method));
       const constructor = isStatic ? (value as object) : (value as { constructor: object }).constructor;
       const metadata = ownMetadataOf(constructor);
-      recordPolicy(metadata, context, method, layer.descriptor);
-      const wrapper = addLayer(descriptor.value as AnyMethod, layer);
+      const declared = declaredReturnType(value as object, context) === Promise;
+      const { layer, wrapper } = wrap(method, build, metadata, descriptor.value as AnyMethod, declared);
       descriptor.value = wrapper;
-      recordWrapper(metadata, context, isStatic, wrapper);
       mirrorToReflectMetadata(value as object, context, layer);
       return descriptor;
     }
@@ -56,14 +50,42 @@ export function defineDecorator(
   };
 }
 
-/** Throws when a decorator factory was itself used as a decorator (`@Retry` instead of `@Retry()`). */
+/**
+ * Throws when a decorator factory was itself used as a decorator (`@Retry`
+ * instead of `@Retry()`), in either mode and on any class member: transpile-only
+ * builds (swc, esbuild, Babel) do not report it, and the decorator it returns
+ * would be ignored. Factories pass every argument they got (a rest parameter).
+ */
 export function assertCalledWithOptions(decorator: string, args: readonly unknown[]): void {
-  if (args.length === 2 && isStage3Context(args[1])) {
+  const [first, second] = args;
+  const stage3 = args.length === 2 && isStage3Context(second);
+  // Legacy: (prototype or class, key) for a property, plus a descriptor for a method or an accessor.
+  // No factory takes a string or a symbol second, so this shape is never a real call.
+  const legacy =
+    (args.length === 2 || args.length === 3) &&
+    isLegacyKey(second) &&
+    ((typeof first === 'object' && first !== null) || typeof first === 'function');
+  if (stage3 || legacy) {
     throw new TypeError(`${decorator} must be called: write \`${decorator}(…)\`, not \`${decorator}\`.`);
   }
-  if (args.length === 3 && isLegacyKey(args[1]) && isMethodDescriptor(args[2])) {
-    throw new TypeError(`${decorator} must be called: write \`${decorator}(…)\`, not \`${decorator}\`.`);
-  }
+}
+
+// Builds the layer (options validated first: a bad option records nothing), records it, and adds it
+// to the method's wrapper. A method returns promises when its stack below says so too: with a
+// foreign decorator in between, the staunch wrapper below is not `value` but is recorded.
+function wrap(
+  method: DecoratedMethod,
+  build: (method: DecoratedMethod) => Layer,
+  metadata: Record<PropertyKey, unknown>,
+  value: AnyMethod,
+  declaresPromise: boolean,
+): { readonly layer: Layer; readonly wrapper: AnyMethod } {
+  const layer = withValidationLabel(method.label, () => build(method));
+  recordPolicy(metadata, method.name, method, layer.descriptor);
+  const below = planOf(ownWrappersOf(metadata, method.name, method.static)[0]);
+  const wrapper = addLayer(value, layer, declaresPromise || (below !== undefined && returnsPromises(below)));
+  recordWrapper(metadata, method.name, method.static, wrapper);
+  return { layer, wrapper };
 }
 
 function describe(decorator: string, name: string | symbol, isStatic: boolean, isPrivate: boolean): DecoratedMethod {
@@ -90,12 +112,20 @@ function isMethodDescriptor(value: unknown): value is PropertyDescriptor & { val
 
 const REFLECT_KEY = 'staunch:policies';
 
+// reflect-metadata's API, when it is loaded (legacy users: NestJS, TypeORM).
+const reflect = Reflect as unknown as {
+  readonly defineMetadata?: (k: unknown, v: unknown, t: object, p: string | symbol) => void;
+  readonly getMetadata?: (k: unknown, t: object, p: string | symbol) => unknown;
+  readonly getOwnMetadata?: (k: unknown, t: object, p: string | symbol) => unknown;
+};
+
+// The return type `emitDecoratorMetadata` recorded (`Promise` for `(): Promise<T>`), read when the class is defined.
+function declaredReturnType(target: object, key: string | symbol): unknown {
+  return typeof reflect.getMetadata === 'function' ? reflect.getMetadata('design:returntype', target, key) : undefined;
+}
+
 // Legacy users (NestJS, TypeORM) read metadata with reflect-metadata; mirror it there when it is loaded.
 function mirrorToReflectMetadata(target: object, key: string | symbol, layer: Layer): void {
-  const reflect = Reflect as unknown as {
-    defineMetadata?: (k: unknown, v: unknown, t: object, p: string | symbol) => void;
-    getOwnMetadata?: (k: unknown, t: object, p: string | symbol) => unknown;
-  };
   if (typeof reflect.defineMetadata !== 'function' || typeof reflect.getOwnMetadata !== 'function') return;
   const inner = (reflect.getOwnMetadata(REFLECT_KEY, target, key) as readonly unknown[] | undefined) ?? [];
   reflect.defineMetadata(REFLECT_KEY, Object.freeze([layer.descriptor, ...inner]), target, key);

@@ -1,7 +1,7 @@
 import type { AsyncBackoffPolicy, CircuitBreakerPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
 import { CircuitLayer } from './circuit-breaker.js';
 import { planOf, type Layer } from './interceptor.js';
-import { wrapperOf } from './metadata.js';
+import { classOf, wrappersOf } from './metadata.js';
 import { PolicyLayer } from './policy-layer.js';
 
 /** The live policy types behind each decorator kind, as `policyOf` returns them. */
@@ -53,7 +53,8 @@ export function policyOf<K extends keyof LivePolicies>(
   return findLayer(target, method, isKind, decorator).layer.policy as LivePolicies[K];
 }
 
-// A class resolves to its instance method (else its static one); an instance to its instance method.
+// A class resolves to its instance method, else its static one; an instance to its instance method.
+// A method has several wrappers when foreign decorators sit between staunch's: searched outermost first.
 function findLayer<L extends Layer>(
   target: object,
   method: string | symbol,
@@ -61,14 +62,25 @@ function findLayer<L extends Layer>(
   decorator: string,
 ): { readonly layer: L; readonly viaClass: boolean } {
   const isClass = typeof target === 'function';
-  const owner = isClass ? target : (target as { constructor: object }).constructor;
-  const instanceWrapper = wrapperOf(owner, method, false);
-  const wrapper = instanceWrapper ?? (isClass ? wrapperOf(owner, method, true) : undefined);
-  const layer = planOf(wrapper)?.layers.find(matches);
-  if (layer === undefined) {
-    const name = (owner as { name?: unknown }).name;
-    const where = typeof name === 'string' && name !== '' ? `class ${name}` : 'this class';
-    throw new TypeError(`"${String(method)}" has no ${decorator} on ${where}.`);
+  const owner = classOf(target);
+  if (owner !== undefined) {
+    const instanceLayer = layerIn(wrappersOf(owner, method, false), matches);
+    if (instanceLayer !== undefined) return { layer: instanceLayer, viaClass: isClass };
+    const staticLayer = isClass ? layerIn(wrappersOf(owner, method, true), matches) : undefined;
+    if (staticLayer !== undefined) return { layer: staticLayer, viaClass: false };
   }
-  return { layer, viaClass: isClass && instanceWrapper !== undefined };
+  const name = (owner as { name?: unknown } | undefined)?.name;
+  const where = typeof name === 'string' && name !== '' ? `class ${name}` : 'this class';
+  throw new TypeError(`"${String(method)}" has no ${decorator} on ${where}.`);
+}
+
+function layerIn<L extends Layer>(
+  wrappers: readonly object[] | undefined,
+  matches: (layer: Layer) => layer is L,
+): L | undefined {
+  for (const wrapper of wrappers ?? []) {
+    const layer = planOf(wrapper)?.layers.find(matches);
+    if (layer !== undefined) return layer;
+  }
+  return undefined;
 }

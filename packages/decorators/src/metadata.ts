@@ -11,16 +11,16 @@ export interface MethodPolicies {
   readonly policies: readonly PolicyDescriptor[];
 }
 
-// Symbol.for keeps the keys identical across the ESM and CJS copies of this package.
+// Symbol.for keeps the keys identical across the ESM and CJS copies of this package. Static and
+// instance methods get tables of their own: they may share a name, and a name may be a symbol,
+// so no single key could tell them apart.
 const POLICIES = Symbol.for('staunch.policies');
+const STATIC_POLICIES = Symbol.for('staunch.staticPolicies');
+const WRAPPERS = Symbol.for('staunch.wrappers');
+const STATIC_WRAPPERS = Symbol.for('staunch.staticWrappers');
 
-type PolicyTable = Record<string | symbol, MethodPolicies>;
+type Table<T> = Record<string | symbol, T>;
 type MetadataObject = Record<PropertyKey, unknown>;
-
-/** The key a method is recorded under: static and instance methods may share a name. */
-export function tableKey(method: string | symbol, isStatic: boolean): string | symbol {
-  return isStatic ? `static ${String(method)}` : method;
-}
 
 /**
  * Records `descriptor` as the new outermost policy of a method. Copy on write:
@@ -33,12 +33,9 @@ export function recordPolicy(
   flags: { readonly static: boolean; readonly private: boolean },
   descriptor: PolicyDescriptor,
 ): void {
-  const own: PolicyTable = Object.hasOwn(metadata, POLICIES)
-    ? (metadata[POLICIES] as PolicyTable)
-    : (metadata[POLICIES] = Object.create((metadata[POLICIES] as PolicyTable | undefined) ?? null) as PolicyTable);
-  const key = tableKey(method, flags.static);
-  const inner = Object.hasOwn(own, key) ? (own[key] as MethodPolicies).policies : [];
-  own[key] = Object.freeze({
+  const own = ownTable<MethodPolicies>(metadata, flags.static ? STATIC_POLICIES : POLICIES);
+  const inner = Object.hasOwn(own, method) ? (own[method] as MethodPolicies).policies : [];
+  own[method] = Object.freeze({
     method,
     static: flags.static,
     private: flags.private,
@@ -47,50 +44,54 @@ export function recordPolicy(
 }
 
 /**
- * Reads the policies recorded on a class, its own and inherited ones.
+ * Reads the policies recorded on a class, its own and inherited ones. Takes the
+ * class (whatever its constructor's visibility) or an instance of it.
  *
  * @example
  * policiesOf(Billing);           // [{ method: 'charge', static: false, private: false, policies: [...] }, …]
  * policiesOf(Billing, 'charge'); // [{ kind: 'retry', options: {...} }, { kind: 'circuitBreaker', … }]
  */
-export function policiesOf(target: abstract new (...args: never[]) => unknown): readonly MethodPolicies[];
+export function policiesOf(target: object): readonly MethodPolicies[];
 export function policiesOf(
-  target: abstract new (...args: never[]) => unknown,
+  target: object,
   method: string | symbol,
   options?: { readonly static?: boolean },
 ): readonly PolicyDescriptor[];
 export function policiesOf(
-  target: abstract new (...args: never[]) => unknown,
+  target: object,
   method?: string | symbol,
   options?: { readonly static?: boolean },
 ): readonly MethodPolicies[] | readonly PolicyDescriptor[] {
-  const table = tableOf(target);
+  const owner = classOf(target);
+  if (owner === undefined) return [];
+  const metadata = metadataOf(owner);
   if (method === undefined) {
-    const seen = new Set<string | symbol>();
     const all: MethodPolicies[] = [];
-    // Walk the chain by hand: for…in skips symbol keys, and a child's entry hides its parent's.
-    for (
-      let level: PolicyTable | null | undefined = table;
-      level;
-      level = Object.getPrototypeOf(level) as PolicyTable | null
-    ) {
-      for (const key of Reflect.ownKeys(level)) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const entry = level[key] as MethodPolicies;
-        if (isStillDecorated(target, entry)) all.push(entry);
+    for (const key of [POLICIES, STATIC_POLICIES]) {
+      const seen = new Set<string | symbol>();
+      // Walk the chain by hand: for…in skips symbol keys, and a child's entry hides its parent's.
+      for (let level = metadata?.[key] as Table<MethodPolicies> | null | undefined; level;) {
+        for (const name of Reflect.ownKeys(level)) {
+          if (seen.has(name)) continue;
+          seen.add(name);
+          const entry = level[name] as MethodPolicies;
+          if (isStillDecorated(owner, entry)) all.push(entry);
+        }
+        level = Object.getPrototypeOf(level) as Table<MethodPolicies> | null;
       }
     }
     return all;
   }
-  const entry = table?.[tableKey(method, options?.static === true)];
-  return entry !== undefined && isStillDecorated(target, entry) ? entry.policies : [];
+  const table = metadata?.[options?.static === true ? STATIC_POLICIES : POLICIES] as Table<MethodPolicies> | undefined;
+  const entry = table?.[method];
+  return entry !== undefined && isStillDecorated(owner, entry) ? entry.policies : [];
 }
 
-/** The class's policy table (own or inherited), if any decorator ran. */
-export function tableOf(target: object): PolicyTable | undefined {
-  const metadata = (target as Record<symbol, MetadataObject | undefined>)[Symbol.metadata];
-  return metadata?.[POLICIES] as PolicyTable | undefined;
+/** The class `target` stands for: itself when it is a class (a function), else its constructor. */
+export function classOf(target: object): object | undefined {
+  if (typeof target === 'function') return target;
+  const constructor = (target as { readonly constructor?: unknown }).constructor;
+  return typeof constructor === 'function' ? constructor : undefined;
 }
 
 /** Installs a metadata object on a class that has none of its own (legacy decorators get none from the compiler). */
@@ -107,39 +108,72 @@ export function ownMetadataOf(constructor: object): MetadataObject {
   return metadata;
 }
 
-// An undecorated override in a subclass replaces the wrapper, so the inherited
-// entry no longer applies. Private methods cannot be looked up and are trusted.
-function isStillDecorated(target: abstract new (...args: never[]) => unknown, entry: MethodPolicies): boolean {
-  if (entry.private) return true;
-  const holder = (entry.static ? target : target.prototype) as Record<string | symbol, unknown>;
-  const fn = holder[entry.method];
-  return typeof fn === 'function' && (fn as unknown as Record<symbol, unknown>)[WRAPPED] !== undefined;
-}
-
-/** Marks a wrapper made by the interceptor (Symbol.for: shared by ESM and CJS copies). */
-export const WRAPPED = Symbol.for('staunch.wrapped');
-
-const WRAPPERS = Symbol.for('staunch.wrappers');
-
-/** Remembers the wrapper of a decorated method, so `circuitOf` finds it (private methods included). */
+/**
+ * Remembers a wrapper staunch made for a method, so `circuitOf` and `policyOf`
+ * find its layers (private methods included). A method has several when a
+ * foreign decorator sits between staunch decorators: outermost first.
+ */
 export function recordWrapper(
   metadata: MetadataObject,
   method: string | symbol,
   isStatic: boolean,
   wrapper: object,
 ): void {
-  const own: Record<string | symbol, object> = Object.hasOwn(metadata, WRAPPERS)
-    ? (metadata[WRAPPERS] as Record<string | symbol, object>)
-    : (metadata[WRAPPERS] = Object.create((metadata[WRAPPERS] as object | undefined) ?? null) as Record<
-        string | symbol,
-        object
-      >);
-  own[tableKey(method, isStatic)] = wrapper;
+  const known = ownWrappersOf(metadata, method, isStatic);
+  if (known[0] !== wrapper) {
+    ownTable<readonly object[]>(metadata, isStatic ? STATIC_WRAPPERS : WRAPPERS)[method] = Object.freeze([
+      wrapper,
+      ...known,
+    ]);
+  }
 }
 
-/** The wrapper recorded for a method of `target`'s class (own or inherited), if any. */
-export function wrapperOf(target: object, method: string | symbol, isStatic: boolean): unknown {
-  const metadata = (target as Record<symbol, MetadataObject | undefined>)[Symbol.metadata];
-  const table = metadata?.[WRAPPERS] as Record<string | symbol, object> | undefined;
-  return table?.[tableKey(method, isStatic)];
+/**
+ * The wrappers recorded for a method by this class level's own decorators,
+ * outermost first; none inherited (a subclass's override is a method of its own,
+ * whose stack the parent's wrappers are not part of).
+ */
+export function ownWrappersOf(metadata: MetadataObject, method: string | symbol, isStatic: boolean): readonly object[] {
+  const key = isStatic ? STATIC_WRAPPERS : WRAPPERS;
+  const own = Object.hasOwn(metadata, key) ? (metadata[key] as Table<readonly object[]>) : undefined;
+  return own !== undefined && Object.hasOwn(own, method) ? (own[method] as readonly object[]) : [];
+}
+
+/** The wrappers recorded for a method of the class `owner` (own or inherited), outermost first. */
+export function wrappersOf(owner: object, method: string | symbol, isStatic: boolean): readonly object[] | undefined {
+  const table = metadataOf(owner)?.[isStatic ? STATIC_WRAPPERS : WRAPPERS] as Table<readonly object[]> | undefined;
+  return table?.[method];
+}
+
+function metadataOf(owner: object): MetadataObject | undefined {
+  return (owner as Record<symbol, MetadataObject | undefined>)[Symbol.metadata];
+}
+
+// This class level's own table under `key`, made on first write, inheriting the parent's.
+function ownTable<T>(metadata: MetadataObject, key: symbol): Table<T> {
+  if (Object.hasOwn(metadata, key)) return metadata[key] as Table<T>;
+  const table = Object.create((metadata[key] as Table<T> | undefined) ?? null) as Table<T>;
+  metadata[key] = table;
+  return table;
+}
+
+// An entry applies while the class that defines the method (the nearest with it as an own
+// property) is the class whose decorators recorded that entry: an undecorated override in a
+// subclass replaces the method, and the inherited entry no longer applies. This asks where the
+// method is defined, not what it is, so a foreign decorator's wrapper around staunch's changes
+// nothing. Private methods cannot be looked up and are trusted.
+function isStillDecorated(owner: object, entry: MethodPolicies): boolean {
+  if (entry.private) return true;
+  for (let level: unknown = owner; typeof level === 'function'; level = Object.getPrototypeOf(level)) {
+    const holder: unknown = entry.static ? level : (level as { readonly prototype?: unknown }).prototype;
+    if (typeof holder !== 'object' && typeof holder !== 'function') continue;
+    if (holder === null || !Object.hasOwn(holder, entry.method)) continue;
+    if (!Object.hasOwn(level, Symbol.metadata)) return false;
+    const metadata = metadataOf(level) as MetadataObject;
+    const key = entry.static ? STATIC_POLICIES : POLICIES;
+    if (!Object.hasOwn(metadata, key)) return false;
+    const own = metadata[key] as Table<MethodPolicies>;
+    return Object.hasOwn(own, entry.method) && own[entry.method] === entry;
+  }
+  return false;
 }

@@ -15,8 +15,11 @@ import { PolicyLayer } from './policy-layer.js';
  *   async job(id: string): Promise<Job> { … }
  * }
  */
-export function Poll<Value>(until: (value: Value) => unknown, options?: PollOptions): PollDecorator<Value> {
-  assertCalledWithOptions('@Poll', [until, options]);
+export function Poll<Value>(until: (value: Value) => unknown, options?: PollOptions): PollDecorator<Value>;
+export function Poll<Value>(...args: unknown[]): PollDecorator<Value> {
+  // Every argument, not just the declared two: a bare legacy `@Poll` passes three.
+  assertCalledWithOptions('@Poll', args);
+  const [until, options] = args as [(value: Value) => unknown, PollOptions | undefined];
   return defineDecorator('@Poll', () => {
     if (typeof until !== 'function') invalidOption('@Poll', 'until', 'a predicate function', until);
     const policy = pollPolicy(until, options);
