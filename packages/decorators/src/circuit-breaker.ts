@@ -109,6 +109,9 @@ export class CircuitLayer implements Layer {
     return breaker.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args, inner);
   }
 
+  // A shared circuit's call never throws for an async function: an open circuit rejects it.
+  readonly bindRejectsForAsync = true;
+
   bind(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined {
     const shared = this.#shared;
     if (shared === undefined) return undefined;

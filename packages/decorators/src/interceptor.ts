@@ -13,6 +13,8 @@ export interface Layer {
   run(next: AnyMethod, self: unknown, args: unknown[], inner?: boolean): unknown;
   /** `run` with `next` fixed, when the layer can make it one call shorter (as the outermost layer). */
   bind?(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined;
+  /** True when what `bind` returns never throws for an `async` `next` (it rejects instead). */
+  readonly bindRejectsForAsync?: boolean;
   /** The layer as an inner step: a method-shaped function running `run(next, this, args, true)`. */
   step?(next: AnyMethod): AnyMethod | undefined;
   /** True when `run` always returns a promise and never throws (the async-only policies). */
@@ -115,7 +117,9 @@ function compile(stack: Stack): (self: unknown, args: unknown[]) => unknown {
   }
   const outer = layers[0] as Layer;
   const first = next;
-  const head = outer.bind?.(first) ?? ((self, args) => outer.run(first, self, args));
+  const bound = outer.bind?.(first);
+  if (bound !== undefined && outer.bindRejectsForAsync === true && isAsyncFunction(first)) return bound;
+  const head = bound ?? ((self, args) => outer.run(first, self, args));
   if (!returnsPromises(stack) || outer.returnsPromise === true) return head;
   // try/catch costs nothing until something throws: the closed path stays as it was.
   return (self, args) => {
