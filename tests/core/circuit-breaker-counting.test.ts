@@ -12,7 +12,7 @@ const breakerWith = (options: CircuitBreakerOptions) =>
   circuitBreaker({ on: Boom, resetTimeout: 1_000, clock, ...options });
 
 const succeed = (breaker: CircuitBreakerPolicy, times = 1) => {
-  for (let i = 0; i < times; i++) breaker.execute(() => 'ok');
+  for (let i = 0; i < times; i++) breaker.executeSync(() => 'ok');
 };
 
 describe("circuitBreaker counting: 'consecutive'", () => {
@@ -74,7 +74,7 @@ describe("circuitBreaker counting: 'failure-rate' over a window of calls", () =>
     const breaker = breakerWith({ counting: { ...counting, minimumCalls: 4, rate: 0.75 } });
     failTimes(breaker, 3);
     expect(breaker.state).toBe('closed');
-    expect(breaker.execute(() => 'the caller still gets its value')).toBe('the caller still gets its value');
+    expect(breaker.executeSync(() => 'the caller still gets its value')).toBe('the caller still gets its value');
     expect(breaker.state).toBe('open'); // 3 / 4
   });
 
@@ -82,7 +82,7 @@ describe("circuitBreaker counting: 'failure-rate' over a window of calls", () =>
     const breaker = breakerWith({ counting });
     for (let i = 0; i < 20; i++) {
       attempt(() =>
-        breaker.execute(() => {
+        breaker.executeSync(() => {
           throw new Other();
         }),
       );
@@ -264,7 +264,7 @@ describe('circuitBreaker counting: slow calls', () => {
       counting: { mode: 'leaky-bucket', slowCallDuration: 100 },
     });
     expect(
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         manual.time += 100;
         return 'slow';
       }),
@@ -315,7 +315,7 @@ it('lets an error thrown by a slow-call-timed function through unchanged', () =>
   const own = new Boom();
   expect(
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw own;
       }),
     ).error,
