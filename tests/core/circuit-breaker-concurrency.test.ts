@@ -78,6 +78,7 @@ describe('circuitBreaker under 10,000 concurrent async calls', () => {
       ignoredErrors: 0,
       slowCalls: 0,
       rejections: rejected,
+      aborted: 0,
     });
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { circuitBreaker, type CircuitBreakerOptions, type CircuitBreakerPolicy, type Clock } from '@staunch/core';
 import { VirtualClock } from '@staunch/core/testing';
 import { attempt, Boom, deferred, failTimes, Other } from './circuit-breaker-helpers';
@@ -11,7 +12,7 @@ const breakerWith = (options: CircuitBreakerOptions) =>
   circuitBreaker({ on: Boom, resetTimeout: 1_000, clock, ...options });
 
 const succeed = (breaker: CircuitBreakerPolicy, times = 1) => {
-  for (let i = 0; i < times; i++) breaker.execute(() => 'ok');
+  for (let i = 0; i < times; i++) breaker.executeSync(() => 'ok');
 };
 
 describe("circuitBreaker counting: 'consecutive'", () => {
@@ -73,7 +74,7 @@ describe("circuitBreaker counting: 'failure-rate' over a window of calls", () =>
     const breaker = breakerWith({ counting: { ...counting, minimumCalls: 4, rate: 0.75 } });
     failTimes(breaker, 3);
     expect(breaker.state).toBe('closed');
-    expect(breaker.execute(() => 'the caller still gets its value')).toBe('the caller still gets its value');
+    expect(breaker.executeSync(() => 'the caller still gets its value')).toBe('the caller still gets its value');
     expect(breaker.state).toBe('open'); // 3 / 4
   });
 
@@ -81,7 +82,7 @@ describe("circuitBreaker counting: 'failure-rate' over a window of calls", () =>
     const breaker = breakerWith({ counting });
     for (let i = 0; i < 20; i++) {
       attempt(() =>
-        breaker.execute(() => {
+        breaker.executeSync(() => {
           throw new Other();
         }),
       );
@@ -140,6 +141,97 @@ describe("circuitBreaker counting: 'failure-rate' over a window of time", () => 
   });
 });
 
+describe("circuitBreaker counting: 'failure-rate' at exactly the rate", () => {
+  // The rates users write, k / 100 (`k / 100` is the same double as the literal: both are the nearest to it).
+  const percentArb = fc.integer({ min: 1, max: 100 });
+  const windows = {
+    calls: (calls: number) => ({ calls }),
+    duration: () => ({ duration: 1_000 }), // every call at the same instant: the window holds them all
+  };
+
+  for (const [kind, windowOf] of Object.entries(windows)) {
+    it(`opens at the first call where failures * 100 >= k * calls, for every rate k/100 (window of ${kind})`, () => {
+      fc.assert(
+        fc.property(percentArb, fc.integer({ min: 1, max: 200 }), (k, calls) => {
+          // The fewest failures among `calls` calls that reach rate k/100, all after the successes.
+          const failures = Math.ceil((k * calls) / 100);
+          const counting = {
+            mode: 'failure-rate',
+            rate: k / 100,
+            window: windowOf(calls),
+            minimumCalls: calls,
+          } as const;
+          const breaker = breakerWith({ counting });
+          succeed(breaker, calls - failures);
+          failTimes(breaker, failures - 1);
+          expect(breaker.state).toBe('closed'); // one failure short of the rate (or short of minimumCalls)
+          failTimes(breaker, 1);
+          expect(breaker.state).toBe('open');
+        }),
+        { numRuns: 2_000 },
+      );
+    });
+
+    it(`agrees with failures * 100 >= k * calls after every call of a random sequence (window of ${kind})`, () => {
+      // Windows whose full size holds exactly rate k/100 for some count of failures (a multiple of
+      // 100 / gcd(k, 100) calls), deciding when full or earlier, with failures about as frequent as the rate.
+      const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+      const caseArb = percentArb.chain((k) => {
+        const step = 100 / gcd(k, 100);
+        return fc.integer({ min: 1, max: Math.max(1, Math.floor(200 / step)) }).chain((multiple) => {
+          const size = step * multiple;
+          return fc.tuple(
+            fc.constant(k),
+            fc.constant(size),
+            fc.oneof(fc.constant(size), fc.integer({ min: 1, max: size })),
+          );
+        });
+      });
+      fc.assert(
+        fc.property(
+          caseArb,
+          fc.array(fc.integer({ min: 0, max: 99 }), { maxLength: 300, size: 'max' }),
+          ([k, size, minimumCalls], draws) => {
+            const counting = { mode: 'failure-rate', rate: k / 100, window: windowOf(size), minimumCalls } as const;
+            const breaker = breakerWith({ counting });
+            const window: boolean[] = []; // the outcomes the window holds, true = failure
+            let failures = 0;
+            for (const draw of draws) {
+              const failed = draw < k;
+              if (failed) failTimes(breaker, 1);
+              else succeed(breaker);
+              window.push(failed);
+              failures += Number(failed);
+              if (kind === 'calls' && window.length > size) failures -= Number(window.shift());
+              const trips = window.length >= minimumCalls && failures * 100 >= k * window.length;
+              // A plain comparison, not expect(): this runs some 100,000 times.
+              if (breaker.state !== (trips ? 'open' : 'closed')) return false;
+              if (trips) return true;
+            }
+            return true;
+          },
+        ),
+        { numRuns: 1_000 },
+      );
+    });
+  }
+
+  it('opens at 7 failures in 100 calls with rate 0.07, 7 in 50 with 0.14, 7 in 25 with 0.28', () => {
+    for (const [rate, calls] of [
+      [0.07, 100],
+      [0.14, 50],
+      [0.28, 25],
+    ] as const) {
+      for (const window of [{ calls }, { duration: 1_000 }]) {
+        const breaker = breakerWith({ counting: { mode: 'failure-rate', rate, window, minimumCalls: calls } });
+        succeed(breaker, calls - 7);
+        failTimes(breaker, 7);
+        expect(breaker.state).toBe('open');
+      }
+    }
+  });
+});
+
 describe('circuitBreaker counting: slow calls', () => {
   it('counts an async success that took at least slowCallDuration as a failure; the caller still gets its value', async () => {
     const breaker = breakerWith({ threshold: 2, counting: { mode: 'leaky-bucket', slowCallDuration: 500 } });
@@ -172,7 +264,7 @@ describe('circuitBreaker counting: slow calls', () => {
       counting: { mode: 'leaky-bucket', slowCallDuration: 100 },
     });
     expect(
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         manual.time += 100;
         return 'slow';
       }),
@@ -223,7 +315,7 @@ it('lets an error thrown by a slow-call-timed function through unchanged', () =>
   const own = new Boom();
   expect(
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw own;
       }),
     ).error,

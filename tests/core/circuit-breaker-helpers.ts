@@ -46,11 +46,11 @@ export function openErrorOf(outcome: { error?: unknown }): CircuitOpenError {
   return outcome.error as CircuitOpenError;
 }
 
-/** Makes `times` calls to `breaker` that throw `Boom`, swallowing what they throw. */
+/** Makes `times` sync calls to `breaker` that throw `Boom`, swallowing what they throw. */
 export function failTimes(breaker: CircuitBreakerPolicy, times: number): void {
   for (let i = 0; i < times; i++) {
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw new Boom(i);
       }),
     );

@@ -37,7 +37,7 @@ describe('circuitBreaker — closed', () => {
     failTimes(breaker, 2);
     const own = new Boom(3);
     const outcome = attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw own;
       }),
     );
@@ -66,7 +66,7 @@ describe('circuitBreaker — closed', () => {
   it('does not clear the failure record on success', () => {
     const breaker = breakerWith();
     failTimes(breaker, 2);
-    for (let i = 0; i < 10; i++) breaker.execute(() => 'ok');
+    for (let i = 0; i < 10; i++) breaker.executeSync(() => 'ok');
     failTimes(breaker, 1);
     expect(breaker.state).toBe('open');
   });
@@ -76,7 +76,7 @@ describe('circuitBreaker — closed', () => {
     const other = new Other('not counted');
     for (let i = 0; i < 10; i++) {
       const outcome = attempt(() =>
-        breaker.execute(() => {
+        breaker.executeSync(() => {
           throw other;
         }),
       );
@@ -90,7 +90,7 @@ describe('circuitBreaker — closed', () => {
     const breaker = circuitBreaker({ threshold: 2, clock });
     failTimes(breaker, 1);
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw new Other();
       }),
     );
@@ -101,7 +101,7 @@ describe('circuitBreaker — closed', () => {
     class SubBoom extends Boom {}
     const byClass = breakerWith({ threshold: 1 });
     attempt(() =>
-      byClass.execute(() => {
+      byClass.executeSync(() => {
         throw new SubBoom();
       }),
     );
@@ -109,7 +109,7 @@ describe('circuitBreaker — closed', () => {
 
     const byList = breakerWith({ threshold: 1, on: [RangeError, Boom] });
     attempt(() =>
-      byList.execute(() => {
+      byList.executeSync(() => {
         throw new RangeError();
       }),
     );
@@ -117,13 +117,13 @@ describe('circuitBreaker — closed', () => {
 
     const byPredicate = breakerWith({ threshold: 1, on: (e) => e instanceof Error && e.message === 'count me' });
     attempt(() =>
-      byPredicate.execute(() => {
+      byPredicate.executeSync(() => {
         throw new Error('not me');
       }),
     );
     expect(byPredicate.state).toBe('closed');
     attempt(() =>
-      byPredicate.execute(() => {
+      byPredicate.executeSync(() => {
         throw new Error('count me');
       }),
     );
@@ -137,7 +137,7 @@ describe('circuitBreaker — open', () => {
     failTimes(breaker, 3);
     await clock.advance(400);
     const fn = jest.fn(() => 'ran');
-    const error = openErrorOf(attempt(() => breaker.execute(fn)));
+    const error = openErrorOf(attempt(() => breaker.executeSync(fn)));
     expect(fn).not.toHaveBeenCalled();
     expect(error.retryAfter).toBe(600);
     expect(error.circuit).toBe('billing');
@@ -145,56 +145,25 @@ describe('circuitBreaker — open', () => {
     expect(isCircuitOpenError(error)).toBe(true);
   });
 
-  it('gives an async function a rejected promise, never a synchronous throw', async () => {
+  it('rejects with a promise through execute and throws through executeSync (see circuit-breaker-entry-points)', async () => {
     const breaker = breakerWith();
     failTimes(breaker, 3);
-    let result: Promise<string> | undefined;
-    expect(() => {
-      result = breaker.execute(async () => 'ran');
-    }).not.toThrow();
-    await expect(result).rejects.toBeInstanceOf(CircuitOpenError);
-  });
-
-  it('gives a sync function a synchronous throw', () => {
-    const breaker = breakerWith();
-    failTimes(breaker, 3);
-    expect(() => breaker.execute(() => 'ran')).toThrow(CircuitOpenError);
-  });
-
-  it('rejects (not throws) for a plain function that was seen returning promises', async () => {
-    const breaker = breakerWith({ threshold: 1 });
-    function fetch(this: { fail: boolean }): Promise<string> {
-      return this.fail ? Promise.reject(new Boom()) : Promise.resolve('ok');
-    }
-    const service = { fail: false };
-    await breaker.call(fetch, service, []);
-    service.fail = true;
-    await expect(breaker.call(fetch, service, [])).rejects.toBeInstanceOf(Boom);
-    let result: Promise<string> | undefined;
-    expect(() => (result = breaker.call(fetch, service, []))).not.toThrow();
-    await expect(result).rejects.toBeInstanceOf(CircuitOpenError);
-  });
-
-  it('rejects (not throws) for execute(() => promise) once this circuit has seen promises', async () => {
-    const breaker = breakerWith({ threshold: 1 });
-    await expect(breaker.execute(() => Promise.reject(new Boom()))).rejects.toBeInstanceOf(Boom);
-    let result: Promise<string> | undefined;
-    expect(() => (result = breaker.execute(() => Promise.resolve('ran')))).not.toThrow();
-    await expect(result).rejects.toBeInstanceOf(CircuitOpenError);
+    await expect(breaker.execute(async () => 'ran')).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(() => breaker.executeSync(() => 'ran')).toThrow(CircuitOpenError);
   });
 
   it('counts down retryAfter with the clock', async () => {
     const breaker = breakerWith();
     failTimes(breaker, 3);
-    expect(openErrorOf(attempt(() => breaker.execute(() => 1))).retryAfter).toBe(1_000);
+    expect(openErrorOf(attempt(() => breaker.executeSync(() => 1))).retryAfter).toBe(1_000);
     await clock.advance(999);
-    expect(openErrorOf(attempt(() => breaker.execute(() => 1))).retryAfter).toBe(1);
+    expect(openErrorOf(attempt(() => breaker.executeSync(() => 1))).retryAfter).toBe(1);
   });
 
   it('rejects without a stack trace: the message says what to do', () => {
     const breaker = breakerWith();
     failTimes(breaker, 3);
-    const error = openErrorOf(attempt(() => breaker.execute(() => 1)));
+    const error = openErrorOf(attempt(() => breaker.executeSync(() => 1)));
     expect(error.stack).toBe(`CircuitOpenError: ${error.message}`);
     expect(error.message).toBe(
       'Circuit "billing" is open: the call was rejected without running. Retry after 1000 ms.',
@@ -205,7 +174,7 @@ describe('circuitBreaker — open', () => {
     const breaker = breakerWith();
     failTimes(breaker, 3);
     const limit = Error.stackTraceLimit;
-    attempt(() => breaker.execute(() => 1));
+    attempt(() => breaker.executeSync(() => 1));
     expect(Error.stackTraceLimit).toBe(limit);
     expect(new Error('elsewhere').stack).toMatch(/\n\s+at /);
   });
@@ -256,13 +225,13 @@ describe('circuitBreaker — half-open', () => {
     await clock.advance(1_500);
     const own = new Boom(9);
     const outcome = attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw own;
       }),
     );
     expect(outcome.error).toBe(own);
     expect(breaker.state).toBe('open');
-    expect(openErrorOf(attempt(() => breaker.execute(() => 1))).retryAfter).toBe(1_000);
+    expect(openErrorOf(attempt(() => breaker.executeSync(() => 1))).retryAfter).toBe(1_000);
     await clock.advance(999);
     expect(breaker.state).toBe('open');
     await clock.advance(1);
@@ -273,7 +242,7 @@ describe('circuitBreaker — half-open', () => {
     const breaker = breakerWith();
     failTimes(breaker, 3);
     await clock.advance(1_000);
-    expect(breaker.execute(() => 'trial')).toBe('trial');
+    expect(breaker.executeSync(() => 'trial')).toBe('trial');
     expect(breaker.state).toBe('closed');
     failTimes(breaker, 2);
     expect(breaker.state).toBe('closed');
@@ -283,8 +252,8 @@ describe('circuitBreaker — half-open', () => {
     const breaker = breakerWith({ halfOpenCalls: 3 });
     failTimes(breaker, 3);
     await clock.advance(1_000);
-    breaker.execute(() => 1);
-    breaker.execute(() => 2);
+    breaker.executeSync(() => 1);
+    breaker.executeSync(() => 2);
     expect(breaker.state).toBe('half-open');
     failTimes(breaker, 1);
     expect(breaker.state).toBe('open');
@@ -296,13 +265,13 @@ describe('circuitBreaker — half-open', () => {
     await clock.advance(1_000);
     const other = new Other();
     const outcome = attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw other;
       }),
     );
     expect(outcome.error).toBe(other);
     expect(breaker.state).toBe('half-open');
-    expect(breaker.execute(() => 'next trial')).toBe('next trial');
+    expect(breaker.executeSync(() => 'next trial')).toBe('next trial');
     expect(breaker.state).toBe('closed');
   });
 
@@ -342,7 +311,7 @@ describe('circuitBreaker — a trial that never settles', () => {
     void breaker.execute(() => deferred().promise); // hangs for ever
     await clock.advance(1_000);
     expect(breaker.state).toBe('half-open');
-    expect(breaker.execute(() => 'second trial')).toBe('second trial');
+    expect(breaker.executeSync(() => 'second trial')).toBe('second trial');
     expect(breaker.state).toBe('closed');
   });
 
@@ -383,12 +352,12 @@ describe('circuitBreaker — a trial that never settles', () => {
     const halfOpened = jest.fn();
     breaker.on('stateChange', (event) => changes.push(event));
     breaker.on('halfOpened', halfOpened);
-    breaker.execute(() => 'first trial succeeds');
+    breaker.executeSync(() => 'first trial succeeds');
     void breaker.execute(() => deferred().promise);
     await clock.advance(1_000);
-    breaker.execute(() => 'new period, trial 1');
+    breaker.executeSync(() => 'new period, trial 1');
     expect(breaker.state).toBe('half-open'); // the earlier success belonged to the old period
-    breaker.execute(() => 'new period, trial 2');
+    breaker.executeSync(() => 'new period, trial 2');
     expect(breaker.state).toBe('closed');
     expect(changes).toEqual([
       { circuit: 'billing', from: 'half-open', to: 'half-open', reason: 'resetTimeout' },
@@ -404,7 +373,7 @@ describe('circuitBreaker — onError', () => {
     const breaker = breakerWith({ threshold: 2, onError: (error) => seen.push(error) });
     const [other, first, second] = [new Other(), new Boom(1), new Boom(2)];
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw other;
       }),
     );
@@ -412,13 +381,13 @@ describe('circuitBreaker — onError', () => {
     const states: string[] = [];
     breaker.on('stateChange', () => states.push(breaker.state));
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw second;
       }),
     );
     expect(seen).toEqual([other, first, second]);
     expect(states).toEqual(['open']);
-    attempt(() => breaker.execute(() => 1));
+    attempt(() => breaker.executeSync(() => 1));
     expect(seen).toHaveLength(3);
   });
 
@@ -433,7 +402,7 @@ describe('circuitBreaker — onError', () => {
         },
       });
       const outcome = attempt(() =>
-        breaker.execute(() => {
+        breaker.executeSync(() => {
           throw own;
         }),
       );
@@ -457,7 +426,7 @@ describe('circuitBreaker — onError', () => {
         },
       });
       const outcome = attempt(() =>
-        breaker.execute(() => {
+        breaker.executeSync(() => {
           throw own;
         }),
       );
@@ -514,7 +483,7 @@ describe('circuitBreaker — isolate and reset', () => {
     breaker.isolate();
     expect(breaker.state).toBe('open');
     expect(breaker.isolated).toBe(true);
-    const error = openErrorOf(attempt(() => breaker.execute(() => 1)));
+    const error = openErrorOf(attempt(() => breaker.executeSync(() => 1)));
     expect(error.retryAfter).toBe(Infinity);
     expect(error.message).toMatch(/isolated/);
     await clock.advance(1_000_000);
@@ -522,7 +491,7 @@ describe('circuitBreaker — isolate and reset', () => {
     breaker.reset();
     expect(breaker.state).toBe('closed');
     expect(breaker.isolated).toBe(false);
-    expect(breaker.execute(() => 'runs')).toBe('runs');
+    expect(breaker.executeSync(() => 'runs')).toBe('runs');
   });
 
   it('reset() closes an open circuit and forgets the failure record, keeping the counters', () => {
@@ -565,12 +534,12 @@ describe('circuitBreaker — events', () => {
     breaker.on('stateChange', (event) => changes.push(event));
     const boom = new Boom();
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw boom;
       }),
     );
     await clock.advance(1_000);
-    breaker.execute(() => 'trial');
+    breaker.executeSync(() => 'trial');
     breaker.isolate();
     breaker.reset();
     expect(changes).toEqual([
@@ -590,18 +559,18 @@ describe('circuitBreaker — events', () => {
     breaker.on('closed', (event) => seen.push(['closed', event]));
     const boom = new Boom();
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw boom;
       }),
     );
     await clock.advance(1_000);
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw boom;
       }),
     );
     await clock.advance(1_000);
-    breaker.execute(() => 'ok');
+    breaker.executeSync(() => 'ok');
     expect(seen).toEqual([
       ['opened', { circuit: 'billing', reason: 'failures', error: boom, retryAfter: 1_000 }],
       ['halfOpened', { circuit: 'billing' }],
@@ -624,15 +593,15 @@ describe('circuitBreaker — events', () => {
 describe('circuitBreaker — counters', () => {
   it('counts calls, successes, failures, ignored errors and rejections exactly', async () => {
     const breaker = breakerWith();
-    breaker.execute(() => 1);
+    breaker.executeSync(() => 1);
     await breaker.execute(async () => 2);
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw new Other();
       }),
     );
     failTimes(breaker, 3);
-    attempt(() => breaker.execute(() => 1));
+    attempt(() => breaker.executeSync(() => 1));
     await breaker.execute(async () => 1).catch(() => undefined);
     expect(breaker.stats).toEqual({
       calls: 6,
@@ -641,14 +610,15 @@ describe('circuitBreaker — counters', () => {
       ignoredErrors: 1,
       slowCalls: 0,
       rejections: 2,
+      aborted: 0,
     });
   });
 });
 
 describe('circuitBreaker — sync and async', () => {
-  it('keeps a sync function sync: returns its value, not a promise', () => {
+  it('keeps a sync function sync through executeSync: returns its value, not a promise', () => {
     const breaker = breakerWith();
-    const value = breaker.execute(() => 42);
+    const value = breaker.executeSync(() => 42);
     expect(value).toBe(42);
   });
 
@@ -710,7 +680,7 @@ describe('circuitBreakerFactory', () => {
     const make = circuitBreakerFactory({ name: 'api', threshold: 1, clock });
     const keyed = make('api[example.com]');
     failTimes(keyed, 1);
-    expect(openErrorOf(attempt(() => keyed.execute(() => 1))).circuit).toBe('api[example.com]');
+    expect(openErrorOf(attempt(() => keyed.executeSync(() => 1))).circuit).toBe('api[example.com]');
     expect(make().name).toBe('api');
   });
 });
@@ -723,7 +693,7 @@ describe('circuitBreaker — snapshot and store', () => {
       name: 'billing',
       state: 'open',
       snapshot: { state: 'open', since: 1_000, trials: 0, successes: 0, epoch: 1 },
-      stats: { calls: 1, successes: 0, failures: 1, ignoredErrors: 0, slowCalls: 0, rejections: 0 },
+      stats: { calls: 1, successes: 0, failures: 1, ignoredErrors: 0, slowCalls: 0, rejections: 0, aborted: 0 },
     });
   });
 
@@ -760,13 +730,13 @@ describe('circuitBreaker — snapshot and store', () => {
     const breaker = breakerWith({ threshold: 1, store: racing });
     const own = new Boom();
     const outcome = attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw own;
       }),
     );
     expect(outcome.error).toBe(own);
     expect(breaker.isolated).toBe(true); // the trip lost the race; the isolation stands
-    expect(openErrorOf(attempt(() => breaker.execute(() => 1))).retryAfter).toBe(Infinity);
+    expect(openErrorOf(attempt(() => breaker.executeSync(() => 1))).retryAfter).toBe(Infinity);
   });
 });
 
@@ -811,9 +781,9 @@ describe('circuitBreaker — store providers', () => {
   it('tells the store of each failure counted while closed, and of nothing else', async () => {
     const { provider, failures } = recordingProvider();
     const breaker = breakerWith({ threshold: 2, resetTimeout: 1_000, name: 'payments', store: provider });
-    breaker.execute(() => 1);
+    breaker.executeSync(() => 1);
     attempt(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw new Other();
       }),
     );

@@ -11,10 +11,10 @@ export const fail = (): never => {
 
 export const succeed = (): string => 'ok';
 
-/** Runs `fn` through `breaker` and says what happened. */
+/** Runs the sync `fn` through `breaker` and says what happened. */
 export function outcome(breaker: CircuitBreakerPolicy, fn: () => string): 'ok' | 'failed' | 'rejected' {
   try {
-    breaker.execute(fn);
+    breaker.executeSync(fn);
     return 'ok';
   } catch (error) {
     return isCircuitOpenError(error) ? 'rejected' : 'failed';

@@ -239,12 +239,7 @@ const setup: FleetSetup = async ({ index, env }) => {
   async function call(name: string, behaviour: Behaviour): Promise<Outcome> {
     const circuit = circuitNamed(name);
     const before = circuit.invocations.length;
-    let result: Promise<string>;
-    try {
-      result = circuit.breaker.execute(protectedFunction(name, circuit, behaviour));
-    } catch (error) {
-      return outcomeOf(error);
-    }
+    const result = circuit.breaker.execute(protectedFunction(name, circuit, behaviour));
     // The function runs synchronously inside execute() when the call is admitted.
     if (behaviour === 'hang' && circuit.invocations.length > before) return 'started';
     try {

@@ -156,7 +156,7 @@ class CountWindow implements FailureRecord {
     outcomes[this.#next] = failed;
     this.#failures += failed;
     this.#next = (this.#next + 1) % outcomes.length;
-    return this.#calls >= this.minimumCalls && this.#failures >= this.rate * this.#calls;
+    return this.#calls >= this.minimumCalls && reachesRate(this.#failures, this.#calls, this.rate);
   }
 }
 
@@ -206,6 +206,23 @@ class TimeWindow implements FailureRecord {
         failures += this.#failures[i] as number;
       }
     }
-    return calls >= this.minimumCalls && failures >= this.rate * calls;
+    return calls >= this.minimumCalls && reachesRate(failures, calls, this.rate);
   }
+}
+
+/**
+ * `failures / calls >= rate`, exact at the boundary for the rates people write
+ * (0.07, 0.5, any decimal). `failures >= rate * calls` is not: `rate` is
+ * already rounded, and the product rounds again, so 7 failures in 100 calls
+ * missed `rate: 0.07` (0.07 * 100 is 7.000000000000001). The quotient needs no
+ * such luck: `rate` is the double nearest the decimal, and `failures / calls`,
+ * correctly rounded, is the double nearest the exact ratio. Equal ratios give
+ * the same double, and rounding keeps order, so a ratio above the decimal
+ * never lands below it. A ratio below it rounds to the same double only
+ * within half an ulp (2^-54 here), but two distinct fractions `f / c` and
+ * `k / 100` are at least 1 / (100 c) apart: no window short of 2^53 / 100
+ * calls comes that close.
+ */
+function reachesRate(failures: number, calls: number, rate: number): boolean {
+  return failures / calls >= rate;
 }

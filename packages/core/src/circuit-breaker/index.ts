@@ -7,6 +7,7 @@ export {
   type CircuitBreakerFactory,
   type CircuitBreakerEvents,
   type CircuitBreakerStats,
+  type SyncValue,
   type CircuitBreakerJSON,
   type CircuitChangeReason,
   type CircuitStateChangeEvent,

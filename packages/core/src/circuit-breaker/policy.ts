@@ -1,3 +1,4 @@
+import { enterCall, leaveAttempt } from '../attempt.js';
 import { getDefaultClock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
 import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTaker } from '../handoff.js';
@@ -91,11 +92,13 @@ export interface CircuitBreakerEvents {
 }
 
 /**
- * Counters since the circuit was made (`reset()` does not clear them).
- * `calls` = the other outcomes + calls still running.
+ * Counters since the circuit was made (`reset()` does not clear them). Every
+ * call ends as exactly one of `successes`, `failures`, `ignoredErrors`,
+ * `rejections` or `aborted`, or is still running; `calls` counts those that
+ * ran the function: all but the rejections and the calls aborted before they ran.
  */
 export interface CircuitBreakerStats {
-  /** Calls that ran the function. */
+  /** Calls that ran the function (still running, settled, or abandoned by their caller's signal meanwhile). */
   readonly calls: number;
   /** Calls that returned (or resolved). */
   readonly successes: number;
@@ -107,7 +110,16 @@ export interface CircuitBreakerStats {
   readonly slowCalls: number;
   /** Calls rejected with `CircuitOpenError` without running. */
   readonly rejections: number;
+  /** Calls the caller's signal abandoned, before or while running (their outcome is not recorded). */
+  readonly aborted: number;
 }
+
+/**
+ * `T`, unless it is a promise or another thenable: then `never`, so that
+ * {@link CircuitBreakerPolicy.executeSync} does not compile for a function
+ * that returns one (or may return one).
+ */
+export type SyncValue<T> = T extends PromiseLike<unknown> ? never : T;
 
 /** What `JSON.stringify(breaker)` writes; `snapshot` can seed `memoryCircuitStore()` (with the same clock). */
 export interface CircuitBreakerJSON {
@@ -138,18 +150,32 @@ export interface CircuitBreakerPolicy {
   /** Counters, read now. */
   readonly stats: CircuitBreakerStats;
   /**
-   * Runs `fn` through the circuit. A sync `fn` stays sync (returns, or throws
-   * synchronously); when `fn` returns a promise, so does `execute`, and the
-   * outcome is recorded when it settles. A rejected call throws
-   * `CircuitOpenError`, or returns a promise rejected with it when `fn` is an
-   * `async` function or the circuit's last call returned a promise (a rejected
-   * call never runs `fn`, so this is how it tells).
+   * Runs `fn` through the circuit, the async way: always returns a promise,
+   * settled with `fn`'s value or error (thrown or rejected), or rejected with
+   * `CircuitOpenError` without running `fn` while the circuit is open. The
+   * outcome is recorded when it settles.
+   *
+   * `signal` is the caller's: already aborted, the call rejects with its
+   * reason at once, without running `fn`, counting nothing but `aborted` and
+   * taking no trial slot. Aborted while `fn` runs, the call rejects with its
+   * reason at once and `fn`'s later outcome is not recorded (a trial slot it
+   * held is freed).
    */
-  execute<T>(fn: () => T): T;
+  execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T>;
   /**
-   * `execute` for `fn.apply(thisArg, args)`, allocation-free on the closed path:
-   * the decorators' entry point. A rejection is a rejected promise when `fn` is
-   * `async` or has returned a promise before.
+   * Runs a sync `fn` through the circuit: returns its value or throws its
+   * error, synchronously, and throws `CircuitOpenError` while the circuit is
+   * open. A function returning a promise is a compile error (use `execute`);
+   * if one does anyway (untyped code), its promise is returned and its outcome
+   * still recorded when it settles.
+   */
+  executeSync<T>(fn: () => SyncValue<T>): T;
+  /**
+   * Runs `fn.apply(thisArg, args)` through the circuit, allocation-free on the
+   * closed path: the decorators' entry point. It returns what `fn` returns
+   * (recording a promise's outcome when it settles). While the circuit is
+   * open, `fn` itself decides how it is rejected: an `async` function gets a
+   * rejected promise, any other function a synchronous throw.
    *
    * `consumed: true` is for a policy that wraps this one and always handles the
    * promise it gets back (a retry around the breaker): the breaker then returns
@@ -199,7 +225,7 @@ export interface CircuitBreakerFactory {
  *
  * for (let call = 1; call <= 3; call++) {
  *   try {
- *     inventory.execute(() => lookUp('A-1'));
+ *     inventory.executeSync(() => lookUp('A-1'));
  *   } catch (error) {
  *     // calls 1 and 2 fail with their own error; call 3 is rejected without running
  *     if (isCircuitOpenError(error)) console.log(call, `rejected, retry after ${Math.ceil(error.retryAfter)} ms`);
@@ -241,16 +267,21 @@ export function circuitBreakerFactory(options?: CircuitBreakerOptions): CircuitB
 // A normal (closed) call's ticket; a trial call's ticket is its half-open period's epoch (>= 0).
 const normalCall = -1;
 const noArgs: [] = [];
-const lastExecuteWasAsync = 1;
+
+// Which entry point a call came through. It alone decides whether a call answers with a promise or
+// synchronously (with the function, for `call`): never what another call returned, so that the answer on an
+// open circuit does not depend on the circuit's history.
+type Entry = typeof asyncEntry | typeof syncEntry | typeof byFunction;
+/** `execute`: always a promise. */
+const asyncEntry = 0;
+/** `executeSync`: what `fn` returns; errors, `CircuitOpenError` included, are thrown. */
+const syncEntry = 1;
+/** `call`: what `fn` returns; while open, a rejected promise for an `async` function, a throw for any other. */
+const byFunction = 2;
 
 // The watchers circuits gave to stores with watch(), alive as long as their circuit: a store may hold them
 // weakly. A WeakMap rather than a field, so that circuits that never watch pay nothing for it.
 const storeWatchers = new WeakMap<object, unknown>();
-
-// Functions (given to `call`) seen returning a promise: a rejection must then be a rejected promise.
-const promiseFunctions = new WeakSet();
-// The function `call` noted last (a one-entry cache in front of the WeakSet).
-let lastNoted: object | undefined;
 
 // Rejections capture no stack trace (a deliberate choice, see the README's "Rejections are cheap"): during an
 // outage every call is rejected, capturing a stack costs several times the rest of a rejection, and it would only
@@ -267,13 +298,13 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   readonly #name: string;
   #record: FailureRecord | undefined;
   #events: Events<CircuitBreakerEvents> | undefined;
-  #flags = 0;
   #calls = 0;
   #successes = 0;
   #failures = 0;
   #ignoredErrors = 0;
   #slowCalls = 0;
   #rejections = 0;
+  #aborted = 0;
 
   constructor(options: ResolvedCircuitBreakerOptions, name: string | undefined) {
     if (name !== undefined && typeof name !== 'string') invalidOption('circuitBreaker', 'name', 'a string', name);
@@ -315,11 +346,21 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       ignoredErrors: this.#ignoredErrors,
       slowCalls: this.#slowCalls,
       rejections: this.#rejections,
+      aborted: this.#aborted,
     };
   }
 
-  execute<T>(fn: () => T): T {
-    return this.#run(fn, undefined, noArgs, true, false);
+  execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    // Checked before anything else: an abandoned call must not take a trial slot or move the state.
+    if (signal?.aborted === true) {
+      this.#aborted++;
+      return rejectSoon(signal.reason);
+    }
+    return this.#run(fn, undefined, noArgs, asyncEntry, false, signal) as Promise<T>;
+  }
+
+  executeSync<T>(fn: () => SyncValue<T>): T {
+    return this.#run(fn, undefined, noArgs, syncEntry, false, undefined);
   }
 
   call<This, Args extends unknown[], R>(
@@ -328,7 +369,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     args: Args,
     consumed = false,
   ): R {
-    return this.#run(fn, thisArg, args, false, consumed);
+    return this.#run(fn, thisArg, args, byFunction, consumed, undefined);
   }
 
   isolate(): void {
@@ -365,54 +406,61 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     return { name: this.#name, state, snapshot: this.#read(), stats: this.stats };
   }
 
-  // `fn` is ephemeral for `execute` (usually a fresh arrow), stable for `call` (a method).
+  // `signal` is a caller's signal not yet aborted (execute only); undefined for the other entries.
   #run<This, Args extends unknown[], R>(
     fn: (this: This, ...args: Args) => R,
     thisArg: This,
     args: Args,
-    ephemeral: boolean,
+    entry: Entry,
     consumed: boolean,
+    signal: AbortSignal | undefined,
   ): R {
     const handOffOpen = enterHandOff();
     const snapshot = this.#read();
     const timed = this.#options.counting.slowCallDuration !== Infinity;
+    const closed = snapshot.state === 'closed';
     // The happy path: closed and untimed needs no clock, no permission and no allocation.
-    if (snapshot.state === 'closed' && !timed) {
-      return this.#runClosed(fn, thisArg, args, ephemeral, consumed, handOffOpen);
+    if (closed && !timed && signal === undefined) {
+      return this.#runClosed(fn, thisArg, args, entry, consumed, handOffOpen);
     }
-    const now = snapshot.state !== 'closed' || timed ? this.#now() : NaN;
-    const permit = snapshot.state === 'closed' ? normalCall : this.#acquire(snapshot, now);
-    if (typeof permit === 'number') return this.#runAdmitted(fn, thisArg, args, ephemeral, permit, timed ? now : NaN);
+    // A successful call on a closed, untimed circuit never reads the clock, with a signal or without.
+    const now = closed && !timed ? NaN : this.#now();
+    const permit = closed ? normalCall : this.#acquire(snapshot, now);
+    if (typeof permit === 'number') {
+      return this.#runAdmitted(fn, thisArg, args, entry, permit, timed ? now : NaN, signal);
+    }
     this.#rejections++;
-    if (isAsyncFunction(fn) || (ephemeral ? (this.#flags & lastExecuteWasAsync) !== 0 : promiseFunctions.has(fn))) {
-      return rejectSoon(permit) as R;
-    }
-    throw permit;
+    if (entry === syncEntry || (entry === byFunction && !isAsyncFunction(fn))) throw permit;
+    return rejectSoon(permit) as R;
   }
 
-  // #runAdmitted for a normal call on a closed, untimed circuit, the hot path: the two
+  // #runAdmitted for a normal call on a closed, untimed circuit without a signal, the hot path: the two
   // closures capture nothing but the circuit.
   #runClosed<This, Args extends unknown[], R>(
     fn: (this: This, ...args: Args) => R,
     thisArg: This,
     args: Args,
-    ephemeral: boolean,
+    entry: Entry,
     consumed: boolean,
     handOffOpen: boolean,
   ): R {
     this.#calls++;
+    // The breaker makes no attempts of its own: outside any, `attemptSignal()` gets the never-aborting
+    // signal; inside another policy's attempt, that attempt's. Restored before anything is recorded.
+    const previous = enterCall();
     let result: R;
     try {
       result = invoke(fn, thisArg, args);
     } catch (error) {
-      if (ephemeral) this.#noteAsync(fn, ephemeral, false);
+      leaveAttempt(previous);
       this.#failed(normalCall, error);
+      if (entry === asyncEntry) return rejectSoon(error) as R;
       throw error;
     }
+    leaveAttempt(previous);
     // A plain native promise first: the usual result, checked without the generic thenable test.
     const native = isNativePromise(result);
     if (native || isThenable(result)) {
-      this.#noteAsync(fn, ephemeral, true);
       const promise = native ? (result as Promise<unknown>) : Promise.resolve(result);
       if (consumed) return this.#consumedBy(promise, handOffOpen) as R;
       return promise.then(
@@ -426,9 +474,8 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         },
       ) as R;
     }
-    if (ephemeral) this.#noteAsync(fn, ephemeral, false);
     this.#closedSuccess();
-    return result;
+    return entry === asyncEntry ? (Promise.resolve(result) as R) : result;
   }
 
   // The caller (a policy around this one) always handles `promise`: return it as it is, and
@@ -445,26 +492,35 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     if (countsSuccesses(this.#options.counting)) this.#succeeded(normalCall, NaN, true);
   }
 
-  // Runs an admitted call and records its outcome (when it settles, for a promise). `start` is NaN when untimed.
+  // Runs an admitted call and records its outcome (when it settles, for a promise). `start` is NaN when
+  // untimed; `signal`, when given, may abandon the call before its outcome is recorded.
   #runAdmitted<This, Args extends unknown[], R>(
     fn: (this: This, ...args: Args) => R,
     thisArg: This,
     args: Args,
-    ephemeral: boolean,
+    entry: Entry,
     ticket: number,
     start: number,
+    signal: AbortSignal | undefined,
   ): R {
     this.#calls++;
+    const previous = enterCall();
     let result: R;
     try {
       result = invoke(fn, thisArg, args);
     } catch (error) {
-      if (ephemeral) this.#noteAsync(fn, ephemeral, false);
+      leaveAttempt(previous);
+      // `fn` itself may have aborted the caller's signal: then the caller no longer waits for this error.
+      if (signal?.aborted === true) return this.#abandoned(ticket, signal) as R;
       this.#failed(ticket, error);
+      if (entry === asyncEntry) return rejectSoon(error) as R;
       throw error;
     }
-    if (isThenable(result)) {
-      this.#noteAsync(fn, ephemeral, true);
+    leaveAttempt(previous);
+    if (signal !== undefined) {
+      if (signal.aborted) return this.#abandoned(ticket, signal) as R;
+      if (isThenable(result)) return this.#settleUnlessAborted(promiseOf(result), ticket, start, signal) as R;
+    } else if (isThenable(result)) {
       // Two small closures per async call, not handlers bound once per circuit: those would keep
       // ~190 bytes alive in every circuit that ever ran an async call (measured), for ~8 ns saved.
       return promiseOf(result).then(
@@ -478,9 +534,58 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         },
       ) as R;
     }
-    if (ephemeral) this.#noteAsync(fn, ephemeral, false);
     this.#succeeded(ticket, start);
-    return result;
+    return entry === asyncEntry ? (Promise.resolve(result) as R) : result;
+  }
+
+  // `promise`'s outcome, recorded, unless `signal` aborts first: then the call rejects with its reason at
+  // once and the outcome, whenever it comes, is ignored (handled, so it cannot go unhandled). One listener,
+  // removed as soon as either happens.
+  #settleUnlessAborted(
+    promise: Promise<unknown>,
+    ticket: number,
+    start: number,
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const onAbort = (): void => {
+        done = true;
+        signal.removeEventListener('abort', onAbort);
+        this.#abandon(ticket);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, whatever it is
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort);
+      promise.then(
+        (value) => {
+          if (done) return;
+          signal.removeEventListener('abort', onAbort);
+          this.#succeeded(ticket, start);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (done) return;
+          signal.removeEventListener('abort', onAbort);
+          this.#failed(ticket, error);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- fn's own error, as it came
+          reject(error);
+        },
+      );
+    });
+  }
+
+  // A call its caller's signal abandoned while it ran counts as `aborted` only, and frees its trial slot if it
+  // held one: neither its outcome nor its absence may decide anything.
+  #abandon(ticket: number): void {
+    this.#aborted++;
+    if (ticket !== normalCall) this.#settleTrial(ticket, 'releaseTrial');
+  }
+
+  // #abandon, for a call abandoned before it returned: the promise its caller gets.
+  #abandoned(ticket: number, signal: AbortSignal): Promise<never> {
+    this.#abandon(ticket);
+    return rejectSoon(signal.reason);
   }
 
   [settleHandedOff](ok: boolean, outcome: unknown): void {
@@ -635,19 +740,6 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       events.emit('halfOpened', { circuit });
     } else {
       events.emit('closed', { circuit, reason });
-    }
-  }
-
-  // Remembers whether `fn` returns promises, so a rejection while open can match.
-  #noteAsync(fn: object, ephemeral: boolean, async: boolean): void {
-    if (ephemeral) {
-      const flags = this.#flags;
-      const next = async ? flags | lastExecuteWasAsync : flags & ~lastExecuteWasAsync;
-      if (next !== flags) this.#flags = next;
-    } else if (fn !== lastNoted) {
-      // A decorated method calls with the same function every time: note it once, not a WeakSet write per call.
-      lastNoted = fn;
-      if (!isAsyncFunction(fn)) promiseFunctions.add(fn);
     }
   }
 

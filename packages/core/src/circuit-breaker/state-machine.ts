@@ -44,7 +44,7 @@ export type CircuitEvent =
   | 'expireTrials' // every slot is taken and resetTimeout has passed since the latest trial began: start over
   | 'trialSucceeded'
   | 'trialFailed'
-  | 'releaseTrial' // a trial ended with an error that does not count: its slot is free again
+  | 'releaseTrial' // a trial ended with an error that does not count, or its caller abandoned it: its slot is free again
   | 'isolate'
   | 'reset';
 

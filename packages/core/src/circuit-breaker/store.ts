@@ -30,7 +30,7 @@ import { initialSnapshot, type CircuitSnapshot } from './state-machine.js';
  * };
  * const breaker = circuitBreaker({ threshold: 1, store: logged });
  * try {
- *   breaker.execute(() => {
+ *   breaker.executeSync(() => {
  *     throw new Error('down');
  *   });
  * } catch {
@@ -80,7 +80,7 @@ export interface CircuitStore {
  * const charge = circuitBreaker({ threshold: 1, name: 'payments', store: byName });
  * const refund = circuitBreaker({ threshold: 1, name: 'payments', store: byName });
  * try {
- *   charge.execute(() => {
+ *   charge.executeSync(() => {
  *     throw new Error('payments down');
  *   });
  * } catch {
@@ -107,7 +107,7 @@ export interface CircuitStoreProvider {
  * const reads = circuitBreaker({ threshold: 1, name: 'backend', store: backend });
  * const writes = circuitBreaker({ threshold: 1, name: 'backend', store: backend });
  * try {
- *   writes.execute(() => {
+ *   writes.executeSync(() => {
  *     throw new Error('backend down');
  *   });
  * } catch {
