@@ -233,13 +233,13 @@ describe('an array error filter', () => {
     const breaker = circuitBreaker({ on, threshold: 1, clock });
     on[0] = Other;
     expect(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw new Other();
       }),
     ).toThrow(Other);
     expect(breaker.state).toBe('closed');
     expect(() =>
-      breaker.execute(() => {
+      breaker.executeSync(() => {
         throw new Boom();
       }),
     ).toThrow(Boom);
