@@ -268,7 +268,7 @@ describe('circuitBreaker — the caller’s signal', () => {
     const pending = [deferred(), deferred()];
     calls.push(breaker.execute(() => pending[0]!.promise, controller.signal));
     calls.push(breaker.execute(() => pending[1]!.promise, controller.signal));
-    expect(controller.listeners()).toBe(2); // one per running call
+    expect(controller.listeners()).toBe(1); // one for all the calls running on this signal
     pending[0]!.resolve('ok');
     pending[1]!.reject(new Boom());
     await Promise.allSettled(calls);

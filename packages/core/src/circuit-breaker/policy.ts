@@ -1,9 +1,11 @@
-import { enterCall, leaveAttempt } from '../attempt.js';
+import { enterCall, leaveAttempt, type Follower } from '../attempt.js';
 import { getDefaultClock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
 import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTaker } from '../handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from '../hot-path.js';
 import { Events, type Listener, type Unsubscribe } from '../events.js';
+import { followSignal, unfollowSignal } from '../follow-signal.js';
+import { reportLater } from '../report-later.js';
 import { invalidOption } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
 import {
@@ -539,8 +541,9 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   // `promise`'s outcome, recorded, unless `signal` aborts first: then the call rejects with its reason at
-  // once and the outcome, whenever it comes, is ignored (handled, so it cannot go unhandled). One listener,
-  // removed as soon as either happens.
+  // once and the outcome, whenever it comes, is ignored (handled, so it cannot go unhandled). The call
+  // follows the signal through its one shared listener (many calls on one signal add one), and stops
+  // following as soon as either happens.
   #settleUnlessAborted(
     promise: Promise<unknown>,
     ticket: number,
@@ -549,24 +552,28 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let done = false;
-      const onAbort = (): void => {
-        done = true;
-        signal.removeEventListener('abort', onAbort);
-        this.#abandon(ticket);
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, whatever it is
-        reject(signal.reason);
+      const follower: Follower = {
+        abort: (reason) => {
+          if (done) return;
+          done = true;
+          this.#abandon(ticket);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, whatever it is
+          reject(reason);
+        },
       };
-      signal.addEventListener('abort', onAbort);
+      followSignal(signal, follower);
       promise.then(
         (value) => {
           if (done) return;
-          signal.removeEventListener('abort', onAbort);
+          done = true;
+          unfollowSignal(signal, follower);
           this.#succeeded(ticket, start);
           resolve(value);
         },
         (error: unknown) => {
           if (done) return;
-          signal.removeEventListener('abort', onAbort);
+          done = true;
+          unfollowSignal(signal, follower);
           this.#failed(ticket, error);
           // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- fn's own error, as it came
           reject(error);
@@ -655,15 +662,8 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
 
   #failed(ticket: number, error: unknown): void {
     const options = this.#options;
-    let counts: boolean;
-    try {
-      counts = errorMatcherOf(options)(error);
-    } catch (filterError) {
-      // A throwing `on` predicate must not replace the caller's error: report it on a later tick.
-      counts = false;
-      rethrowLater(filterError);
-    }
-    if (counts) {
+    // A throwing `on` predicate counts as no match; the matcher itself reports its error (error-filter.ts).
+    if (errorMatcherOf(options)(error)) {
       this.#failures++;
       this.#countFailure(ticket, this.#now(), error);
     } else {
@@ -675,7 +675,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       try {
         onError(error);
       } catch (hookError) {
-        rethrowLater(hookError);
+        reportLater(hookError);
       }
     }
   }
@@ -774,10 +774,4 @@ function openError(circuit: string, retryAfterMs: number): CircuitOpenError {
   } finally {
     Error.stackTraceLimit = limit;
   }
-}
-
-function rethrowLater(error: unknown): void {
-  queueMicrotask(() => {
-    throw error;
-  });
 }
