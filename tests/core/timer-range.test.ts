@@ -146,3 +146,25 @@ describe('the virtual clock', () => {
     expect(result.value).toBe(1);
   });
 });
+
+describe('an unref’d system timer', () => {
+  const timeouts = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+
+  it('does not keep the process alive, across its re-arms, and can be ref’d again', () => {
+    const before = timeouts();
+    const timer = systemClock.schedule(2 ** 32, () => undefined) as TimerHandle & {
+      unref(): unknown;
+      ref(): unknown;
+      hasRef(): boolean;
+    };
+    expect(timeouts()).toBe(before + 1);
+    timer.unref();
+    expect(timer.hasRef()).toBe(false);
+    expect(timeouts()).toBe(before);
+    timer.ref();
+    expect(timer.hasRef()).toBe(true);
+    expect(timeouts()).toBe(before + 1);
+    systemClock.cancel(timer);
+    expect(timeouts()).toBe(before);
+  });
+});

@@ -39,17 +39,42 @@ export const systemClock: Clock = Object.freeze({
 /** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
 const longestTimeout = 2 ** 31 - 1;
 
-/** One timer of the system clock: a `setTimeout` re-armed until its due time has come. */
+/**
+ * One timer of the system clock: a `setTimeout` re-armed until its due time
+ * has come. Like Node's own timer handle it can be unref'd (`unref()`, `ref()`,
+ * `hasRef()`), so a timer that must not keep the process alive stays so across
+ * its re-arms.
+ */
 class SystemTimer {
   readonly #due: number;
   readonly #callback: () => void;
   #timeout: ReturnType<typeof setTimeout> | undefined;
+  #unref = false;
 
   constructor(ms: number, callback: () => void) {
     const delay = ms > 0 ? ms : 0;
     this.#due = performance.now() + delay;
     this.#callback = callback;
     this.#timeout = setTimeout(fire, delay < longestTimeout ? delay : longestTimeout, this);
+  }
+
+  /** Lets the process exit while this timer is the only thing left. */
+  unref(): this {
+    this.#unref = true;
+    unrefTimeout(this.#timeout);
+    return this;
+  }
+
+  /** Undoes {@link SystemTimer.unref}. */
+  ref(): this {
+    this.#unref = false;
+    (this.#timeout as { ref?: () => void } | undefined)?.ref?.();
+    return this;
+  }
+
+  /** False once unref'd. */
+  hasRef(): boolean {
+    return !this.#unref;
   }
 
   cancel(): void {
@@ -63,11 +88,17 @@ class SystemTimer {
     const left = this.#due - performance.now();
     if (left > 0) {
       this.#timeout = setTimeout(fire, left < longestTimeout ? left : longestTimeout, this);
+      if (this.#unref) unrefTimeout(this.#timeout);
       return;
     }
     this.#timeout = undefined;
     this.#callback();
   }
+}
+
+// Node's timer handles have `unref`; a browser's numeric ids have nothing to undo.
+function unrefTimeout(timeout: ReturnType<typeof setTimeout> | undefined): void {
+  (timeout as { unref?: () => void } | undefined)?.unref?.();
 }
 
 // One function for every timer (the timer rides along as setTimeout's argument): no closure per timer.
