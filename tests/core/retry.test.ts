@@ -1,7 +1,7 @@
 import { retry, retryPolicy, exponentialBackoff, setDefaultClock } from '@staunch/core';
 import { VirtualClock } from '@staunch/core/testing';
 import { Boom, Other, outcome, scripted } from './policy-helpers';
-import { collectReported } from './reported-later';
+import { collectReported, reportOf } from './reported-warnings';
 
 describe('retry', () => {
   let clock: VirtualClock;
@@ -95,7 +95,7 @@ describe('retry', () => {
     ]);
   });
 
-  it('reports an error thrown by `onError` on a later tick and goes on deciding as if it had returned', async () => {
+  it('reports an error thrown by `onError` as a warning and goes on deciding as if it had returned', async () => {
     const { reported, restore } = collectReported();
     try {
       const hookError = new Error('hook');
@@ -114,7 +114,7 @@ describe('retry', () => {
       );
       expect(result.error).toBe(other);
       expect(calls).toEqual([0, 10]);
-      expect(reported).toEqual([hookError, hookError]);
+      expect(reported.map((warning) => warning.detail)).toEqual([reportOf(hookError), reportOf(hookError)]);
     } finally {
       restore();
     }

@@ -1,4 +1,12 @@
-import { asyncBackoff, exponentialBackoff, getDefaultClock, retry, setDefaultClock, systemClock } from '@staunch/core';
+import {
+  asyncBackoff,
+  exponentialBackoff,
+  getDefaultClock,
+  retry,
+  setDefaultClock,
+  systemClock,
+  type TimerHandle,
+} from '@staunch/core';
 import { VirtualClock } from '@staunch/core/testing';
 import { Boom, outcome, track } from './policy-helpers';
 

@@ -1,4 +1,4 @@
-import { reportLater } from './report-later.js';
+import { reportCallbackError } from './report-callback-error.js';
 
 /** A class of errors; `instanceof` decides, so subclasses match. */
 export type ErrorClass = abstract new (...args: never[]) => unknown;
@@ -20,8 +20,8 @@ export const noError: ErrorMatcher = () => false;
  * `Error` or a subclass of it, or is written with `class`; any other function is
  * a predicate. The matcher never throws: a filter that throws (a predicate
  * reading `error.response.status` of a network error, a throwing
- * `Symbol.hasInstance`) does not match, and its own error is re-thrown
- * unchanged on a later tick, so the caller still gets the function's error.
+ * `Symbol.hasInstance`) does not match, and its own error is reported as a
+ * warning (report-callback-error.ts), so the caller still gets the function's error.
  */
 export function toErrorMatcher(filter: ErrorFilter | undefined, fallback: ErrorMatcher): ErrorMatcher {
   if (filter === undefined) return fallback;
@@ -102,6 +102,6 @@ function instanceOf(errorClass: ErrorClass): ErrorMatcher {
 // error with the filter's: the error counts as not matching (it propagates unchanged) and the
 // filter's error is reported the way a throwing listener or hook is.
 function failed(filterError: unknown): false {
-  reportLater(filterError);
+  reportCallbackError(filterError, 'staunch: an `on` error filter');
   return false;
 }

@@ -1,4 +1,4 @@
-import { reportLater } from './report-later.js';
+import { reportCallbackError } from './report-callback-error.js';
 
 /** A function called with an event's payload. */
 export type Listener<Event> = (event: Event) => void;
@@ -9,8 +9,8 @@ export type Unsubscribe = () => void;
 /**
  * One small listener API for every policy: `policy.on('retry', (event) => …)`.
  * Emitting costs one property check while nobody listens. A listener that
- * throws does not disturb the policy: its error is re-thrown on a later tick,
- * where the process's usual uncaught-error handling reports it.
+ * throws does not disturb the policy or the other listeners: its error is
+ * reported as a warning (report-callback-error.ts), never re-thrown.
  */
 export class Events<EventMap extends object> {
   // Listener arrays are replaced, never mutated, so an emit in progress is not disturbed.
@@ -48,7 +48,7 @@ export class Events<EventMap extends object> {
       try {
         listener(event);
       } catch (error) {
-        reportLater(error);
+        reportCallbackError(error, `staunch: a '${String(type)}' event listener`);
       }
     }
   }

@@ -13,7 +13,7 @@ import {
 import { toWait, waitBefore, type Wait } from './backoff.js';
 import type { Clock } from './clock.js';
 import { anyError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from './error-filter.js';
-import { reportLater } from './report-later.js';
+import { reportCallbackError } from './report-callback-error.js';
 import { invalidOption, optionalErrorFilter, optionalFunction } from './validation.js';
 
 /** Options of {@link retry} / {@link retryPolicy}. */
@@ -24,7 +24,7 @@ export interface RetryOptions extends ClockOption {
   readonly interval?: Wait | undefined;
   /**
    * Called for every error `fn` throws, retried or not, with the number of previous attempts (0 for the first).
-   * An error it throws is re-thrown on a later tick and changes nothing for the call.
+   * An error it throws is reported as a process warning and changes nothing for the call.
    */
   readonly onError?: ((error: unknown, previousAttempts: number) => void) | undefined;
 }
@@ -115,7 +115,7 @@ export class RetryPolicy extends AttemptPolicy {
         onError(error, attempt - 1);
       } catch (hookError) {
         // A broken hook must not replace the caller's error nor change the decision: reported, as a listener's.
-        reportLater(hookError);
+        reportCallbackError(hookError, 'staunch: the `onError` hook of retry');
       }
     }
     if (!this.#matches(error)) return NOT_RETRYABLE;

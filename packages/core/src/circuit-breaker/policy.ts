@@ -5,7 +5,7 @@ import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTak
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from '../hot-path.js';
 import { Events, type Listener, type Unsubscribe } from '../events.js';
 import { followSignal, unfollowSignal } from '../follow-signal.js';
-import { reportLater } from '../report-later.js';
+import { reportCallbackError } from '../report-callback-error.js';
 import { invalidOption } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
 import {
@@ -675,7 +675,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       try {
         onError(error);
       } catch (hookError) {
-        reportLater(hookError);
+        reportCallbackError(hookError, `staunch: the \`onError\` hook of circuit "${this.#name}"`);
       }
     }
   }
