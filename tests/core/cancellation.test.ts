@@ -462,3 +462,15 @@ describe('fan-out', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
+
+describe('a caller’s signal that is no AbortSignal', () => {
+  it.each([
+    ['retry({ signal })', (signal: unknown) => retry(async () => 1, { signal: signal as AbortSignal })],
+    ['asyncBackoff({ signal })', (signal: unknown) => asyncBackoff(async () => 1, { signal: signal as AbortSignal })],
+    ['poll({ signal })', (signal: unknown) => poll(async () => 1, Boolean, { signal: signal as AbortSignal })],
+    ['retryPolicy.execute', (signal: unknown) => retryPolicy().execute(async () => 1, signal as AbortSignal)],
+  ])('%s rejects with a TypeError naming the signal, without calling fn', async (_name, run) => {
+    await expect(run(1)).rejects.toThrow(/: `signal` must be an AbortSignal, got 1\.$/);
+    await expect(run({ aborted: false })).rejects.toThrow(TypeError);
+  });
+});

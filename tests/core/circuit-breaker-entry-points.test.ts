@@ -7,6 +7,7 @@ import {
   CircuitOpenError,
   type CircuitBreakerOptions,
   type CircuitBreakerPolicy,
+  type CircuitStore,
 } from '@staunch/core';
 import { VirtualClock } from '@staunch/core/testing';
 import { attempt, Boom, deferred, failTimes } from './circuit-breaker-helpers';
@@ -292,5 +293,64 @@ describe('circuitBreaker — entry point types', () => {
     expect(asynchronous).toBeInstanceOf(Promise);
     expect(synchronous).toBe(1);
     await expect(asynchronous).resolves.toBe(1);
+  });
+});
+
+describe('circuitBreaker — what never throws', () => {
+  // A store whose reads fail (a broken custom store): the error must still arrive as a rejection on the async paths.
+  const brokenStore: CircuitStore = {
+    read: () => {
+      throw new Error('store down');
+    },
+    compareAndSet: () => false,
+  };
+
+  it('rejects execute when its store throws, never throwing', async () => {
+    const breaker = circuitBreaker({ store: brokenStore, clock });
+    let result: Promise<number> | undefined;
+    expect(() => (result = breaker.execute(async () => 1))).not.toThrow();
+    await expect(result).rejects.toThrow('store down');
+  });
+
+  it('rejects call of an async function when its store throws, and throws for a sync one', async () => {
+    const breaker = circuitBreaker({ store: brokenStore, clock });
+    let result: Promise<number> | undefined;
+    expect(() => (result = breaker.call(async () => 1, undefined, []))).not.toThrow();
+    await expect(result).rejects.toThrow('store down');
+    expect(() => breaker.call(() => 1, undefined, [])).toThrow('store down');
+  });
+
+  it('observes the promise of a function that aborted its caller’s signal before returning it', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const controller = new AbortController();
+      const breaker = circuitBreaker({ clock });
+      const late = deferred<number>();
+      const result = breaker.execute(() => {
+        controller.abort('caller gone');
+        return late.promise;
+      }, controller.signal);
+      await expect(result).rejects.toBe('caller gone');
+      late.reject(new Boom());
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('rejects a signal that is no AbortSignal with a TypeError, without running fn', async () => {
+    const breaker = circuitBreaker({ clock });
+    const fn = jest.fn(async () => 1);
+    await expect(breaker.execute(fn, { aborted: false } as unknown as AbortSignal)).rejects.toThrow(
+      new TypeError('circuitBreaker: `signal` must be an AbortSignal, got an object.'),
+    );
+    expect(fn).not.toHaveBeenCalled();
+    expect(breaker.stats.calls).toBe(0);
   });
 });

@@ -70,3 +70,25 @@ describe('errors', () => {
     expect(isStaunchError(null)).toBe(false);
   });
 });
+
+describe('recognising errors', () => {
+  it('does not take an error of yours with a numeric `timeout` for a TimeoutError', () => {
+    class Slow extends StaunchError {
+      readonly timeout = 5;
+      constructor() {
+        super('MY_SLOW', 'slow');
+      }
+    }
+    const error = new Slow();
+    expect(error).toBeInstanceOf(StaunchError);
+    expect(error).not.toBeInstanceOf(TimeoutError);
+    expect(isTimeoutError(error)).toBe(false);
+  });
+
+  it('keeps the plain prototype check for a subclass of yours', () => {
+    class Mine extends CircuitOpenError {}
+    expect(new Mine('db', 1)).toBeInstanceOf(Mine);
+    expect(new CircuitOpenError('db', 1)).not.toBeInstanceOf(Mine);
+    expect(new Mine('db', 1)).toBeInstanceOf(CircuitOpenError);
+  });
+});

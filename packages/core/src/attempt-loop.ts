@@ -14,7 +14,7 @@ import { Events, type Listener, type Unsubscribe } from './events.js';
 import { closeHandOff, enterHandOff, openHandOff, settleHandedOff } from './handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf } from './hot-path.js';
 import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
-import { invalidOption } from './validation.js';
+import { invalidOption, signalProblem } from './validation.js';
 
 /** Which engine a policy runs; also the `kind` decorators record in metadata. */
 export type PolicyKind = 'poll' | 'retry' | 'asyncBackoff' | 'asyncRetry';
@@ -226,6 +226,11 @@ export abstract class AttemptPolicy<V = unknown> {
   ): Promise<unknown> {
     // An outer policy's open hand-off is not for a breaker nested in this one.
     enterHandOff();
+    if (signal !== undefined) {
+      const problem = signalProblem(this.kind, signal);
+       
+      if (problem !== undefined) return Promise.reject(problem);
+    }
     const path = this.#firstPath;
     const outer = abortableAttempt();
     if (path !== LOOP && signal === undefined && outer === undefined && !this.#stats.timed && !this.#events.active) {

@@ -1,5 +1,7 @@
 /** Brand shared by every copy of this module (ESM and CJS builds loaded side by side). */
 const brand = Symbol.for('staunch.error');
+/** The same, for {@link TimeoutError} and its subclasses. */
+const timeoutBrand = Symbol.for('staunch.timeoutError');
 
 /** Base class of every error staunch makes; `code` says which one. */
 export class StaunchError extends Error {
@@ -29,6 +31,7 @@ export class TimeoutError extends StaunchError {
   }
 
   static {
+    Object.defineProperty(this.prototype, timeoutBrand, { value: true });
     setName(this, 'TimeoutError');
     recognise(this, isTimeoutError);
   }
@@ -138,7 +141,7 @@ export function isStaunchError(error: unknown): error is StaunchError {
 
 /** True for {@link TimeoutError} and its subclasses. */
 export function isTimeoutError(error: unknown): error is TimeoutError {
-  return isStaunchError(error) && typeof (error as Partial<TimeoutError>).timeout === 'number';
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[timeoutBrand] === true;
 }
 
 /** True for {@link PollTimeoutError}. */

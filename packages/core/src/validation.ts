@@ -53,6 +53,24 @@ export function integerAtLeast(
   return value;
 }
 
+/**
+ * The caller's `signal` of a call, checked when the call starts: `undefined`,
+ * or an error to reject the call with when it is not an AbortSignal (anything
+ * with `aborted`, `reason` and the two listener methods is accepted).
+ */
+export function signalProblem(policy: string, signal: unknown): TypeError | undefined {
+  if (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof (signal as AbortSignal).aborted === 'boolean' &&
+    typeof (signal as AbortSignal).addEventListener === 'function' &&
+    typeof (signal as AbortSignal).removeEventListener === 'function'
+  ) {
+    return undefined;
+  }
+  return new TypeError(`${policy}: \`signal\` must be an AbortSignal, got ${describeValue(signal)}.`);
+}
+
 /** `value` when it is a function or undefined, else an option error. */
 export function optionalFunction<F>(policy: string, option: string, value: F | undefined): F | undefined {
   if (value !== undefined && typeof value !== 'function') invalidOption(policy, option, 'a function', value);

@@ -6,7 +6,7 @@ import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from '../h
 import { Events, type Listener, type Unsubscribe } from '../events.js';
 import { followSignal, unfollowSignal } from '../follow-signal.js';
 import { reportCallbackError } from '../report-callback-error.js';
-import { invalidOption } from '../validation.js';
+import { invalidOption, signalProblem } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
 import {
   errorMatcherOf,
@@ -353,12 +353,21 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
-    // Checked before anything else: an abandoned call must not take a trial slot or move the state.
-    if (signal?.aborted === true) {
-      this.#aborted++;
-      return rejectSoon(signal.reason);
+    if (signal !== undefined) {
+      const problem = signalProblem('circuitBreaker', signal);
+      if (problem !== undefined) return Promise.reject(problem);
+      // Checked before anything else: an abandoned call must not take a trial slot or move the state.
+      if (signal.aborted) {
+        this.#aborted++;
+        return rejectSoon(signal.reason);
+      }
     }
-    return this.#run(fn, undefined, noArgs, asyncEntry, false, signal) as Promise<T>;
+    try {
+      return this.#run(fn, undefined, noArgs, asyncEntry, false, signal) as Promise<T>;
+    } catch (error) {
+      // Only a store or a clock that threw gets here (fn's own errors are rejections already): still a rejection.
+      return rejectSoon(error);
+    }
   }
 
   executeSync<T>(fn: () => SyncValue<T>): T {
@@ -371,7 +380,13 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     args: Args,
     consumed = false,
   ): R {
-    return this.#run(fn, thisArg, args, byFunction, consumed, undefined);
+    try {
+      return this.#run(fn, thisArg, args, byFunction, consumed, undefined);
+    } catch (error) {
+      // An async function never throws: a store or a clock that threw becomes a rejection too.
+      if (isAsyncFunction(fn)) return rejectSoon(error) as R;
+      throw error;
+    }
   }
 
   isolate(): void {
@@ -520,7 +535,11 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     }
     leaveAttempt(previous);
     if (signal !== undefined) {
-      if (signal.aborted) return this.#abandoned(ticket, signal) as R;
+      if (signal.aborted) {
+        // `fn` aborted the caller's signal before returning: its promise is observed, and ignored.
+        if (isThenable(result)) promiseOf(result).then(undefined, ignore);
+        return this.#abandoned(ticket, signal) as R;
+      }
       if (isThenable(result)) return this.#settleUnlessAborted(promiseOf(result), ticket, start, signal) as R;
     } else if (isThenable(result)) {
       // Two small closures per async call, not handlers bound once per circuit: those would keep
@@ -774,4 +793,8 @@ function openError(circuit: string, retryAfterMs: number): CircuitOpenError {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+function ignore(): void {
+  // observed, so that a rejection nobody waits for any more is not reported as unhandled
 }
