@@ -1,8 +1,8 @@
 import type { AsyncBackoffPolicy, CircuitBreakerPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
-import { CircuitLayer } from './circuit-breaker.js';
+import type { CircuitLayer } from './circuit-breaker.js';
 import { planOf, type Layer } from './interceptor.js';
 import { classOf, wrappersOf } from './metadata.js';
-import { PolicyLayer } from './policy-layer.js';
+import type { PolicyLayer } from './policy-layer.js';
 
 /** The live policy types behind each decorator kind, as `policyOf` returns them. */
 export interface LivePolicies {
@@ -22,7 +22,10 @@ export interface LivePolicies {
  * circuitOf(client, 'fetch', 'api.example.com').isolate();
  */
 export function circuitOf(target: object, method: string | symbol, key?: string): CircuitBreakerPolicy {
-  const found = findLayer(target, method, (l): l is CircuitLayer => l instanceof CircuitLayer, '@CircuitBreaker');
+  // By shape, not `instanceof`: a class decorated through the other build (ESM or CJS) has that copy's layers.
+  const isCircuit = (l: Layer): l is CircuitLayer =>
+    l.descriptor.kind === 'circuitBreaker' && typeof (l as Partial<CircuitLayer>).circuitFor === 'function';
+  const found = findLayer(target, method, isCircuit, '@CircuitBreaker');
   const scope = found.layer.descriptor.scope;
   if (scope === 'instance' && found.viaClass) {
     throw new TypeError(
@@ -49,7 +52,8 @@ export function policyOf<K extends keyof LivePolicies>(
   kind: K,
 ): LivePolicies[K] {
   const decorator = `@${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
-  const isKind = (l: Layer): l is PolicyLayer => l instanceof PolicyLayer && l.descriptor.kind === kind;
+  const isKind = (l: Layer): l is PolicyLayer =>
+    l.descriptor.kind === kind && typeof (l as Partial<PolicyLayer>).policy === 'object';
   return findLayer(target, method, isKind, decorator).layer.policy as LivePolicies[K];
 }
 
