@@ -228,7 +228,7 @@ export abstract class AttemptPolicy<V = unknown> {
     enterHandOff();
     if (signal !== undefined) {
       const problem = signalProblem(this.kind, signal);
-       
+
       if (problem !== undefined) return Promise.reject(problem);
     }
     const path = this.#firstPath;
