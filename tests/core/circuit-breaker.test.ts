@@ -823,3 +823,67 @@ describe('circuitBreaker — store providers', () => {
     expect(events).toEqual([{ circuit: 'billing', from: 'closed', to: 'open', reason: 'shared' }]);
   });
 });
+
+describe('circuitBreaker — idle', () => {
+  const make = (counting?: CircuitBreakerOptions['counting']) =>
+    circuitBreaker({ threshold: 2, resetTimeout: 1_000, clock, ...(counting === undefined ? {} : { counting }) });
+
+  it('is idle when new, and while closed with nothing on record and nothing running', async () => {
+    const breaker = make();
+    expect(breaker.idle).toBe(true);
+    const running = deferred<number>();
+    const call = breaker.execute(() => running.promise);
+    expect(breaker.idle).toBe(false);
+    running.resolve(1);
+    await call;
+    expect(breaker.idle).toBe(true);
+  });
+
+  it('is not idle while a failure may still count, nor open, nor isolated', async () => {
+    const breaker = make();
+    failTimes(breaker, 1);
+    expect(breaker.idle).toBe(false);
+    await clock.advance(1_001);
+    expect(breaker.idle).toBe(true);
+    failTimes(breaker, 2);
+    expect(breaker.state).toBe('open');
+    expect(breaker.idle).toBe(false);
+    breaker.reset();
+    expect(breaker.idle).toBe(true);
+    breaker.isolate();
+    expect(breaker.idle).toBe(false);
+  });
+
+  it('follows each counting mode: a success clears consecutive failures; windows forget old failures', async () => {
+    const consecutive = make('consecutive');
+    failTimes(consecutive, 1);
+    expect(consecutive.idle).toBe(false);
+    consecutive.executeSync(() => 1);
+    expect(consecutive.idle).toBe(true);
+
+    const byCalls = make({ mode: 'failure-rate', window: { calls: 3 }, minimumCalls: 3 });
+    failTimes(byCalls, 1);
+    expect(byCalls.idle).toBe(false);
+    for (let i = 0; i < 3; i++) byCalls.executeSync(() => 1);
+    expect(byCalls.idle).toBe(true);
+
+    const byTime = make({ mode: 'failure-rate', window: { duration: 1_000 }, minimumCalls: 10 });
+    failTimes(byTime, 1);
+    expect(byTime.idle).toBe(false);
+    await clock.advance(1_100);
+    expect(byTime.idle).toBe(true);
+  });
+
+  it('is not idle while a call its caller abandoned still runs, and idle once it settled', async () => {
+    const breaker = make();
+    const controller = new AbortController();
+    const running = deferred<number>();
+    const call = breaker.execute(() => running.promise, controller.signal);
+    controller.abort('gone');
+    await expect(call).rejects.toBe('gone');
+    expect(breaker.idle).toBe(true);
+    await expect(breaker.execute(() => 1, AbortSignal.abort('early'))).rejects.toBe('early');
+    expect(breaker.idle).toBe(true);
+    running.resolve(1);
+  });
+});

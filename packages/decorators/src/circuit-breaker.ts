@@ -12,6 +12,7 @@ import type { MethodDecorator } from './decorator-types.js';
 import type { CircuitScope, PolicyDescriptor } from './descriptors.js';
 import { filterAndOptions } from './filter-arguments.js';
 import { argsOf, type AnyMethod, type Layer } from './interceptor.js';
+import { Scope } from './scope.js';
 
 /** `@CircuitBreaker`'s options: the core breaker options plus where its state lives. */
 export type CircuitBreakerDecoratorOptions<
@@ -31,17 +32,24 @@ export type CircuitBreakerDecoratorOptions<
          */
         readonly scope?: 'class' | 'instance';
         readonly key?: never;
+        readonly maxKeys?: never;
       }
     | {
         /** One circuit per key, e.g. per host: `key: (self, [url]) => new URL(url).host`. */
         readonly key: (self: This, args: Args) => string;
+        /**
+         * How many keyed circuits are kept before idle ones (closed, no failure on
+         * record, no call running) are forgotten (default 10,000; `Infinity`: never).
+         * Circuits in use are never forgotten.
+         */
+        readonly maxKeys?: number;
         readonly scope?: never;
       }
   );
 
 /** `@CircuitBreaker({ breaker })`: a circuit made by `circuitBreaker()`, shared as it is (no other option). */
 export type SharedCircuitOption = { readonly breaker: CircuitBreakerPolicy } & {
-  readonly [K in keyof CircuitBreakerOptions | 'on' | 'scope' | 'key']?: never;
+  readonly [K in keyof CircuitBreakerOptions | 'on' | 'scope' | 'key' | 'maxKeys']?: never;
 };
 
 /**
@@ -79,10 +87,7 @@ export function CircuitBreaker(...args: unknown[]): MethodDecorator {
 
 /** The live layer behind one `@CircuitBreaker`, which finds the circuit for each call. */
 export class CircuitLayer implements Layer {
-  readonly #shared: CircuitBreakerPolicy | undefined;
-  readonly #make: ((key?: string) => CircuitBreakerPolicy) | undefined;
-  readonly #perInstance: WeakMap<object, CircuitBreakerPolicy> | undefined;
-  readonly #perKey: Map<string, CircuitBreakerPolicy> | undefined;
+  readonly #scope: Scope<CircuitBreakerPolicy>;
   readonly #key: ((self: unknown, args: unknown[]) => string) | undefined;
   readonly #label: string;
 
@@ -90,21 +95,16 @@ export class CircuitLayer implements Layer {
   constructor(
     readonly descriptor: PolicyDescriptor & { readonly kind: 'circuitBreaker' },
     label: string,
-    source: CircuitBreakerPolicy | ((key?: string) => CircuitBreakerPolicy),
+    scope: Scope<CircuitBreakerPolicy>,
     key?: (self: unknown, args: unknown[]) => string,
   ) {
     this.#label = label;
-    if (typeof source !== 'function') this.#shared = source;
-    else {
-      this.#make = source;
-      this.#key = key;
-      if (descriptor.scope === 'instance') this.#perInstance = new WeakMap();
-      else this.#perKey = new Map();
-    }
+    this.#scope = scope;
+    this.#key = key;
   }
 
   run(next: AnyMethod, self: unknown, args: unknown[], inner = false): unknown {
-    const breaker = this.#shared ?? this.circuitFor(self, this.#key?.(self, args));
+    const breaker = this.#scope.single ?? this.#scope.of(self, this.#key?.(self, args), this.#label);
     // Inside another policy (a retry above it), that policy handles the promise: skip a step.
     return breaker.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args, inner);
   }
@@ -113,14 +113,14 @@ export class CircuitLayer implements Layer {
   readonly bindRejectsForAsync = true;
 
   bind(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined {
-    const shared = this.#shared;
+    const shared = this.#scope.single;
     if (shared === undefined) return undefined;
     const fn = next as (this: unknown, ...args: unknown[]) => unknown;
     return (self, args) => shared.call(fn, self, args);
   }
 
   step(next: AnyMethod): AnyMethod | undefined {
-    const shared = this.#shared;
+    const shared = this.#scope.single;
     if (shared === undefined) return undefined;
     const fn = next as (this: unknown, ...args: unknown[]) => unknown;
     return function (this: unknown): unknown {
@@ -131,24 +131,12 @@ export class CircuitLayer implements Layer {
 
   /** The circuit a call on `self` (with this `key`, for keyed circuits) goes through; made on first use. */
   circuitFor(self: unknown, key?: string): CircuitBreakerPolicy {
-    if (this.#shared !== undefined) return this.#shared;
-    const make = this.#make as (key?: string) => CircuitBreakerPolicy;
-    if (this.#perInstance !== undefined) {
-      if (self === null || (typeof self !== 'object' && typeof self !== 'function')) {
-        const got = self === null ? 'null' : typeof self;
-        throw new TypeError(`${this.#label}: a circuit with scope 'instance' needs an object as \`this\`, got ${got}.`);
-      }
-      let breaker = this.#perInstance.get(self);
-      if (breaker === undefined) this.#perInstance.set(self, (breaker = make()));
-      return breaker;
-    }
-    if (typeof key !== 'string') {
-      throw new TypeError(`${this.#label}: \`key\` must return a string, got ${typeof key}.`);
-    }
-    const perKey = this.#perKey as Map<string, CircuitBreakerPolicy>;
-    let breaker = perKey.get(key);
-    if (breaker === undefined) perKey.set(key, (breaker = make(key)));
-    return breaker;
+    return this.#scope.of(self, key, this.#label);
+  }
+
+  /** How many keyed circuits are held now. */
+  get keys(): number {
+    return this.#scope.keys;
   }
 }
 
@@ -157,19 +145,21 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   // Every option has a default: `()` and `(on)` alone are complete.
   const { on, options: raw } = filterAndOptions(label, first, second);
   // Untyped callers reach here too, so the decorator-only options are checked as unknowns.
-  const { scope, key, breaker, ...options } = (raw ?? {}) as CircuitBreakerOptions & {
+  const { scope, key, maxKeys, breaker, ...options } = (raw ?? {}) as CircuitBreakerOptions & {
     readonly scope?: unknown;
     readonly key?: unknown;
+    readonly maxKeys?: unknown;
     readonly breaker?: unknown;
   };
   if (breaker !== undefined) {
     if (!isCircuitBreakerPolicy(breaker))
       invalidOption(label, 'breaker', 'a circuit made by circuitBreaker()', breaker);
-    if (on !== undefined || scope !== undefined || key !== undefined || Object.keys(options).length > 0) {
+    const others = on !== undefined || scope !== undefined || key !== undefined || maxKeys !== undefined;
+    if (others || Object.keys(options).length > 0) {
       invalidOption(label, 'breaker', 'given alone (the shared circuit keeps its own options)', breaker);
     }
     const descriptor = { kind: 'circuitBreaker', scope: 'breaker', options: breaker.options } as const;
-    return new CircuitLayer(descriptor, method.label, breaker);
+    return new CircuitLayer(descriptor, method.label, Scope.single(breaker));
   }
   if (scope !== undefined && scope !== 'class' && scope !== 'instance') {
     invalidOption(label, 'scope', "'class' or 'instance'", scope);
@@ -177,6 +167,12 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   if (key !== undefined && typeof key !== 'function')
     invalidOption(label, 'key', 'a function (self, args) => string', key);
   if (key !== undefined && scope !== undefined) invalidOption(label, 'scope', 'left out when `key` is given', scope);
+  if (maxKeys !== undefined) {
+    if (key === undefined) invalidOption(label, 'maxKeys', 'given only with `key`', maxKeys);
+    if (typeof maxKeys !== 'number' || !(Number.isInteger(maxKeys) || maxKeys === Infinity) || maxKeys < 1) {
+      invalidOption(label, 'maxKeys', 'an integer >= 1 (or Infinity)', maxKeys, RangeError);
+    }
+  }
   // A store of named circuits, shared beyond this class.
   const byName = isCircuitStoreProvider(options.store);
   if (byName) {
@@ -195,18 +191,28 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   const circuitScope: CircuitScope = key !== undefined ? 'key' : (scope ?? 'class');
   if (circuitScope === 'class') {
     const shared = circuitBreaker(resolved);
-    return new CircuitLayer({ kind: 'circuitBreaker', scope: 'class', options: shared.options }, method.label, shared);
+    const descriptor = { kind: 'circuitBreaker', scope: 'class', options: shared.options } as const;
+    return new CircuitLayer(descriptor, method.label, Scope.single(shared));
   }
   const factory = circuitBreakerFactory(resolved);
   // Keyed circuits in a store of named circuits are named by their key: one shared circuit per key.
   const make = byName ? (circuitKey?: string) => factory(`${resolved.name}[${circuitKey ?? ''}]`) : () => factory();
-  const descriptor = { kind: 'circuitBreaker', scope: circuitScope, options: factory.options } as const;
-  return new CircuitLayer(
-    descriptor,
-    method.label,
-    make,
-    key as ((self: unknown, args: unknown[]) => string) | undefined,
-  );
+  if (circuitScope === 'instance') {
+    const descriptor = { kind: 'circuitBreaker', scope: 'instance', options: factory.options } as const;
+    return new CircuitLayer(descriptor, method.label, Scope.perInstance(make, 'a circuit'));
+  }
+  const keys = (maxKeys) ?? keyedCircuitDefaults.maxKeys;
+  const descriptor = { kind: 'circuitBreaker', scope: 'key', options: factory.options, maxKeys: keys } as const;
+  const scoped = Scope.perKey(make, keys, isIdle);
+  return new CircuitLayer(descriptor, method.label, scoped, key as (self: unknown, args: unknown[]) => string);
+}
+
+/** The defaults of keyed circuits, stated once. */
+export const keyedCircuitDefaults = Object.freeze({ maxKeys: 10_000 });
+
+// An idle circuit (closed, no failure on record, no call running) can be forgotten: a new one acts the same.
+function isIdle(circuit: CircuitBreakerPolicy): boolean {
+  return circuit.idle;
 }
 
 function isCircuitBreakerPolicy(value: unknown): value is CircuitBreakerPolicy {

@@ -16,4 +16,6 @@ export type PolicyDescriptor =
       readonly kind: 'circuitBreaker';
       readonly scope: CircuitScope;
       readonly options: CircuitBreakerPolicy['options'];
+      /** Keyed circuits only: how many are kept before idle ones are forgotten. */
+      readonly maxKeys?: number;
     };

@@ -44,6 +44,8 @@ export interface FailureRecord {
   success(now: number): boolean;
   /** Records a failure at `now`; true when the circuit must open. */
   failure(now: number): boolean;
+  /** True while a failure it holds may still count at `now`: a record without one can be forgotten. */
+  holdsFailures(now: number): boolean;
 }
 
 /** Number of buckets of a time window: opossum's 10, so the window slides in tenths. */
@@ -104,6 +106,11 @@ class LeakyBucket implements FailureRecord {
     while (times.length > this.threshold || now - (times[0] as number) > this.window) times.shift();
     return times.length >= this.threshold;
   }
+
+  holdsFailures(now: number): boolean {
+    const times = this.#times;
+    return times.length > 0 && now - (times[times.length - 1] as number) <= this.window;
+  }
 }
 
 /** `threshold` failures in a row open the circuit; any success starts the count again. */
@@ -122,6 +129,10 @@ class Consecutive implements FailureRecord {
 
   failure(): boolean {
     return ++this.#failures >= this.threshold;
+  }
+
+  holdsFailures(): boolean {
+    return this.#failures > 0;
   }
 }
 
@@ -147,6 +158,10 @@ class CountWindow implements FailureRecord {
 
   failure(): boolean {
     return this.#record(1);
+  }
+
+  holdsFailures(): boolean {
+    return this.#failures > 0;
   }
 
   #record(failed: 0 | 1): boolean {
@@ -186,6 +201,14 @@ class TimeWindow implements FailureRecord {
 
   failure(now: number): boolean {
     return this.#record(now, 1);
+  }
+
+  holdsFailures(now: number): boolean {
+    const current = Math.floor(now / this.#width);
+    for (let i = 0; i < timeWindowBuckets; i++) {
+      if ((this.#bucket[i] as number) > current - timeWindowBuckets && (this.#failures[i] as number) > 0) return true;
+    }
+    return false;
   }
 
   #record(now: number, failed: 0 | 1): boolean {

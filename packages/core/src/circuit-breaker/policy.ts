@@ -152,6 +152,13 @@ export interface CircuitBreakerPolicy {
   /** Counters, read now. */
   readonly stats: CircuitBreakerStats;
   /**
+   * True when the circuit holds nothing worth keeping: closed, no failure on
+   * record that may still count, no call running. A new circuit in its place
+   * would act the same (but for a count window's successes, forgotten with it),
+   * so a keyed scope may forget it (see the decorators' `maxKeys`).
+   */
+  readonly idle: boolean;
+  /**
    * Runs `fn` through the circuit, the async way: always returns a promise,
    * settled with `fn`'s value or error (thrown or rejected), or rejected with
    * `CircuitOpenError` without running `fn` while the circuit is open. The
@@ -307,6 +314,8 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   #slowCalls = 0;
   #rejections = 0;
   #aborted = 0;
+  // Of `#aborted`, the calls abandoned before they ran (not in `#calls`): to tell how many are running.
+  #abortedEarly = 0;
 
   constructor(options: ResolvedCircuitBreakerOptions, name: string | undefined) {
     if (name !== undefined && typeof name !== 'string') invalidOption('circuitBreaker', 'name', 'a string', name);
@@ -352,6 +361,15 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     };
   }
 
+  get idle(): boolean {
+    const snapshot = this.#read();
+    if (snapshot.state !== 'closed') return false;
+    const settled = this.#successes + this.#failures + this.#ignoredErrors + this.#aborted - this.#abortedEarly;
+    if (this.#calls !== settled) return false;
+    const record = this.#record;
+    return record?.epoch !== snapshot.epoch || !record.holdsFailures(this.#now());
+  }
+
   execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     if (signal !== undefined) {
       const problem = signalProblem('circuitBreaker', signal);
@@ -359,6 +377,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       // Checked before anything else: an abandoned call must not take a trial slot or move the state.
       if (signal.aborted) {
         this.#aborted++;
+        this.#abortedEarly++;
         return rejectSoon(signal.reason);
       }
     }
