@@ -109,6 +109,8 @@ export function fallback<T>(fn: () => T, valueOrFn: unknown, options?: FallbackO
 
 /** A reusable fallback policy: options resolved and validated once, here. */
 export function fallbackPolicy<V>(fn: (error: unknown) => V, options?: FallbackOptions): FallbackPolicy<V>;
+// Two signatures, not one union: a union with a bare `V` would not type an unannotated `(error) => …`.
+// eslint-disable-next-line @typescript-eslint/unified-signatures
 export function fallbackPolicy<V>(value: V, options?: FallbackOptions): FallbackPolicy<V>;
 export function fallbackPolicy<V>(valueOrFn: V, options?: FallbackOptions): FallbackPolicy<V> {
   return new FallbackPolicy<V>(valueOrFn, options);
@@ -156,7 +158,7 @@ export class FallbackPolicy<V = unknown> {
    * or the fallback in place of a matching error (see {@link fallback}).
    */
   execute<T>(fn: () => T): WithFallback<T, V> {
-    return this.call(fn as (...args: unknown[]) => T, undefined, noArgs) as WithFallback<T, V>;
+    return this.call(fn, undefined, noArgs as []) as WithFallback<T, V>;
   }
 
   /**
@@ -165,10 +167,10 @@ export class FallbackPolicy<V = unknown> {
    * Decided from this call's result only: a promise (or thenable) gets the
    * fallback on rejection, a throw gets it at once, a value is returned as is.
    */
-  call<This, Args extends unknown[], R>(fn: (this: This, ...args: Args) => R, thisArg: This, args: Args): unknown {
+  call<This, Args extends unknown[]>(fn: (this: This, ...args: Args) => unknown, thisArg: This, args: Args): unknown {
     const stats = this.#stats;
     stats.calls++;
-    let result: R;
+    let result: unknown;
     try {
       result = invoke(fn, thisArg, args);
     } catch (error) {
