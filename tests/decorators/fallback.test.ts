@@ -154,6 +154,37 @@ describe('@Fallback', () => {
     });
   });
 
+  it('directly over an async @CircuitBreaker: the breaker still counts each failure, the fallback answers', async () => {
+    class Feed {
+      @Fallback('cached')
+      @CircuitBreaker({ threshold: 2, resetTimeout: 1_000 })
+      async latest(): Promise<string> {
+        throw new HttpError(503);
+      }
+    }
+    const feed = new Feed();
+    await expect(feed.latest()).resolves.toBe('cached');
+    await expect(feed.latest()).resolves.toBe('cached');
+    expect(circuitOf(Feed, 'latest').state).toBe('open');
+    expect(circuitOf(Feed, 'latest').stats.failures).toBe(2);
+    await expect(feed.latest()).resolves.toBe('cached');
+    expect(circuitOf(Feed, 'latest').stats.rejections).toBe(1);
+  });
+
+  it('under @Retry: each attempt is answered, so the retry sees a success', async () => {
+    let calls = 0;
+    class Feed {
+      @Retry({ times: 3, interval: 10 })
+      @Fallback('cached', { on: HttpError })
+      async latest(): Promise<string> {
+        calls++;
+        throw new HttpError(503);
+      }
+    }
+    await expect(new Feed().latest()).resolves.toBe('cached');
+    expect(calls).toBe(1);
+  });
+
   it('keeps a sync method under @CircuitBreaker sync, answering CircuitOpenError at once', () => {
     class Prices {
       @Fallback(0, { on: CircuitOpenError })
