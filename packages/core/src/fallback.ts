@@ -118,7 +118,9 @@ export function fallbackPolicy<V>(valueOrFn: V, options?: FallbackOptions): Fall
 
 /** Answers matching errors with a fallback value; see {@link fallbackPolicy}. */
 export class FallbackPolicy<V = unknown> {
+  /** What `policyOf(…, 'fallback')` and the descriptors call it. */
   readonly kind = 'fallback';
+  /** The fallback and `on`, as resolved (frozen). */
   readonly options: ResolvedFallbackOptions<V>;
   readonly #matches: ErrorMatcher;
   readonly #events = new Events<FallbackPolicyEvents>();
