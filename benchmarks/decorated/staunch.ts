@@ -1,7 +1,7 @@
 // The decorated methods the benchmarks call. TypeScript source, type-checked with the rest of the
 // repository; `benchmarks/lib/compile.mjs` transpiles it (target ES2022: Stage-3 decorators as
 // TypeScript emits them for Node 20) and the compiled file imports the built packages.
-import { AsyncBackoff, CircuitBreaker, Retry } from '@staunch/decorators';
+import { AsyncBackoff, CircuitBreaker, Fallback, Retry } from '@staunch/decorators';
 
 const VALUE = 42;
 
@@ -20,6 +20,11 @@ export class Service {
   @Retry({ times: 3, interval: 100 })
   @CircuitBreaker({ threshold: 5, resetTimeout: 10_000 })
   async stacked(): Promise<number> {
+    return VALUE;
+  }
+
+  @Fallback(0)
+  async withFallback(): Promise<number> {
     return VALUE;
   }
 

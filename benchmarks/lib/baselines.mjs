@@ -31,6 +31,15 @@ export async function retryLoop(fn, times, interval) {
   }
 }
 
+/** A hand-written fallback: the caller's own try/await/catch around the call. */
+export async function tryCatchFallback(fn, fallbackValue) {
+  try {
+    return await fn();
+  } catch {
+    return fallbackValue;
+  }
+}
+
 /** A hand-written consecutive-failure breaker: opens after `threshold` failures in a row. */
 export class HandBreaker {
   failures = 0;

@@ -4,7 +4,7 @@
 // child loads only what its scenario uses.
 
 import { join } from 'node:path';
-import { HandBreaker, VALUE, retryLoop, throwPrebuilt, prebuiltError, work } from './baselines.mjs';
+import { HandBreaker, VALUE, retryLoop, throwPrebuilt, prebuiltError, tryCatchFallback, work } from './baselines.mjs';
 import { outDir } from './compile.mjs';
 
 const CONCURRENT = 1_000;
@@ -49,6 +49,11 @@ export const groups = [
     target: { reference: 'breaker', max: 1, text: '≤ hand-written breaker' },
   },
   { id: 'stacked', title: 'Retry + breaker stacked', target: { base: true, max: 3, text: '≤ 3x bare await' } },
+  {
+    id: 'fallback',
+    title: 'Fallback, happy path',
+    target: { reference: 'trycatch', max: 1, text: '≤ hand-written try/catch' },
+  },
   {
     id: 'timeout',
     title: 'Attempt timeout, happy path',
@@ -116,6 +121,13 @@ export const scenarios = [
       const breaker = new HandBreaker(5, 10_000);
       return value(() => breaker.call(work));
     },
+  },
+  {
+    id: 'trycatch',
+    group: 'baselines',
+    library: 'hand-written',
+    title: 'try/await/catch with a fallback value',
+    make: async () => value(() => tryCatchFallback(work, 0)),
   },
   {
     id: 'throw',
@@ -329,6 +341,44 @@ export const scenarios = [
     make: async () => {
       const c = await cockatiel();
       const policy = c.wrap(cockatielRetry(c), cockatielBreaker(c));
+      return value(() => policy.execute(work));
+    },
+  },
+
+  // Fallback, happy path: the call succeeds, so the fallback is never used.
+  {
+    id: 'fallback-decorated',
+    group: 'fallback',
+    library: 'staunch',
+    title: '`@Fallback(0)`',
+    reference: 'trycatch',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.withFallback());
+    },
+  },
+  {
+    id: 'fallback-policy',
+    group: 'fallback',
+    library: 'staunch',
+    title: '`fallbackPolicy(0).execute(fn)`',
+    reference: 'trycatch',
+    targeted: true,
+    make: async () => {
+      const policy = (await core()).fallbackPolicy(0);
+      return value(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'cockatiel-fallback',
+    group: 'fallback',
+    library: 'cockatiel',
+    title: '`fallback(handleAll, 0).execute(fn)`',
+    reference: 'trycatch',
+    make: async () => {
+      const c = await cockatiel();
+      const policy = c.fallback(c.handleAll, 0);
       return value(() => policy.execute(work));
     },
   },

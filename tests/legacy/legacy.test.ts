@@ -4,11 +4,14 @@ import 'reflect-metadata';
 import {
   AsyncRetry,
   CircuitBreaker,
+  CircuitOpenError,
+  Fallback,
   Poll,
   Retry,
   circuitOf,
   isCircuitOpenError,
   policiesOf,
+  policyOf,
   setDefaultClock,
 } from '@staunch/decorators';
 import { VirtualClock } from '@staunch/core/testing';
@@ -190,5 +193,59 @@ describe('legacy mode: a foreign decorator between staunch decorators', () => {
     expect(foreignCalls).toBe(3);
     expect(circuitOf(Api, 'get').stats.calls).toBe(3);
     expect(policiesOf(Api, 'get').map((p) => p.kind)).toEqual(['retry', 'circuitBreaker']);
+  });
+});
+
+describe('legacy mode: @Fallback', () => {
+  let clock: VirtualClock;
+  let restore: () => void;
+  beforeEach(() => {
+    clock = new VirtualClock();
+    restore = setDefaultClock(clock);
+  });
+  afterEach(() => restore());
+
+  it('answers the open circuit under @Retry over @CircuitBreaker, with `this` and the arguments', async () => {
+    class Catalog {
+      readonly source = 'cache';
+      calls = 0;
+      @Fallback(
+        function (this: Catalog, _error: unknown, id: string) {
+          return `${this.source}:${id}`;
+        },
+        { on: CircuitOpenError },
+      )
+      @Retry(TransientError, { times: 2, interval: 100 })
+      @CircuitBreaker(TransientError, { threshold: 2, resetTimeout: 1_000 })
+      async product(id: string): Promise<string> {
+        this.calls++;
+        throw new TransientError(`down ${id}`);
+      }
+    }
+    const catalog = new Catalog();
+    const first = catalog.product('p1').catch((error: unknown) => error);
+    await clock.advance(100);
+    expect(await first).toBeInstanceOf(TransientError);
+    await expect(catalog.product('p2')).resolves.toBe('cache:p2');
+    expect(catalog.calls).toBe(2);
+    expect(policiesOf(Catalog, 'product').map((p) => p.kind)).toEqual(['fallback', 'retry', 'circuitBreaker']);
+    expect(policyOf(Catalog, 'product', 'fallback').statistics).toEqual({
+      calls: 2,
+      successes: 0,
+      fallbacks: 1,
+      failures: 1,
+    });
+  });
+
+  it('keeps a sync method sync', () => {
+    class Parser {
+      @Fallback(0)
+      parse(text: string): number {
+        if (text === '') throw new TypeError('empty');
+        return text.length;
+      }
+    }
+    expect(new Parser().parse('abc')).toBe(3);
+    expect(new Parser().parse('')).toBe(0);
   });
 });

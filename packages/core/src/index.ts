@@ -80,3 +80,19 @@ export {
   type AsyncRetryOptions,
   type ResolvedAsyncBackoffOptions,
 } from './async-backoff.js';
+export {
+  fallback,
+  fallbackPolicy,
+  FallbackPolicy,
+  type FallbackOptions,
+  type FallbackFunction,
+  type FallbackResult,
+  type FallbackFits,
+  type FallbackCheck,
+  type FallbackMismatch,
+  type WithFallback,
+  type ResolvedFallbackOptions,
+  type FallbackEvent,
+  type FallbackPolicyEvents,
+  type FallbackStatistics,
+} from './fallback.js';

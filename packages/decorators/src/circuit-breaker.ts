@@ -201,7 +201,7 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
     const descriptor = { kind: 'circuitBreaker', scope: 'instance', options: factory.options } as const;
     return new CircuitLayer(descriptor, method.label, Scope.perInstance(make, 'a circuit'));
   }
-  const keys = (maxKeys) ?? keyedCircuitDefaults.maxKeys;
+  const keys = maxKeys ?? keyedCircuitDefaults.maxKeys;
   const descriptor = { kind: 'circuitBreaker', scope: 'key', options: factory.options, maxKeys: keys } as const;
   const scoped = Scope.perKey(make, keys, isIdle);
   return new CircuitLayer(descriptor, method.label, scoped, key as (self: unknown, args: unknown[]) => string);

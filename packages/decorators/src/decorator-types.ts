@@ -1,3 +1,5 @@
+import type { FallbackCheck } from '@staunch/core';
+
 /** A method that returns a promise: the only kind a policy that sleeps can wrap. */
 export type AsyncMethod<This, Args extends unknown[], R> = (this: This, ...args: Args) => Promise<R>;
 
@@ -47,6 +49,22 @@ export interface MethodDecorator<KeyThis = unknown, KeyArgs extends unknown[] = 
     target: object,
     propertyKey: string | symbol,
     descriptor: TypedPropertyDescriptor<F>,
+  ): void;
+}
+
+/**
+ * `@Fallback`'s decorator: any method, sync or async, whose return type the
+ * fallback `F` fits (see `FallbackFits`): a mismatch is reported at the method.
+ */
+export interface FallbackDecorator<F> {
+  <This, Args extends unknown[], R>(
+    value: Method<This, Args, R>,
+    context: ClassMethodDecoratorContext<This, Method<This, Args, R>> & FallbackCheck<F, This, Args, R>,
+  ): void;
+  <M extends (...args: never[]) => unknown>(
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<M> & FallbackCheck<F, never, Parameters<M>, ReturnType<M>>,
   ): void;
 }
 

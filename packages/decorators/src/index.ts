@@ -4,8 +4,16 @@ export * from '@staunch/core';
 export { Retry, type RetryDecoratorOptions } from './retry.js';
 export { Poll } from './poll.js';
 export { AsyncBackoff, AsyncRetry } from './async-backoff.js';
+export { Fallback } from './fallback.js';
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions, type SharedCircuitOption } from './circuit-breaker.js';
 export { circuitOf, policyOf, type LivePolicies } from './live-policies.js';
 export { policiesOf, type MethodPolicies } from './metadata.js';
 export type { PolicyDescriptor, CircuitScope } from './descriptors.js';
-export type { AsyncMethodDecorator, PollDecorator, MethodDecorator, AsyncMethod, Method } from './decorator-types.js';
+export type {
+  AsyncMethodDecorator,
+  PollDecorator,
+  MethodDecorator,
+  FallbackDecorator,
+  AsyncMethod,
+  Method,
+} from './decorator-types.js';

@@ -1,4 +1,4 @@
-import type { AsyncBackoffPolicy, CircuitBreakerPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
+import type { AsyncBackoffPolicy, CircuitBreakerPolicy, FallbackPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
 import type { CircuitLayer } from './circuit-breaker.js';
 import { planOf, type Layer } from './interceptor.js';
 import { classOf, wrappersOf } from './metadata.js';
@@ -10,6 +10,7 @@ export interface LivePolicies {
   poll: PollPolicy;
   asyncBackoff: AsyncBackoffPolicy;
   asyncRetry: AsyncBackoffPolicy;
+  fallback: FallbackPolicy;
 }
 
 /**

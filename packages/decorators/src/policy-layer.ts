@@ -6,13 +6,17 @@ export interface CallablePolicy {
   call<This, Args extends unknown[]>(fn: (this: This, ...args: Args) => unknown, thisArg: This, args: Args): unknown;
 }
 
-/** A layer backed by one policy object shared by every call of the method (retry, poll, asyncBackoff). */
+/** A layer backed by one policy object shared by every call of the method (retry, poll, asyncBackoff, fallback). */
 export class PolicyLayer implements Layer {
-  readonly returnsPromise = true;
-
+  /**
+   * `returnsPromise`: the policy always returns a promise and never throws (the
+   * attempt policies, the default); false for one that returns what the method
+   * returns (a fallback keeps a sync method sync).
+   */
   constructor(
     readonly descriptor: PolicyDescriptor,
     readonly policy: CallablePolicy,
+    readonly returnsPromise = true,
   ) {}
 
   run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
