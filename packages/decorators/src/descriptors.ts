@@ -1,4 +1,4 @@
-import type { AsyncBackoffPolicy, CircuitBreakerPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
+import type { AsyncBackoffPolicy, CircuitBreakerPolicy, PollPolicy, RetryPolicy, TimeoutPolicy } from '@staunch/core';
 
 /** Which circuit a decorated method uses; see the README's "Circuit scope". */
 export type CircuitScope = 'class' | 'instance' | 'key' | 'breaker';
@@ -12,6 +12,7 @@ export type PolicyDescriptor =
   | { readonly kind: 'poll'; readonly options: PollPolicy['options'] }
   | { readonly kind: 'asyncBackoff'; readonly options: AsyncBackoffPolicy['options'] }
   | { readonly kind: 'asyncRetry'; readonly options: AsyncBackoffPolicy['options'] }
+  | { readonly kind: 'timeout'; readonly options: TimeoutPolicy['options'] }
   | {
       readonly kind: 'circuitBreaker';
       readonly scope: CircuitScope;

@@ -4,6 +4,7 @@ export * from '@staunch/core';
 export { Retry, type RetryDecoratorOptions } from './retry.js';
 export { Poll } from './poll.js';
 export { AsyncBackoff, AsyncRetry } from './async-backoff.js';
+export { Timeout } from './timeout.js';
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions, type SharedCircuitOption } from './circuit-breaker.js';
 export { circuitOf, policyOf, type LivePolicies } from './live-policies.js';
 export { policiesOf, type MethodPolicies } from './metadata.js';

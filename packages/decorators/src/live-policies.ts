@@ -1,4 +1,4 @@
-import type { AsyncBackoffPolicy, CircuitBreakerPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
+import type { AsyncBackoffPolicy, CircuitBreakerPolicy, PollPolicy, RetryPolicy, TimeoutPolicy } from '@staunch/core';
 import { CircuitLayer } from './circuit-breaker.js';
 import { planOf, type Layer } from './interceptor.js';
 import { classOf, wrappersOf } from './metadata.js';
@@ -10,6 +10,7 @@ export interface LivePolicies {
   poll: PollPolicy;
   asyncBackoff: AsyncBackoffPolicy;
   asyncRetry: AsyncBackoffPolicy;
+  timeout: TimeoutPolicy;
 }
 
 /**
@@ -42,6 +43,7 @@ export function circuitOf(target: object, method: string | symbol, key?: string)
  * @example
  * policyOf(Billing, 'charge', 'retry').on('retry', (e) => log.warn(`retrying in ${e.delay} ms`));
  * policyOf(Files, 'download', 'asyncRetry').statistics.attempts;
+ * policyOf(Users, 'fetch', 'timeout').statistics.timeouts;
  */
 export function policyOf<K extends keyof LivePolicies>(
   target: object,
