@@ -61,6 +61,8 @@ function describePolicy(policy: PolicyDescriptor): string {
       return `@${policy.kind === 'asyncRetry' ? 'AsyncRetry' : 'AsyncBackoff'}(maxTries ${policy.options.maxTries}, pause ${ms(policy.options.pause)})`;
     case 'poll':
       return `@Poll(timeout ${ms(policy.options.timeout)}, interval ${ms(policy.options.interval)})`;
+    case 'timeout':
+      return `@Timeout(${ms(policy.options.timeout)})`;
   }
 }
 
