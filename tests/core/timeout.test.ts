@@ -42,8 +42,15 @@ async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
 }
 
 describe.each([
-  ['timeout(fn, ms)', (fn: (c: AttemptContext) => Promise<unknown>, ms: number, clock: VirtualClock) => timeout(fn, ms, { clock })],
-  ['timeoutPolicy(ms).execute(fn)', (fn: (c: AttemptContext) => Promise<unknown>, ms: number, clock: VirtualClock) => timeoutPolicy(ms, { clock }).execute(fn)],
+  [
+    'timeout(fn, ms)',
+    (fn: (c: AttemptContext) => Promise<unknown>, ms: number, clock: VirtualClock) => timeout(fn, ms, { clock }),
+  ],
+  [
+    'timeoutPolicy(ms).execute(fn)',
+    (fn: (c: AttemptContext) => Promise<unknown>, ms: number, clock: VirtualClock) =>
+      timeoutPolicy(ms, { clock }).execute(fn),
+  ],
 ])('%s', (_name, run) => {
   let clock: VirtualClock;
   beforeEach(() => {
@@ -170,9 +177,15 @@ describe('timeout: each call on its own', () => {
   it('with a caller’s signal, still times out at `ms` and leaves no timer or listener behind', async () => {
     const controller = new AbortController();
     const policy = timeoutPolicy(100, { clock });
-    const ok = await outcome(clock, policy.execute(() => clock.sleep(20).then(() => 'ok'), controller.signal));
+    const ok = await outcome(
+      clock,
+      policy.execute(() => clock.sleep(20).then(() => 'ok'), controller.signal),
+    );
     expect(ok.value).toBe('ok');
-    const late = await outcome(clock, policy.execute(() => new Promise(() => undefined), controller.signal));
+    const late = await outcome(
+      clock,
+      policy.execute(() => new Promise(() => undefined), controller.signal),
+    );
     expect(late.error).toBeInstanceOf(CallTimeoutError);
     expect(late.at).toBe(120);
     expect(clock.pending).toBe(0);
@@ -189,7 +202,10 @@ describe('timeout: each call on its own', () => {
 
   it('`ms: Infinity` means no limit: no timer is ever armed', async () => {
     const schedules = countSchedules(clock);
-    const result = await outcome(clock, timeout(() => clock.sleep(50_000).then(() => 'late'), Infinity, { clock }));
+    const result = await outcome(
+      clock,
+      timeout(() => clock.sleep(50_000).then(() => 'late'), Infinity, { clock }),
+    );
     expect(result.value).toBe('late');
     expect(schedules.count).toBe(1); // the function's own sleep only
   });
@@ -205,7 +221,10 @@ describe('timeoutPolicy: events and statistics', () => {
     policy.on('timeout', (e) => timeouts.push(e.error));
     policy.on('giveUp', (e) => giveUps.push(e));
     policy.on('failure', (e) => failures.push(e.timedOut));
-    const result = await outcome(clock, policy.execute(() => new Promise(() => undefined)));
+    const result = await outcome(
+      clock,
+      policy.execute(() => new Promise(() => undefined)),
+    );
     expect(timeouts).toEqual([result.error]);
     expect(failures).toEqual([true]);
     expect(giveUps).toEqual([{ attempts: 1, error: result.error, reason: 'timeout' }]);
@@ -214,9 +233,18 @@ describe('timeoutPolicy: events and statistics', () => {
   it('reports a timeout on the lean path (no listener) in its statistics', async () => {
     const clock = new VirtualClock();
     const policy = timeoutPolicy(100, { clock });
-    await outcome(clock, policy.execute(() => new Promise(() => undefined)));
-    await outcome(clock, policy.execute(() => Promise.resolve('ok')));
-    await outcome(clock, policy.execute(() => Promise.reject(new Boom())));
+    await outcome(
+      clock,
+      policy.execute(() => new Promise(() => undefined)),
+    );
+    await outcome(
+      clock,
+      policy.execute(() => Promise.resolve('ok')),
+    );
+    await outcome(
+      clock,
+      policy.execute(() => Promise.reject(new Boom())),
+    );
     expect(policy.statistics).toMatchObject({
       calls: 3,
       attempts: 3,
@@ -232,7 +260,10 @@ describe('timeoutPolicy: events and statistics', () => {
     const policy = timeoutPolicy(100, { clock });
     const reasons: string[] = [];
     policy.on('giveUp', (e) => reasons.push(e.reason));
-    await outcome(clock, policy.execute(() => Promise.reject(new Boom())));
+    await outcome(
+      clock,
+      policy.execute(() => Promise.reject(new Boom())),
+    );
     expect(reasons).toEqual(['not-retryable']);
   });
 

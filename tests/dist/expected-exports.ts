@@ -35,6 +35,15 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'attemptSignal',
   ],
   '@staunch/core/testing': ['VirtualClock', 'seededRandom'],
-  '@staunch/decorators': ['Retry', 'Poll', 'CircuitBreaker', 'AsyncBackoff', 'AsyncRetry', 'Timeout', 'policiesOf', 'circuitOf'],
+  '@staunch/decorators': [
+    'Retry',
+    'Poll',
+    'CircuitBreaker',
+    'AsyncBackoff',
+    'AsyncRetry',
+    'Timeout',
+    'policiesOf',
+    'circuitOf',
+  ],
   '@staunch/redis': ['redisStore', 'redisCircuitKeys', 'redisStoreDefaults'],
 };

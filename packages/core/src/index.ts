@@ -82,10 +82,4 @@ export {
   type AsyncRetryOptions,
   type ResolvedAsyncBackoffOptions,
 } from './async-backoff.js';
-export {
-  timeout,
-  timeoutPolicy,
-  TimeoutPolicy,
-  type TimeoutOptions,
-  type ResolvedTimeoutOptions,
-} from './timeout.js';
+export { timeout, timeoutPolicy, TimeoutPolicy, type TimeoutOptions, type ResolvedTimeoutOptions } from './timeout.js';
