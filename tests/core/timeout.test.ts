@@ -308,6 +308,6 @@ describe('timeout: validation', () => {
   });
 
   it('rejects a clock that is not a Clock', () => {
-    expect(() => timeoutPolicy(10, { clock: {} as VirtualClock })).toThrow(/timeout: `clock` must be a Clock/);
+    expect(() => timeoutPolicy(10, { clock: {} as never })).toThrow(/timeout: `clock` must be a Clock/);
   });
 });

@@ -55,7 +55,7 @@ describe('@Timeout', () => {
       @Timeout(100)
       async fetch(id: number): Promise<string> {
         await time.clock.sleep(60);
-        return this.prefix + id;
+        return `${this.prefix}${id}`;
       }
     }
     const result = capture(new Users().fetch(7));
