@@ -128,6 +128,39 @@ describe('@Timeout', () => {
     expect(time.clock.pending).toBe(0);
   });
 
+  it('arms no timer for calls started together that all settle within the checkpoint', async () => {
+    const schedules = countSchedules(time.clock);
+    class Cache {
+      @Timeout(1_000)
+      async get(n: number): Promise<number> {
+        return n;
+      }
+    }
+    const cache = new Cache();
+    expect(await Promise.all([cache.get(1), cache.get(2), cache.get(3)])).toEqual([1, 2, 3]);
+    expect(schedules.count).toBe(0);
+  });
+
+  it('still times out every call of a batch that stays pending, exactly at `ms`', async () => {
+    class Svc {
+      @Timeout(100)
+      async run(): Promise<void> {
+        return never();
+      }
+    }
+    const svc = new Svc();
+    const all = Promise.all([capture(svc.run()), capture(svc.run()), capture(svc.run())]);
+    await time.clock.advance(99);
+    expect(time.clock.pending).toBe(3);
+    await time.clock.advance(1);
+    expect((await all).map((r) => (r.ok ? r.value : r.error))).toEqual([
+      expect.any(CallTimeoutError),
+      expect.any(CallTimeoutError),
+      expect.any(CallTimeoutError),
+    ]);
+    expect(time.clock.pending).toBe(0);
+  });
+
   it('leaves no timer behind after a success, a failure or a timeout', async () => {
     class Svc {
       @Timeout(100)
