@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
 import {
+  asyncBackoffPolicy,
   AttemptTimeoutError,
   CallTimeoutError,
   isCallTimeoutError,
@@ -198,6 +199,19 @@ describe('timeout: each call on its own', () => {
     const result = await outcome(clock, timeout(fn, 100, { clock, signal: AbortSignal.abort(reason) }));
     expect(result.error).toBe(reason);
     expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('arms no timer for calls started together that settle at once (the machinery asyncBackoff shares)', async () => {
+    const schedules = countSchedules(clock);
+    const policy = timeoutPolicy(100, { clock });
+    const backoff = asyncBackoffPolicy({ attemptTimeout: 100, clock });
+    const all = await Promise.all([
+      policy.execute(async () => 1),
+      backoff.execute(async () => 2),
+      timeout(async () => 3, 100, { clock }),
+    ]);
+    expect(all).toEqual([1, 2, 3]);
+    expect(schedules.count).toBe(0);
   });
 
   it('`ms: Infinity` means no limit: no timer is ever armed', async () => {
