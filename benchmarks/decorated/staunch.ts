@@ -1,7 +1,7 @@
 // The decorated methods the benchmarks call. TypeScript source, type-checked with the rest of the
 // repository; `benchmarks/lib/compile.mjs` transpiles it (target ES2022: Stage-3 decorators as
 // TypeScript emits them for Node 20) and the compiled file imports the built packages.
-import { AsyncBackoff, CircuitBreaker, Fallback, Retry } from '@staunch/decorators';
+import { AsyncBackoff, CircuitBreaker, Fallback, Retry, Timeout } from '@staunch/decorators';
 
 const VALUE = 42;
 
@@ -30,6 +30,11 @@ export class Service {
 
   @AsyncBackoff({ attemptTimeout: 1_000 })
   async bounded(): Promise<number> {
+    return VALUE;
+  }
+
+  @Timeout(1_000)
+  async timed(): Promise<number> {
     return VALUE;
   }
 

@@ -423,6 +423,31 @@ export const scenarios = [
     },
   },
   {
+    id: 'timeout-fn',
+    group: 'timeout',
+    library: 'staunch',
+    title: '`timeoutPolicy(1_000).execute(fn)`',
+    reference: 'loop',
+    targeted: true,
+    make: async () => {
+      const policy = (await core()).timeoutPolicy(1_000);
+      return value(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'timeout-decorated',
+    group: 'timeout',
+    library: 'staunch',
+    title: '`@Timeout(1_000)`',
+    reference: 'loop',
+    targeted: true,
+    target: { base: true, max: 3, text: '≤ 3x bare await' },
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.timed());
+    },
+  },
+  {
     id: 'cockatiel-timeout',
     group: 'timeout',
     library: 'cockatiel',

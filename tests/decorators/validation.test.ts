@@ -1,4 +1,13 @@
-import { AsyncBackoff, AsyncRetry, CircuitBreaker, Fallback, Poll, Retry, policiesOf } from '@staunch/decorators';
+import {
+  AsyncBackoff,
+  AsyncRetry,
+  CircuitBreaker,
+  Fallback,
+  Poll,
+  Retry,
+  Timeout,
+  policiesOf,
+} from '@staunch/decorators';
 
 // Each class below is defined inside the assertion: bad options must fail at class definition.
 describe('decorator option validation', () => {
@@ -104,7 +113,15 @@ describe('decorator option validation', () => {
 // Transpile-only builds (swc, esbuild, Babel) do not report a decorator factory used bare, so each
 // decorator is called here as each mode calls it: Stage 3 `(method, context)`, legacy `(target, key, descriptor)`.
 describe('a decorator written without parentheses', () => {
-  const decorators: Record<string, unknown> = { Retry, Poll, CircuitBreaker, AsyncBackoff, AsyncRetry, Fallback };
+  const decorators: Record<string, unknown> = {
+    Retry,
+    Poll,
+    CircuitBreaker,
+    AsyncBackoff,
+    AsyncRetry,
+    Fallback,
+    Timeout,
+  };
   const method = async function m(): Promise<void> {};
   const descriptor = () => ({ value: method, writable: true, enumerable: false, configurable: true });
   const shapes: Record<string, () => unknown[]> = {

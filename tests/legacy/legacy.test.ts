@@ -4,10 +4,13 @@ import 'reflect-metadata';
 import {
   AsyncRetry,
   CircuitBreaker,
+  CallTimeoutError,
   CircuitOpenError,
   Fallback,
   Poll,
   Retry,
+  Timeout,
+  attemptSignal,
   circuitOf,
   isCircuitOpenError,
   policiesOf,
@@ -247,5 +250,46 @@ describe('legacy mode: @Fallback', () => {
     }
     expect(new Parser().parse('abc')).toBe(3);
     expect(new Parser().parse('')).toBe(0);
+  });
+});
+
+describe('legacy mode: @Timeout', () => {
+  let clock: VirtualClock;
+  let restore: () => void;
+  beforeEach(() => {
+    clock = new VirtualClock();
+    restore = setDefaultClock(clock);
+  });
+  afterEach(() => restore());
+
+  it('bounds each attempt under @Retry, aborting that call’s signal with CallTimeoutError', async () => {
+    const signals: AbortSignal[] = [];
+    @Injectable()
+    class Upstream {
+      @Retry(CallTimeoutError, { times: 2, interval: 10 })
+      @Timeout(100)
+      async get(): Promise<string> {
+        signals.push(attemptSignal());
+        if (signals.length === 1) return new Promise<string>(() => undefined);
+        return 'second';
+      }
+    }
+    const result = new Upstream().get();
+    await clock.advance(110);
+    await expect(result).resolves.toBe('second');
+    expect(signals[0]!.reason).toBeInstanceOf(CallTimeoutError);
+    expect(signals[1]!.aborted).toBe(false);
+    expect(policiesOf(Upstream, 'get').map((p) => p.kind)).toEqual(['retry', 'timeout']);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('rejects a bad `ms` at class definition, naming the method', () => {
+    expect(() => {
+      class Upstream {
+        @Timeout(-1)
+        async get(): Promise<void> {}
+      }
+      return Upstream;
+    }).toThrow('@Timeout on get(): `ms` must be a number > 0 (or Infinity), got -1.');
   });
 });

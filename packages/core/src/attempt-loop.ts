@@ -17,7 +17,7 @@ import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
 import { invalidOption, signalProblem } from './validation.js';
 
 /** Which engine a policy runs; also the `kind` decorators record in metadata. */
-export type PolicyKind = 'poll' | 'retry' | 'asyncBackoff' | 'asyncRetry';
+export type PolicyKind = 'poll' | 'retry' | 'asyncBackoff' | 'asyncRetry' | 'timeout';
 
 /** The option every policy takes: where time comes from (default: `getDefaultClock()`, read per call). */
 export interface ClockOption {
@@ -117,6 +117,12 @@ export interface LoopLimits {
    * lean path, and only a failure enters the full loop.
    */
   readonly resolvesEveryValue?: boolean | undefined;
+  /**
+   * The error an attempt that ran past `attemptTimeout` rejects with (and its
+   * signal aborts with); default {@link AttemptTimeoutError}. `@Timeout` makes
+   * a `CallTimeoutError`: the same limit, named for what the caller set.
+   */
+  readonly timeoutError?: ((attemptTimeout: number, attempt: number) => TimeoutError) | undefined;
 }
 
 // Set in AttemptPolicy's static block, where its private loop is in reach: a
@@ -151,6 +157,7 @@ export abstract class AttemptPolicy<V = unknown> {
   readonly #deadline: number;
   readonly #expiry: LoopLimits['expiry'];
   readonly #yieldOnZeroWait: boolean;
+  readonly #timeoutError: (attemptTimeout: number, attempt: number) => TimeoutError;
   /** Which lean first-attempt path this policy can take, decided once from its limits. */
   readonly #firstPath: FirstPath;
 
@@ -160,6 +167,7 @@ export abstract class AttemptPolicy<V = unknown> {
     this.#deadline = limits.deadline;
     this.#expiry = limits.expiry;
     this.#yieldOnZeroWait = limits.yieldOnZeroWait;
+    this.#timeoutError = limits.timeoutError ?? attemptTimeoutError;
     const lean = limits.resolvesEveryValue === true && limits.deadline === Infinity && limits.expiry === undefined;
     this.#firstPath = !lean
       ? LOOP
@@ -207,7 +215,7 @@ export abstract class AttemptPolicy<V = unknown> {
     previousDelay: number,
   ): Decision | PromiseLike<Decision>;
 
-  /** After attempt `attempt` failed with `error` (`timedOut`: an AttemptTimeoutError): a negative code to reject, or a wait. */
+  /** After attempt `attempt` failed with `error` (`timedOut`: it ran past `attemptTimeout`): a negative code to reject, or a wait. */
   protected abstract afterError(error: unknown, attempt: number, timedOut: boolean, previousDelay: number): Decision;
 
   // The call path. A retry or asyncBackoff call whose first attempt succeeds
@@ -429,7 +437,8 @@ export abstract class AttemptPolicy<V = unknown> {
         } else if (outcome === ERROR || outcome === TIMEOUT) {
           const timedOut = outcome === TIMEOUT;
           if (timedOut) {
-            const error = new AttemptTimeoutError(attemptTimeout, attempt);
+            // The one place a timed-out attempt's error is made, for the lean timed path too (it resumes here).
+            const error = this.#timeoutError(attemptTimeout, attempt);
             state?.abort(error);
             this.#timedOut(attempt, error);
             result = error;
@@ -441,7 +450,14 @@ export abstract class AttemptPolicy<V = unknown> {
           lastError = result;
           delay = this.afterError(result, attempt, timedOut, previousDelay);
           if (delay < 0) {
-            reason = delay === EXHAUSTED ? 'exhausted' : delay === GIVE_UP ? 'giveup' : 'not-retryable';
+            reason =
+              delay === EXHAUSTED
+                ? 'exhausted'
+                : delay === GIVE_UP
+                  ? 'giveup'
+                  : timedOut // a time limit the rule does not retry (`@Timeout`) ends the call as a timeout
+                    ? 'timeout'
+                    : 'not-retryable';
             throw result;
           }
         } else if (outcome === DEADLINE) {
@@ -685,6 +701,8 @@ class TimedAttempt extends Attempt {
   args: unknown[] | undefined;
   timer: TimerHandle | undefined;
   done = false;
+  /** Already given one more turn by `armPending`: armed at the next check. */
+  deferred = false;
 
   constructor(
     readonly clock: Clock,
@@ -727,7 +745,8 @@ const checkpoint = Promise.resolve();
 
 /**
  * Arms `race`'s timeout at the end of the current microtask checkpoint, if the
- * attempt is still pending then. An attempt that settles without waiting for
+ * attempt is still pending then (calls started in one turn are checked together,
+ * each after its own settling had its turn). An attempt that settles without waiting for
  * I/O or timers costs no timer and no clock read (a timer costs ~0.5 µs to set
  * and clear on Node 20, `performance.now()` ~75 ns). The timeout counts from
  * the checkpoint rather than from the call: the two differ only by the
@@ -750,7 +769,15 @@ function armPending(): void {
   for (let i = 0; i < count; i++) {
     const race = races[i] as TimedAttempt;
     races[i] = undefined;
-    if (!race.done) race.arm();
+    if (race.done) continue;
+    // This check was queued by the batch's first call, so a later call's own settling (queued when it
+    // started) has not run yet: such a call gets one more turn before it costs a timer.
+    if (i > 0 && !race.deferred) {
+      race.deferred = true;
+      guardSoon(race);
+    } else {
+      race.arm();
+    }
   }
 }
 
@@ -763,6 +790,10 @@ function isClock(value: unknown): value is Clock {
     typeof clock.schedule === 'function' &&
     typeof clock.cancel === 'function'
   );
+}
+
+function attemptTimeoutError(attemptTimeout: number, attempt: number): TimeoutError {
+  return new AttemptTimeoutError(attemptTimeout, attempt);
 }
 
 function ignore(): void {

@@ -81,6 +81,24 @@ export class AttemptTimeoutError extends TimeoutError {
   }
 }
 
+/** A call under `@Timeout` / `timeout` ran longer than its limit: it was abandoned and its signal aborted. */
+export class CallTimeoutError extends TimeoutError {
+  constructor(timeout: number) {
+    super(
+      'STAUNCH_CALL_TIMEOUT',
+      `The call took longer than its timeout of ${timeout} ms and was abandoned (its signal aborted; whatever it ` +
+        'does afterwards is ignored). Raise the timeout if the work is legitimately slow, or pass the signal ' +
+        '(`attemptSignal()` / `context.signal`) to the I/O so the abandoned work stops too.',
+      timeout,
+    );
+  }
+
+  static {
+    setName(this, 'CallTimeoutError');
+    recognise(this, (error) => hasCode(error, 'STAUNCH_CALL_TIMEOUT'));
+  }
+}
+
 /** The whole call, attempts and pauses included, ran past its `deadline` before any attempt failed. */
 export class DeadlineExceededError extends TimeoutError {
   constructor(deadline: number) {
@@ -149,6 +167,8 @@ export const isPollTimeoutError = (error: unknown): error is PollTimeoutError =>
 /** True for {@link AttemptTimeoutError}. */
 export const isAttemptTimeoutError = (error: unknown): error is AttemptTimeoutError =>
   hasCode(error, 'STAUNCH_ATTEMPT_TIMEOUT');
+/** True for {@link CallTimeoutError}. */
+export const isCallTimeoutError = (error: unknown): error is CallTimeoutError => hasCode(error, 'STAUNCH_CALL_TIMEOUT');
 /** True for {@link DeadlineExceededError}. */
 export const isDeadlineExceededError = (error: unknown): error is DeadlineExceededError =>
   hasCode(error, 'STAUNCH_DEADLINE_EXCEEDED');

@@ -5,12 +5,14 @@ export {
   PollTimeoutError,
   AttemptTimeoutError,
   DeadlineExceededError,
+  CallTimeoutError,
   CircuitOpenError,
   isStaunchError,
   isTimeoutError,
   isPollTimeoutError,
   isAttemptTimeoutError,
   isDeadlineExceededError,
+  isCallTimeoutError,
   isCircuitOpenError,
   AttemptSignalError,
   isAttemptSignalError,
@@ -22,7 +24,7 @@ export { invalidOption, withValidationLabel } from './validation.js';
 // The circuit breaker's public names are listed once, in its own index.
 export * from './circuit-breaker/index.js';
 
-// poll, retry, asyncBackoff and asyncRetry share one attempt loop.
+// poll, retry, asyncBackoff, asyncRetry and timeout share one attempt loop.
 export { attemptSignal, type AttemptContext } from './attempt.js';
 export {
   AttemptPolicy,
@@ -96,3 +98,4 @@ export {
   type FallbackPolicyEvents,
   type FallbackStatistics,
 } from './fallback.js';
+export { timeout, timeoutPolicy, TimeoutPolicy, type TimeoutOptions, type ResolvedTimeoutOptions } from './timeout.js';

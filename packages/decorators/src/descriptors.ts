@@ -1,4 +1,11 @@
-import type { AsyncBackoffPolicy, CircuitBreakerPolicy, FallbackPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
+import type {
+  AsyncBackoffPolicy,
+  CircuitBreakerPolicy,
+  FallbackPolicy,
+  PollPolicy,
+  RetryPolicy,
+  TimeoutPolicy,
+} from '@staunch/core';
 
 /** Which circuit a decorated method uses; see the README's "Circuit scope". */
 export type CircuitScope = 'class' | 'instance' | 'key' | 'breaker';
@@ -13,6 +20,7 @@ export type PolicyDescriptor =
   | { readonly kind: 'asyncBackoff'; readonly options: AsyncBackoffPolicy['options'] }
   | { readonly kind: 'asyncRetry'; readonly options: AsyncBackoffPolicy['options'] }
   | { readonly kind: 'fallback'; readonly options: FallbackPolicy['options'] }
+  | { readonly kind: 'timeout'; readonly options: TimeoutPolicy['options'] }
   | {
       readonly kind: 'circuitBreaker';
       readonly scope: CircuitScope;

@@ -5,6 +5,7 @@ export { Retry, type RetryDecoratorOptions } from './retry.js';
 export { Poll } from './poll.js';
 export { AsyncBackoff, AsyncRetry } from './async-backoff.js';
 export { Fallback } from './fallback.js';
+export { Timeout } from './timeout.js';
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions, type SharedCircuitOption } from './circuit-breaker.js';
 export { circuitOf, policyOf, type LivePolicies } from './live-policies.js';
 export { policiesOf, type MethodPolicies } from './metadata.js';

@@ -1,4 +1,11 @@
-import type { AsyncBackoffPolicy, CircuitBreakerPolicy, FallbackPolicy, PollPolicy, RetryPolicy } from '@staunch/core';
+import type {
+  AsyncBackoffPolicy,
+  CircuitBreakerPolicy,
+  FallbackPolicy,
+  PollPolicy,
+  RetryPolicy,
+  TimeoutPolicy,
+} from '@staunch/core';
 import type { CircuitLayer } from './circuit-breaker.js';
 import { planOf, type Layer } from './interceptor.js';
 import { classOf, wrappersOf } from './metadata.js';
@@ -11,6 +18,7 @@ export interface LivePolicies {
   asyncBackoff: AsyncBackoffPolicy;
   asyncRetry: AsyncBackoffPolicy;
   fallback: FallbackPolicy;
+  timeout: TimeoutPolicy;
 }
 
 /**
@@ -46,6 +54,7 @@ export function circuitOf(target: object, method: string | symbol, key?: string)
  * @example
  * policyOf(Billing, 'charge', 'retry').on('retry', (e) => log.warn(`retrying in ${e.delay} ms`));
  * policyOf(Files, 'download', 'asyncRetry').statistics.attempts;
+ * policyOf(Users, 'fetch', 'timeout').statistics.timeouts;
  */
 export function policyOf<K extends keyof LivePolicies>(
   target: object,
