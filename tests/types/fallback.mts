@@ -116,11 +116,10 @@ const count: number = fallback(() => 1, 0);
 fallback(loadUser, 'nobody');
 // @ts-expect-error a sync call stays sync: its fallback cannot be a promise
 fallback(() => 1, Promise.resolve(0));
+const syncFn = (): number => 1;
+const asyncFallback = async (): Promise<number> => 0;
 // @ts-expect-error nor a function returning one
-fallback(
-  () => 1,
-  async () => 0,
-);
+fallback(syncFn, asyncFallback);
 void [user, userFromFunction, count];
 
 const policy = fallbackPolicy(cached, { on: CircuitOpenError });
