@@ -14,6 +14,9 @@ export {
   isCircuitOpenError,
   AttemptSignalError,
   isAttemptSignalError,
+  BulkheadRejectedError,
+  isBulkheadRejectedError,
+  type BulkheadRejectionReason,
 } from './errors.js';
 export { type ErrorClass, type ErrorFilter } from './error-filter.js';
 export { Events, type Listener, type Unsubscribe } from './events.js';
@@ -96,3 +99,15 @@ export {
   type FallbackPolicyEvents,
   type FallbackStatistics,
 } from './fallback.js';
+export {
+  bulkhead,
+  bulkheadPolicy,
+  bulkheadDefaults,
+  BulkheadPolicy,
+  type BulkheadOptions,
+  type ResolvedBulkheadOptions,
+  type BulkheadStatistics,
+  type BulkheadEvents,
+  type BulkheadQueuedEvent,
+  type BulkheadRejectedEvent,
+} from './bulkhead.js';
