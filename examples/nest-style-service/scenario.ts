@@ -63,6 +63,8 @@ function describePolicy(policy: PolicyDescriptor): string {
       return `@Poll(timeout ${ms(policy.options.timeout)}, interval ${ms(policy.options.interval)})`;
     case 'fallback':
       return `@Fallback(${typeof policy.options.fallback === 'function' ? 'a function' : 'a value'})`;
+    case 'bulkhead':
+      return `@Bulkhead(limit ${policy.options.limit}, queue ${policy.options.queue}, maxWait ${ms(policy.options.maxWait)}, scope ${policy.scope})`;
   }
 }
 
