@@ -390,6 +390,67 @@ describe('bulkhead', () => {
   });
 });
 
+describe('bulkhead leaves nothing behind', () => {
+  /** A bulkhead with one slot taken, a clock, and a signal whose listeners are counted. */
+  function busy(maxWait: number) {
+    const clock = new VirtualClock();
+    const policy = bulkheadPolicy({ limit: 1, queue: 5, maxWait, clock });
+    const hold = gate();
+    void policy.execute(hold.run);
+    const controller = new AbortController();
+    const listeners = { added: 0, removed: 0 };
+    const add = controller.signal.addEventListener.bind(controller.signal);
+    const remove = controller.signal.removeEventListener.bind(controller.signal);
+    controller.signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
+      listeners.added++;
+      add(...args);
+    };
+    controller.signal.removeEventListener = (...args: Parameters<AbortSignal['removeEventListener']>) => {
+      listeners.removed++;
+      remove(...args);
+    };
+    return { clock, policy, hold, controller, listeners };
+  }
+
+  it('after a waiting call got its slot: no timer, no listener, no queued entry', async () => {
+    const { clock, policy, hold, controller, listeners } = busy(1_000);
+    const waiting = policy.execute(async () => 'ran', controller.signal);
+    expect({ pending: clock.pending, added: listeners.added }).toEqual({ pending: 1, added: 1 });
+    hold.finish('');
+    await expect(waiting).resolves.toBe('ran');
+    expect({ pending: clock.pending, removed: listeners.removed, idle: policy.idle }).toEqual({
+      pending: 0,
+      removed: 1,
+      idle: true,
+    });
+  });
+
+  it('after maxWait passed: no timer, no listener, no queued entry', async () => {
+    const { clock, policy, controller, listeners } = busy(100);
+    const waiting = track(policy.execute(async () => 'never', controller.signal));
+    await clock.advance(100);
+    expect(waiting.error).toBeInstanceOf(BulkheadRejectedError);
+    expect({ pending: clock.pending, removed: listeners.removed, queued: policy.statistics.queued }).toEqual({
+      pending: 0,
+      removed: 1,
+      queued: 0,
+    });
+  });
+
+  it('after its caller aborted: no timer, no listener, no queued entry', async () => {
+    const { clock, policy, controller, listeners } = busy(100);
+    const waiting = track(policy.execute(async () => 'never', controller.signal));
+    controller.abort('stop');
+    await flush();
+    expect(waiting.error).toBe('stop');
+    expect({ pending: clock.pending, removed: listeners.removed, queued: policy.statistics.queued }).toEqual({
+      pending: 0,
+      removed: 1,
+      queued: 0,
+    });
+  });
+});
+
 describe('bulkhead options', () => {
   it.each([
     [{ limit: 0 }, 'bulkhead: `limit` must be an integer >= 1, got 0.'],

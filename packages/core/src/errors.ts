@@ -141,8 +141,8 @@ export class BulkheadRejectedError extends StaunchError {
       reason === 'full'
         ? `Bulkhead full: ${limit} call${limit === 1 ? '' : 's'} running and ${queue} waiting, so the call was ` +
             'rejected without running. Raise `limit` or `queue`, or retry later.'
-        : `The call waited ${maxWait} ms for one of the bulkhead's ${limit} slot${limit === 1 ? '' : 's'} and was ` +
-            'rejected without running. Raise `maxWait` or `limit`, or retry later.',
+        : `The call waited ${maxWait} ms for a free bulkhead slot (limit ${limit}) and was rejected without ` +
+            'running. Raise `maxWait` or `limit`, or retry later.',
     );
     this.limit = limit;
     this.queue = queue;
