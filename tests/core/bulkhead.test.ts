@@ -165,7 +165,10 @@ describe('bulkhead', () => {
     const policy = bulkheadPolicy({ limit: 1, queue: 2, maxWait: 100, clock });
     const hold = gate();
     void policy.execute(hold.run);
-    const late = track(policy.execute(async () => 'late'), clock);
+    const late = track(
+      policy.execute(async () => 'late'),
+      clock,
+    );
     await clock.advance(99);
     expect(late.settled).toBe(false);
     await clock.advance(1);
@@ -181,7 +184,10 @@ describe('bulkhead', () => {
     const policy = bulkheadPolicy({ limit: 1, queue: 1, maxWait: 100, clock });
     const hold = gate();
     void policy.execute(hold.run);
-    const next = track(policy.execute(async () => 'next'), clock);
+    const next = track(
+      policy.execute(async () => 'next'),
+      clock,
+    );
     expect(clock.pending).toBe(1);
     await clock.advance(50);
     hold.finish('');

@@ -242,7 +242,7 @@ describe('@Bulkhead stacked', () => {
     await running;
   });
 
-  it("under @CircuitBreaker whose `on` excludes BulkheadRejectedError: rejections leave the circuit closed", async () => {
+  it('under @CircuitBreaker whose `on` excludes BulkheadRejectedError: rejections leave the circuit closed', async () => {
     const gate = latch();
     class Api {
       @CircuitBreaker((error) => !(error instanceof BulkheadRejectedError), { threshold: 2, resetTimeout: 1_000 })

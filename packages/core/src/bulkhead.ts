@@ -184,7 +184,7 @@ export class BulkheadPolicy {
    * signal is `fn`'s business.
    */
   execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
-    return this.call(fn, undefined, noArgs, signal) as Promise<T>;
+    return this.call(fn, undefined, noArgs, signal);
   }
 
   /** Runs `fn.apply(thisArg, args)` under the bulkhead, as {@link BulkheadPolicy.execute}: the decorators' entry point. */
@@ -234,7 +234,12 @@ export class BulkheadPolicy {
     return Promise.resolve(result);
   }
 
-  #wait(fn: AnyFunction, thisArg: unknown, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown> {
+  #wait(
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: readonly unknown[],
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
     const waiting = (this.#waiting ??= new WaitQueue());
     const promise = new Promise<unknown>((resolve, reject) => {
       const waiter = new Waiter(this, fn, thisArg, args, signal, resolve, reject);
@@ -307,7 +312,6 @@ export class BulkheadPolicy {
 }
 
 type AnyFunction = (this: unknown, ...args: readonly unknown[]) => unknown;
-
 
 // One waiting call: its place in the queue, what to run, how to settle its caller's promise.
 class Waiter implements QueueNode, Follower {

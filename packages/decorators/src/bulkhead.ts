@@ -50,11 +50,15 @@ export function Bulkhead(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@Bulkhead', args);
   return defineDecorator('@Bulkhead', (method) => {
     const label = '@Bulkhead';
-    const { bulkhead: shared, scope, key, maxKeys, ...options } = (args[0] ?? {}) as BulkheadOptions &
-      ScopeOptions & { readonly bulkhead?: unknown };
+    const {
+      bulkhead: shared,
+      scope,
+      key,
+      maxKeys,
+      ...options
+    } = (args[0] ?? {}) as BulkheadOptions & ScopeOptions & { readonly bulkhead?: unknown };
     if (shared !== undefined) {
-      if (!isBulkheadPolicy(shared))
-        invalidOption(label, 'bulkhead', 'a bulkhead made by bulkheadPolicy()', shared);
+      if (!isBulkheadPolicy(shared)) invalidOption(label, 'bulkhead', 'a bulkhead made by bulkheadPolicy()', shared);
       if (scope !== undefined || key !== undefined || maxKeys !== undefined || Object.keys(options).length > 0)
         invalidOption(label, 'bulkhead', 'given alone (the shared bulkhead keeps its own options)', shared);
       const descriptor = { kind: 'bulkhead', scope: 'bulkhead', options: shared.options } as const;
@@ -62,8 +66,20 @@ export function Bulkhead(...args: unknown[]): AsyncMethodDecorator {
     }
     const resolved = new BulkheadPolicy(options).options; // validated once, at class definition
     const make = () => new BulkheadPolicy(resolved);
-    const plan = scopeFromOptions(label, { scope, key, maxKeys }, make, isIdle, 'a bulkhead', keyedBulkheadDefaults.maxKeys);
-    const descriptor = { kind: 'bulkhead', scope: plan.kind, options: resolved, ...(plan.maxKeys !== undefined ? { maxKeys: plan.maxKeys } : {}) } as const;
+    const plan = scopeFromOptions(
+      label,
+      { scope, key, maxKeys },
+      make,
+      isIdle,
+      'a bulkhead',
+      keyedBulkheadDefaults.maxKeys,
+    );
+    const descriptor = {
+      kind: 'bulkhead',
+      scope: plan.kind,
+      options: resolved,
+      ...(plan.maxKeys !== undefined ? { maxKeys: plan.maxKeys } : {}),
+    } as const;
     return new ScopedLayer(descriptor, method.label, plan.scope, plan.key);
   });
 }
@@ -75,6 +91,10 @@ function isIdle(policy: BulkheadPolicy): boolean {
 
 // By shape too: a bulkhead made by the other build (ESM or CJS) of the core package.
 function isBulkheadPolicy(value: unknown): value is BulkheadPolicy {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'bulkhead' &&
-    typeof (value as BulkheadPolicy).call === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === 'bulkhead' &&
+    typeof (value as BulkheadPolicy).call === 'function'
+  );
 }

@@ -80,7 +80,9 @@ export function policyOf<K extends keyof LivePolicies>(
     );
   }
   if (scope === 'key' && key === undefined) {
-    throw new TypeError(`policyOf: "${String(method)}" has one ${decorator} per key: pass the key as the fourth argument.`);
+    throw new TypeError(
+      `policyOf: "${String(method)}" has one ${decorator} per key: pass the key as the fourth argument.`,
+    );
   }
   return layer.policyFor(viaClass ? undefined : target, key) as unknown as LivePolicies[K];
 }

@@ -151,7 +151,7 @@ export function scopeFromOptions<State extends object>(
     }
   }
   if (key !== undefined) {
-    const keys = (maxKeys as number | undefined) ?? defaultMaxKeys;
+    const keys = maxKeys ?? defaultMaxKeys;
     const keyOf = key as (self: unknown, args: unknown[]) => string;
     return { kind: 'key', scope: Scope.perKey(make, keys, isIdle), key: keyOf, maxKeys: keys };
   }
@@ -163,7 +163,11 @@ export function scopeFromOptions<State extends object>(
 
 /** A policy a {@link ScopedLayer} runs calls through: always answers with a promise, never throws. */
 export interface ScopedPolicy {
-  call<This, Args extends unknown[], R>(fn: (this: This, ...args: Args) => R, thisArg: This, args: Args): Promise<unknown>;
+  call<This, Args extends unknown[]>(
+    fn: (this: This, ...args: Args) => unknown,
+    thisArg: This,
+    args: Args,
+  ): Promise<unknown>;
 }
 
 /**
