@@ -234,6 +234,39 @@ export class BulkheadPolicy {
     return Promise.resolve(result);
   }
 
+  // #run for a call that waited: settles the promise its caller already holds, directly (resolving it with
+  // #run's promise would cost two more promise jobs per call, measured as a third of a queued call's cost).
+  #runWaiter(waiter: Waiter): void {
+    this.#active++;
+    this.#admitted++;
+    const previous = enterCall();
+    let result: unknown;
+    try {
+      result = invoke(waiter.fn, waiter.thisArg, waiter.args);
+    } catch (error) {
+      leaveAttempt(previous);
+      this.#release();
+      waiter.reject(error);
+      return;
+    }
+    leaveAttempt(previous);
+    if (isNativePromise(result) || isThenable(result)) {
+      promiseOf(result).then(
+        (value) => {
+          this.#release();
+          waiter.resolve(value);
+        },
+        (error: unknown) => {
+          this.#release();
+          waiter.reject(error);
+        },
+      );
+      return;
+    }
+    this.#release();
+    waiter.resolve(result);
+  }
+
   #wait(
     fn: AnyFunction,
     thisArg: unknown,
@@ -241,19 +274,19 @@ export class BulkheadPolicy {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     const waiting = (this.#waiting ??= new WaitQueue());
-    const promise = new Promise<unknown>((resolve, reject) => {
-      const waiter = new Waiter(this, fn, thisArg, args, signal, resolve, reject);
-      waiting.push(waiter);
-      const maxWait = this.#maxWait;
-      if (maxWait !== Infinity) {
-        // The clock that set the timer cancels it, even if the default clock changes meanwhile.
-        const clock = (waiter.clock = this.options.clock ?? getDefaultClock());
-        waiter.timer = clock.schedule(maxWait, () => {
-          this.#leave(waiter, undefined);
-        });
-      }
-      if (signal !== undefined) followSignal(signal, waiter);
-    });
+    // One shared executor, not a closure per waiting call: it hands over the settle functions at once.
+    const promise = new Promise<unknown>(captureSettlers);
+    const waiter = new Waiter(this, fn, thisArg, args, signal, capturedResolve, capturedReject);
+    waiting.push(waiter);
+    const maxWait = this.#maxWait;
+    if (maxWait !== Infinity) {
+      // The clock that set the timer cancels it, even if the default clock changes meanwhile.
+      const clock = (waiter.clock = this.options.clock ?? getDefaultClock());
+      waiter.timer = clock.schedule(maxWait, () => {
+        this.#leave(waiter, undefined);
+      });
+    }
+    if (signal !== undefined) followSignal(signal, waiter);
     const events = this.#events;
     if (events?.has('queued') === true) events.emit('queued', { queued: waiting.size });
     return promise;
@@ -269,7 +302,7 @@ export class BulkheadPolicy {
     while (mayAdmitNext(this.#active, waiting.size, this.#limit)) {
       const waiter = waiting.shift() as Waiter;
       this.#stopWaiting(waiter);
-      waiter.resolve(this.#run(waiter.fn, waiter.thisArg, waiter.args));
+      this.#runWaiter(waiter);
     }
     this.#admitting = false;
   }
@@ -337,6 +370,16 @@ class Waiter implements QueueNode, Follower {
 }
 
 const noArgs: [] = [];
+
+// What `captureSettlers` was last given: read right after `new Promise(captureSettlers)`, which calls it
+// synchronously, so no value is ever read from another call.
+let capturedResolve: (value: unknown) => void;
+let capturedReject: (reason: unknown) => void;
+
+function captureSettlers(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
 
 function isTimerClock(value: unknown): value is Clock {
   if (typeof value !== 'object' || value === null) return false;
