@@ -128,17 +128,18 @@ export class BulkheadPolicy {
   #rejected = 0;
   #aborted = 0;
   #events: Events<BulkheadEvents> | undefined;
-  // One pair of handlers per policy: the happy async path allocates no closure of its own.
-  readonly #released = (value: unknown): unknown => {
-    this.#release();
-    return value;
-  };
-  readonly #releasedThrow = (error: unknown): never => {
-    this.#release();
-    throw error;
-  };
 
   constructor(options?: BulkheadOptions) {
+    // Another bulkhead's resolved options (a keyed scope makes one bulkhead per key from them): shared, not
+    // copied, so an idle keyed bulkhead stays small.
+    if (resolvedOptions.has(options as object)) {
+      const resolved = options as ResolvedBulkheadOptions;
+      this.options = resolved;
+      this.#limit = resolved.limit;
+      this.#queue = resolved.queue;
+      this.#maxWait = resolved.maxWait;
+      return;
+    }
     if (options !== undefined && (typeof options !== 'object' || (options as unknown) === null)) {
       invalidOption('bulkhead', 'options', 'an object', options);
     }
@@ -150,6 +151,7 @@ export class BulkheadPolicy {
       invalidOption('bulkhead', 'clock', 'a Clock (now, sleep, schedule, cancel)', clock);
     }
     this.options = Object.freeze({ limit, queue, maxWait, clock });
+    resolvedOptions.add(this.options);
     this.#limit = limit;
     this.#queue = queue;
     this.#maxWait = maxWait;
@@ -228,7 +230,18 @@ export class BulkheadPolicy {
     }
     leaveAttempt(previous);
     if (isNativePromise(result) || isThenable(result)) {
-      return promiseOf(result).then(this.#released, this.#releasedThrow);
+      // Two small closures per call, not a pair of handlers kept by the policy: those would keep ~150
+      // bytes alive in every bulkhead (a keyed scope may hold thousands), for a few ns per call.
+      return promiseOf(result).then(
+        (value) => {
+          this.#release();
+          return value;
+        },
+        (error: unknown) => {
+          this.#release();
+          throw error;
+        },
+      );
     }
     this.#release();
     return Promise.resolve(result);
@@ -370,6 +383,9 @@ class Waiter implements QueueNode, Follower {
 }
 
 const noArgs: [] = [];
+
+// Every options object a bulkhead resolved: frozen and valid, so another bulkhead may share it as it is.
+const resolvedOptions = new WeakSet();
 
 // What `captureSettlers` was last given: read right after `new Promise(captureSettlers)`, which calls it
 // synchronously, so no value is ever read from another call.
