@@ -2,6 +2,8 @@ import {
   Bulkhead,
   BulkheadRejectedError,
   CircuitBreaker,
+  CircuitOpenError,
+  Fallback,
   Retry,
   attemptSignal,
   bulkheadPolicy,
@@ -277,5 +279,37 @@ describe('@Bulkhead stacked', () => {
     await time.clock.advance(200);
     expect(await first).toEqual({ ok: true, value: 'ok' });
     expect(policiesOf(Api, 'get').map((p) => p.kind)).toEqual(['bulkhead', 'retry']);
+  });
+
+  it('over @CircuitBreaker: a call the open circuit rejects frees its slot at once', async () => {
+    class Api {
+      @Bulkhead({ limit: 1 })
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000 })
+      async get(): Promise<void> {
+        throw new Error('down');
+      }
+    }
+    const api = new Api();
+    await expect(api.get()).rejects.toThrow('down');
+    await expect(api.get()).rejects.toBeInstanceOf(CircuitOpenError);
+    await expect(api.get()).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(policyOf(Api, 'get', 'bulkhead').statistics).toMatchObject({ admitted: 3, rejected: 0, active: 0 });
+  });
+
+  it('under @Fallback: a rejected call gets the fallback value', async () => {
+    const gate = latch();
+    class Api {
+      @Fallback('busy', { on: BulkheadRejectedError })
+      @Bulkhead({ limit: 1 })
+      async get(): Promise<string> {
+        await gate.promise;
+        return 'done';
+      }
+    }
+    const api = new Api();
+    const first = api.get();
+    await expect(api.get()).resolves.toBe('busy');
+    gate.open();
+    await expect(first).resolves.toBe('done');
   });
 });
