@@ -69,6 +69,7 @@ export const groups = [
     title: `${CONCURRENT.toLocaleString('en')} concurrent calls through a breaker (per call)`,
     target: { reference: 'breaker1000', max: 1, text: '≤ hand-written breaker' },
   },
+  { id: 'bulkhead', title: 'Bulkhead, happy path', target: { base: true, max: 2.5, text: '≤ 2.5x bare await' } },
   // `compare`: a second reference, measured in the same rounds (the store rows' `× memory store`).
   { id: 'store', title: 'Closed-circuit hot path with a shared store', compare: 'store-memory' },
   { id: 'staleness', title: 'How stale a process may be (loopback)' },
@@ -527,6 +528,75 @@ export const scenarios = [
         () => breaker.fire(),
         (error) => error instanceof Error && error.code === 'EOPENBREAKER',
       );
+    },
+  },
+
+  // Bulkhead, happy path: sequential calls always find a free slot; 1,000 concurrent ones queue for 10 slots.
+  {
+    id: 'bulkhead-decorated',
+    group: 'bulkhead',
+    library: 'staunch',
+    title: '`@Bulkhead({ limit: 10 })`',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.limited());
+    },
+  },
+  {
+    id: 'bulkhead-policy',
+    group: 'bulkhead',
+    library: 'staunch',
+    title: '`bulkheadPolicy({ limit: 10 }).execute(fn)`',
+    targeted: true,
+    make: async () => {
+      const policy = (await core()).bulkheadPolicy({ limit: 10 });
+      return value(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'cockatiel-bulkhead',
+    group: 'bulkhead',
+    library: 'cockatiel',
+    title: '`bulkhead(10).execute(fn)`',
+    make: async () => {
+      const policy = (await cockatiel()).bulkhead(10);
+      return value(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'bulkhead-decorated-1000',
+    group: 'bulkhead',
+    library: 'staunch',
+    title: `${CONCURRENT} concurrent, \`@Bulkhead({ limit: 10, queue: 1_000 })\` (per call)`,
+    base: 'bare1000',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return concurrent(() => service.limitedQueued());
+    },
+  },
+  {
+    id: 'bulkhead-policy-1000',
+    group: 'bulkhead',
+    library: 'staunch',
+    title: `${CONCURRENT} concurrent, \`bulkheadPolicy({ limit: 10, queue: 1_000 })\` (per call)`,
+    base: 'bare1000',
+    targeted: true,
+    make: async () => {
+      const policy = (await core()).bulkheadPolicy({ limit: 10, queue: CONCURRENT });
+      return concurrent(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'cockatiel-bulkhead-1000',
+    group: 'bulkhead',
+    library: 'cockatiel',
+    title: `${CONCURRENT} concurrent, \`bulkhead(10, 1_000)\` (per call)`,
+    base: 'bare1000',
+    make: async () => {
+      const policy = (await cockatiel()).bulkhead(10, CONCURRENT);
+      return concurrent(() => policy.execute(work));
     },
   },
 

@@ -65,6 +65,8 @@ function describePolicy(policy: PolicyDescriptor): string {
       return `@Fallback(${typeof policy.options.fallback === 'function' ? 'a function' : 'a value'})`;
     case 'timeout':
       return `@Timeout(${ms(policy.options.timeout)})`;
+    case 'bulkhead':
+      return `@Bulkhead(limit ${policy.options.limit}, queue ${policy.options.queue}, maxWait ${ms(policy.options.maxWait)}, scope ${policy.scope})`;
   }
 }
 

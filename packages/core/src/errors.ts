@@ -136,6 +136,43 @@ export class CircuitOpenError extends StaunchError {
   }
 }
 
+/** Why a bulkhead rejected a call: its queue was full, or the call waited `maxWait` ms for a slot. */
+export type BulkheadRejectionReason = 'full' | 'maxWait';
+
+/**
+ * A bulkhead rejected the call without running it: `limit` calls were running
+ * and its queue was full (`reason: 'full'`), or it waited in the queue for
+ * `maxWait` ms without getting a slot (`reason: 'maxWait'`). Not a
+ * {@link TimeoutError}: nothing ran too long, there was no room.
+ */
+export class BulkheadRejectedError extends StaunchError {
+  /** How many calls the bulkhead runs at once. */
+  readonly limit: number;
+  /** How many calls may wait for a slot. */
+  readonly queue: number;
+  /** `'full'` (no room in the queue) or `'maxWait'` (waited too long in it). */
+  readonly reason: BulkheadRejectionReason;
+
+  constructor(limit: number, queue: number, reason: BulkheadRejectionReason, maxWait: number) {
+    super(
+      'STAUNCH_BULKHEAD_REJECTED',
+      reason === 'full'
+        ? `Bulkhead full: ${limit} call${limit === 1 ? '' : 's'} running and ${queue} waiting, so the call was ` +
+            'rejected without running. Raise `limit` or `queue`, or retry later.'
+        : `The call waited ${maxWait} ms for a free bulkhead slot (limit ${limit}) and was rejected without ` +
+            'running. Raise `maxWait` or `limit`, or retry later.',
+    );
+    this.limit = limit;
+    this.queue = queue;
+    this.reason = reason;
+  }
+
+  static {
+    setName(this, 'BulkheadRejectedError');
+    recognise(this, (error) => hasCode(error, 'STAUNCH_BULKHEAD_REJECTED'));
+  }
+}
+
 /** `attemptSignal()` was called outside the synchronous start of an attempt. */
 export class AttemptSignalError extends StaunchError {
   constructor() {
@@ -174,6 +211,10 @@ export const isDeadlineExceededError = (error: unknown): error is DeadlineExceed
   hasCode(error, 'STAUNCH_DEADLINE_EXCEEDED');
 /** True for {@link CircuitOpenError}. */
 export const isCircuitOpenError = (error: unknown): error is CircuitOpenError => hasCode(error, 'STAUNCH_CIRCUIT_OPEN');
+
+/** True for {@link BulkheadRejectedError}. */
+export const isBulkheadRejectedError = (error: unknown): error is BulkheadRejectedError =>
+  hasCode(error, 'STAUNCH_BULKHEAD_REJECTED');
 
 /** True for {@link AttemptSignalError}. */
 export const isAttemptSignalError = (error: unknown): error is AttemptSignalError =>

@@ -16,6 +16,9 @@ export {
   isCircuitOpenError,
   AttemptSignalError,
   isAttemptSignalError,
+  BulkheadRejectedError,
+  isBulkheadRejectedError,
+  type BulkheadRejectionReason,
 } from './errors.js';
 export { type ErrorClass, type ErrorFilter } from './error-filter.js';
 export { Events, type Listener, type Unsubscribe } from './events.js';
@@ -99,3 +102,15 @@ export {
   type FallbackStatistics,
 } from './fallback.js';
 export { timeout, timeoutPolicy, TimeoutPolicy, type TimeoutOptions, type ResolvedTimeoutOptions } from './timeout.js';
+export {
+  bulkhead,
+  bulkheadPolicy,
+  bulkheadDefaults,
+  BulkheadPolicy,
+  type BulkheadOptions,
+  type ResolvedBulkheadOptions,
+  type BulkheadStatistics,
+  type BulkheadEvents,
+  type BulkheadQueuedEvent,
+  type BulkheadRejectedEvent,
+} from './bulkhead.js';

@@ -9,14 +9,15 @@ export type Method<This, Args extends unknown[], R> = (this: This, ...args: Args
 /**
  * A decorator for promise-returning methods, usable both as a TC39 (Stage 3)
  * decorator and under `experimentalDecorators`. Declared to return `void` so a
- * misuse reports one readable error at the decorated method.
+ * misuse reports one readable error at the decorated method. `KeyThis`/`KeyArgs`
+ * come from a typed `key` function (`@Bulkhead`), if one was given.
  */
-export interface AsyncMethodDecorator {
-  <This, Args extends unknown[], R>(
+export interface AsyncMethodDecorator<KeyThis = unknown, KeyArgs extends unknown[] = unknown[]> {
+  <This extends KeyThis, Args extends KeyArgs, R>(
     value: AsyncMethod<This, Args, R>,
     context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
   ): void;
-  <F extends (...args: never[]) => Promise<unknown>>(
+  <F extends (...args: LegacyArgs<KeyArgs>) => Promise<unknown>>(
     target: object,
     propertyKey: string | symbol,
     descriptor: TypedPropertyDescriptor<F>,

@@ -1,5 +1,6 @@
 import type {
   AsyncBackoffPolicy,
+  BulkheadPolicy,
   CircuitBreakerPolicy,
   FallbackPolicy,
   PollPolicy,
@@ -9,6 +10,9 @@ import type {
 
 /** Which circuit a decorated method uses; see the README's "Circuit scope". */
 export type CircuitScope = 'class' | 'instance' | 'key' | 'breaker';
+
+/** Which bulkhead a decorated method uses: one per method, instance or key, or a shared `bulkhead`. */
+export type BulkheadScope = 'class' | 'instance' | 'key' | 'bulkhead';
 
 /**
  * What a decorator recorded for a method: a plain, frozen value that tools can
@@ -26,5 +30,12 @@ export type PolicyDescriptor =
       readonly scope: CircuitScope;
       readonly options: CircuitBreakerPolicy['options'];
       /** Keyed circuits only: how many are kept before idle ones are forgotten. */
+      readonly maxKeys?: number;
+    }
+  | {
+      readonly kind: 'bulkhead';
+      readonly scope: BulkheadScope;
+      readonly options: BulkheadPolicy['options'];
+      /** Keyed bulkheads only: how many are kept before idle ones are forgotten. */
       readonly maxKeys?: number;
     };

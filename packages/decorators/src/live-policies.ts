@@ -1,5 +1,6 @@
 import type {
   AsyncBackoffPolicy,
+  BulkheadPolicy,
   CircuitBreakerPolicy,
   FallbackPolicy,
   PollPolicy,
@@ -10,6 +11,7 @@ import type { CircuitLayer } from './circuit-breaker.js';
 import { planOf, type Layer } from './interceptor.js';
 import { classOf, wrappersOf } from './metadata.js';
 import type { PolicyLayer } from './policy-layer.js';
+import type { ScopedLayer, ScopedPolicy } from './scope.js';
 
 /** The live policy types behind each decorator kind, as `policyOf` returns them. */
 export interface LivePolicies {
@@ -19,6 +21,7 @@ export interface LivePolicies {
   asyncRetry: AsyncBackoffPolicy;
   fallback: FallbackPolicy;
   timeout: TimeoutPolicy;
+  bulkhead: BulkheadPolicy;
 }
 
 /**
@@ -48,23 +51,43 @@ export function circuitOf(target: object, method: string | symbol, key?: string)
 }
 
 /**
- * The live policy a decorator put on a method — one per decorated method,
- * shared by all instances — to listen to its events or read its statistics.
+ * The live policy a decorator put on a method, to listen to its events or
+ * read its statistics. Most are one per decorated method, shared by all
+ * instances; a scoped one (`@Bulkhead` with `scope: 'instance'` or `key`) is
+ * found by passing an instance, and the `key` for a keyed one.
  *
  * @example
  * policyOf(Billing, 'charge', 'retry').on('retry', (e) => log.warn(`retrying in ${e.delay} ms`));
  * policyOf(Files, 'download', 'asyncRetry').statistics.attempts;
  * policyOf(Users, 'fetch', 'timeout').statistics.timeouts;
+ * policyOf(client, 'fetch', 'bulkhead', 'api.example.com').statistics.queued;
  */
 export function policyOf<K extends keyof LivePolicies>(
   target: object,
   method: string | symbol,
   kind: K,
+  key?: string,
 ): LivePolicies[K] {
   const decorator = `@${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
-  const isKind = (l: Layer): l is PolicyLayer =>
-    l.descriptor.kind === kind && typeof (l as Partial<PolicyLayer>).policy === 'object';
-  return findLayer(target, method, isKind, decorator).layer.policy as LivePolicies[K];
+  // By shape, not `instanceof`: a class decorated through the other build (ESM or CJS) has that copy's layers.
+  const isKind = (l: Layer): l is PolicyLayer | ScopedLayer<ScopedPolicy> =>
+    l.descriptor.kind === kind &&
+    (typeof (l as Partial<PolicyLayer>).policy === 'object' ||
+      typeof (l as Partial<ScopedLayer<ScopedPolicy>>).policyFor === 'function');
+  const { layer, viaClass } = findLayer(target, method, isKind, decorator);
+  if ('policy' in layer) return layer.policy as LivePolicies[K];
+  const scope = (layer.descriptor as { readonly scope?: string }).scope;
+  if (scope === 'instance' && viaClass) {
+    throw new TypeError(
+      `policyOf: "${String(method)}" has one ${decorator} per instance (scope 'instance'): pass an instance, not the class.`,
+    );
+  }
+  if (scope === 'key' && key === undefined) {
+    throw new TypeError(
+      `policyOf: "${String(method)}" has one ${decorator} per key: pass the key as the fourth argument.`,
+    );
+  }
+  return layer.policyFor(viaClass ? undefined : target, key) as unknown as LivePolicies[K];
 }
 
 // A class resolves to its instance method, else its static one; an instance to its instance method.

@@ -1,6 +1,10 @@
+import { invalidOption } from '@staunch/core';
+import type { PolicyDescriptor } from './descriptors.js';
+import type { AnyMethod, Layer } from './interceptor.js';
+
 /**
  * Where a stateful policy keeps its state for one decorated method: the one
- * scope mechanism of every stateful decorator (`@CircuitBreaker` today). One
+ * scope mechanism of every stateful decorator (`@CircuitBreaker`, `@Bulkhead`). One
  * object for the method (class scope, or a `breaker` the user shares), one per
  * instance (made on its first call, collected with it), or one per key.
  *
@@ -97,5 +101,127 @@ export class Scope<State extends object> {
     const isIdle = this.#isIdle as (state: State) => boolean;
     for (const [key, state] of perKey) if (isIdle(state)) perKey.delete(key);
     this.#sweepAt = Math.max(this.#maxKeys, 2 * perKey.size);
+  }
+}
+
+/** Which state a decorated method uses: one per method, per instance, per key, or one the user shares. */
+export type ScopeKind = 'class' | 'instance' | 'key';
+
+/** The decorator options that place a stateful policy's state, as an untyped caller may give them. */
+export interface ScopeOptions {
+  readonly scope?: unknown;
+  readonly key?: unknown;
+  readonly maxKeys?: unknown;
+}
+
+/** Where a decorated method's state lives, read from its options by {@link scopeFromOptions}. */
+export interface ScopePlan<State extends object> {
+  readonly kind: ScopeKind;
+  readonly scope: Scope<State>;
+  /** The `key` function, for a keyed scope. */
+  readonly key: ((self: unknown, args: unknown[]) => string) | undefined;
+  /** For a keyed scope: how many keys are kept before idle state is forgotten. */
+  readonly maxKeys: number | undefined;
+}
+
+/**
+ * Validates `scope`, `key` and `maxKeys` (naming `label`'s decorator in the
+ * error) and builds the scope they ask for: `make()` is called once now for
+ * class scope, else on each new instance or key; `isIdle` says which keyed
+ * state may be forgotten past `maxKeys` (default `defaultMaxKeys`).
+ */
+export function scopeFromOptions<State extends object>(
+  label: string,
+  { scope, key, maxKeys }: ScopeOptions,
+  make: () => State,
+  isIdle: (state: State) => boolean,
+  noun: string,
+  defaultMaxKeys: number,
+): ScopePlan<State> {
+  if (scope !== undefined && scope !== 'class' && scope !== 'instance') {
+    invalidOption(label, 'scope', "'class' or 'instance'", scope);
+  }
+  if (key !== undefined && typeof key !== 'function')
+    invalidOption(label, 'key', 'a function (self, args) => string', key);
+  if (key !== undefined && scope !== undefined) invalidOption(label, 'scope', 'left out when `key` is given', scope);
+  if (maxKeys !== undefined) {
+    if (key === undefined) invalidOption(label, 'maxKeys', 'given only with `key`', maxKeys);
+    if (typeof maxKeys !== 'number' || !(Number.isInteger(maxKeys) || maxKeys === Infinity) || maxKeys < 1) {
+      invalidOption(label, 'maxKeys', 'an integer >= 1 (or Infinity)', maxKeys, RangeError);
+    }
+  }
+  if (key !== undefined) {
+    const keys = maxKeys ?? defaultMaxKeys;
+    const keyOf = key as (self: unknown, args: unknown[]) => string;
+    return { kind: 'key', scope: Scope.perKey(make, keys, isIdle), key: keyOf, maxKeys: keys };
+  }
+  if (scope === 'instance') {
+    return { kind: 'instance', scope: Scope.perInstance(make, noun), key: undefined, maxKeys: undefined };
+  }
+  return { kind: 'class', scope: Scope.single(make()), key: undefined, maxKeys: undefined };
+}
+
+/** A policy a {@link ScopedLayer} runs calls through: always answers with a promise, never throws. */
+export interface ScopedPolicy {
+  call<This, Args extends unknown[]>(
+    fn: (this: This, ...args: Args) => unknown,
+    thisArg: This,
+    args: Args,
+  ): Promise<unknown>;
+}
+
+/**
+ * The live layer of an async-only stateful decorator (`@Bulkhead`): finds the
+ * policy for each call through its {@link Scope} and runs the call through it.
+ * Always answers with a promise: a `key` function that throws, or a `this` an
+ * instance scope cannot hold, rejects the call.
+ */
+export class ScopedLayer<Policy extends ScopedPolicy> implements Layer {
+  readonly returnsPromise = true;
+  readonly #scope: Scope<Policy>;
+  readonly #key: ((self: unknown, args: unknown[]) => string) | undefined;
+  readonly #label: string;
+
+  /** `label` names the decorator and the method in errors: '@Bulkhead on fetch()'. */
+  constructor(
+    readonly descriptor: PolicyDescriptor,
+    label: string,
+    scope: Scope<Policy>,
+    key?: (self: unknown, args: unknown[]) => string,
+  ) {
+    this.#label = label;
+    this.#scope = scope;
+    this.#key = key;
+  }
+
+  run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
+    const fn = next as (this: unknown, ...args: unknown[]) => unknown;
+    let policy = this.#scope.single;
+    if (policy === undefined) {
+      try {
+        policy = this.#scope.of(self, this.#key?.(self, args), this.#label);
+      } catch (error) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the error as thrown
+        return Promise.reject(error);
+      }
+    }
+    return policy.call(fn, self, args);
+  }
+
+  bind(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined {
+    const shared = this.#scope.single;
+    if (shared === undefined) return undefined;
+    const fn = next as (this: unknown, ...args: unknown[]) => unknown;
+    return (self, args) => shared.call(fn, self, args);
+  }
+
+  /** The policy a call on `self` (with this `key`, for a keyed scope) goes through; made on first use. */
+  policyFor(self: unknown, key?: string): Policy {
+    return this.#scope.of(self, key, this.#label);
+  }
+
+  /** How many keyed policies are held now. */
+  get keys(): number {
+    return this.#scope.keys;
   }
 }
