@@ -1,5 +1,4 @@
 import {
-  circuitBreaker,
   circuitBreakerFactory,
   invalidOption,
   isCircuitStoreProvider,
@@ -9,10 +8,10 @@ import {
 } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator, type DecoratedMethod } from './define-decorator.js';
 import type { MethodDecorator } from './decorator-types.js';
-import type { CircuitScope, PolicyDescriptor } from './descriptors.js';
+import type { PolicyDescriptor } from './descriptors.js';
 import { filterAndOptions } from './filter-arguments.js';
 import { argsOf, type AnyMethod, type Layer } from './interceptor.js';
-import { Scope } from './scope.js';
+import { Scope, scopeFromOptions } from './scope.js';
 
 /** `@CircuitBreaker`'s options: the core breaker options plus where its state lives. */
 export type CircuitBreakerDecoratorOptions<
@@ -161,18 +160,6 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
     const descriptor = { kind: 'circuitBreaker', scope: 'breaker', options: breaker.options } as const;
     return new CircuitLayer(descriptor, method.label, Scope.single(breaker));
   }
-  if (scope !== undefined && scope !== 'class' && scope !== 'instance') {
-    invalidOption(label, 'scope', "'class' or 'instance'", scope);
-  }
-  if (key !== undefined && typeof key !== 'function')
-    invalidOption(label, 'key', 'a function (self, args) => string', key);
-  if (key !== undefined && scope !== undefined) invalidOption(label, 'scope', 'left out when `key` is given', scope);
-  if (maxKeys !== undefined) {
-    if (key === undefined) invalidOption(label, 'maxKeys', 'given only with `key`', maxKeys);
-    if (typeof maxKeys !== 'number' || !(Number.isInteger(maxKeys) || maxKeys === Infinity) || maxKeys < 1) {
-      invalidOption(label, 'maxKeys', 'an integer >= 1 (or Infinity)', maxKeys, RangeError);
-    }
-  }
   // A store of named circuits, shared beyond this class.
   const byName = isCircuitStoreProvider(options.store);
   if (byName) {
@@ -188,23 +175,25 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
     ...options,
     ...(on !== undefined ? { on } : {}),
   };
-  const circuitScope: CircuitScope = key !== undefined ? 'key' : (scope ?? 'class');
-  if (circuitScope === 'class') {
-    const shared = circuitBreaker(resolved);
-    const descriptor = { kind: 'circuitBreaker', scope: 'class', options: shared.options } as const;
-    return new CircuitLayer(descriptor, method.label, Scope.single(shared));
-  }
   const factory = circuitBreakerFactory(resolved);
   // Keyed circuits in a store of named circuits are named by their key: one shared circuit per key.
-  const make = byName ? (circuitKey?: string) => factory(`${resolved.name}[${circuitKey ?? ''}]`) : () => factory();
-  if (circuitScope === 'instance') {
-    const descriptor = { kind: 'circuitBreaker', scope: 'instance', options: factory.options } as const;
-    return new CircuitLayer(descriptor, method.label, Scope.perInstance(make, 'a circuit'));
-  }
-  const keys = maxKeys ?? keyedCircuitDefaults.maxKeys;
-  const descriptor = { kind: 'circuitBreaker', scope: 'key', options: factory.options, maxKeys: keys } as const;
-  const scoped = Scope.perKey(make, keys, isIdle);
-  return new CircuitLayer(descriptor, method.label, scoped, key as (self: unknown, args: unknown[]) => string);
+  const make = (circuitKey?: string): CircuitBreakerPolicy =>
+    byName && circuitKey !== undefined ? factory(`${resolved.name}[${circuitKey}]`) : factory();
+  const placed = scopeFromOptions(
+    label,
+    { scope, key, maxKeys },
+    make,
+    isIdle,
+    'a circuit',
+    keyedCircuitDefaults.maxKeys,
+  );
+  const descriptor = {
+    kind: 'circuitBreaker',
+    scope: placed.kind,
+    options: factory.options,
+    ...(placed.maxKeys === undefined ? {} : { maxKeys: placed.maxKeys }),
+  } as const;
+  return new CircuitLayer(descriptor, method.label, placed.scope, placed.key);
 }
 
 /** The defaults of keyed circuits, stated once. */

@@ -127,13 +127,13 @@ export interface ScopePlan<State extends object> {
 /**
  * Validates `scope`, `key` and `maxKeys` (naming `label`'s decorator in the
  * error) and builds the scope they ask for: `make()` is called once now for
- * class scope, else on each new instance or key; `isIdle` says which keyed
+ * class scope, else on each new instance, or as `make(key)` on each new key; `isIdle` says which keyed
  * state may be forgotten past `maxKeys` (default `defaultMaxKeys`).
  */
 export function scopeFromOptions<State extends object>(
   label: string,
   { scope, key, maxKeys }: ScopeOptions,
-  make: () => State,
+  make: (key?: string) => State,
   isIdle: (state: State) => boolean,
   noun: string,
   defaultMaxKeys: number,
