@@ -17,6 +17,7 @@ import { apiClientScenario, exportJobScenario } from './api-client/scenario';
 import type { NestStyleMessage } from './nest-style-service/main';
 import { quickStart } from './quick-start';
 import { repositoryScenario } from './repository/scenario';
+import { overloadScenario } from './overload/scenario';
 import { sharedCircuitScenario } from './shared-circuit/scenario';
 import { Timeline, renderEntry, wantsColour, type Mark, type Tally } from './support/timeline';
 
@@ -45,6 +46,13 @@ const scenarios: readonly Scenario[] = [
     title: 'Export job: an idempotent POST with @AsyncBackoff, then @Poll until done',
     about: 'a retried POST with an idempotency key, then polling a job every 250 ms',
     run: (timeline) => exportJobScenario(timeline),
+  },
+  {
+    name: 'overload',
+    title: 'Overloaded upstream: @Fallback > @Bulkhead > @Timeout against a slow real HTTP server',
+    about:
+      'a burst queued and turned away, calls timed out and aborted, a queued call past maxWait, all answered from cache',
+    run: (timeline) => overloadScenario(timeline),
   },
   {
     name: 'repository',
@@ -100,7 +108,7 @@ async function main(args: readonly string[]): Promise<number> {
   console.log(
     paint(
       '2',
-      'Seconds since each scenario began.  ↻ retry  … poll  ⏱ timeout  ◉ open  ◐ half-open  ○ closed  ⚡ rejected',
+      'Seconds since each scenario began.  ↻ retry  … poll  ⏱ timeout  ◉ open  ◐ half-open  ○ closed  ⚡ rejected  ⧗ queued  ↩ fallback',
     ),
   );
 
@@ -162,7 +170,7 @@ function summary(results: readonly Result[], paint: (code: string, text: string)
     ...rows.map((row) => paint(row[1] === 'as told' ? '32' : row[1] === 'skipped' ? '33' : '31', line(row))),
     rule,
     `${results.length} scenario${results.length === 1 ? '' : 's'} in ${(total / 1000).toFixed(1)} s.` +
-      ' rejected = calls that ended in CircuitOpenError; circuit = state changes.',
+      ' rejected = calls turned away without running (open circuit, full bulkhead); circuit = state changes.',
   ].join('\n');
 }
 

@@ -6,9 +6,13 @@
 import {
   getDefaultClock,
   isAttemptTimeoutError,
+  isBulkheadRejectedError,
+  isCallTimeoutError,
   isCircuitOpenError,
   type AttemptPolicyEvents,
+  type BulkheadEvents,
   type CircuitBreakerEvents,
+  type FallbackPolicyEvents,
   type Listener,
   type Unsubscribe,
 } from '@staunch/decorators';
@@ -24,6 +28,8 @@ export type Mark =
   | 'timeout'
   | 'poll'
   | 'fast-fail'
+  | 'queued'
+  | 'fallback'
   | 'open'
   | 'half-open'
   | 'closed';
@@ -45,7 +51,7 @@ export interface Tally {
   retries: number;
   /** Attempt timeouts and deadlines. */
   timeouts: number;
-  /** Calls an open circuit rejected without running. */
+  /** Calls turned away without running: by an open circuit, or by a full or slow bulkhead. */
   fastFailures: number;
   /** Circuit state changes. */
   transitions: number;
@@ -166,6 +172,33 @@ export class Timeline {
     );
   }
 
+  /** Logs a bulkhead's queueing and rejections (`policyOf(target, 'method', 'bulkhead')`). */
+  watchBulkhead(bulkhead: Observable<BulkheadEvents>, name: string): void {
+    this.#unsubscribe.push(
+      bulkhead.on('queued', ({ queued }) => {
+        this.add('queued', `${name}: every slot busy, waits in the queue (${queued} waiting)`);
+      }),
+      bulkhead.on('rejected', ({ reason, error }) => {
+        this.tally.fastFailures++;
+        this.add(
+          'fast-fail',
+          reason === 'full'
+            ? `${name}: bulkhead full (${error.limit} running, ${error.queue} waiting), rejected without running`
+            : `${name}: no slot within maxWait, rejected without running`,
+        );
+      }),
+    );
+  }
+
+  /** Logs the errors a fallback answers (`policyOf(target, 'method', 'fallback')`). */
+  watchFallback(policy: Observable<FallbackPolicyEvents>, name: string): void {
+    this.#unsubscribe.push(
+      policy.on('fallback', ({ error }) => {
+        this.add('fallback', `${name}: ${describeError(error)}, the fallback answers`);
+      }),
+    );
+  }
+
   /** Stops every listener added by `watch…`. */
   close(): void {
     for (const off of this.#unsubscribe.splice(0)) off();
@@ -188,6 +221,8 @@ const reasons = {
 /** A short description of an error: its `summary` if it has one, its SQLSTATE and message for a database error, else its message. */
 export function describeError(error: unknown): string {
   if (isAttemptTimeoutError(error)) return `timed out after ${error.timeout} ms`;
+  if (isCallTimeoutError(error)) return `CallTimeoutError after ${error.timeout} ms`;
+  if (isBulkheadRejectedError(error)) return `BulkheadRejectedError (${error.reason})`;
   if (typeof error === 'object' && error !== null) {
     const { summary, message, code } = error as { summary?: unknown; message?: unknown; code?: unknown };
     if (typeof summary === 'string') return summary;
@@ -214,6 +249,8 @@ const symbols: Record<Mark, string> = {
   timeout: '⏱',
   poll: '…',
   'fast-fail': '⚡',
+  queued: '⧗',
+  fallback: '↩',
   open: '◉',
   'half-open': '◐',
   closed: '○',
@@ -229,6 +266,8 @@ const colours: Record<Mark, string> = {
   timeout: '35',
   poll: '34',
   'fast-fail': '35',
+  queued: '34',
+  fallback: '36',
   open: '1;31',
   'half-open': '1;33',
   closed: '1;32',
