@@ -1,5 +1,11 @@
 import { Timeline, describeError, renderEntry, wantsColour } from '../../examples/support/timeline';
-import { AttemptTimeoutError } from '@staunch/decorators';
+import {
+  AttemptTimeoutError,
+  BulkheadRejectedError,
+  CallTimeoutError,
+  bulkheadPolicy,
+  fallbackPolicy,
+} from '@staunch/decorators';
 
 describe('examples/support/timeline', () => {
   it('colours only a terminal, and never with a non-empty NO_COLOR', () => {
@@ -23,6 +29,8 @@ describe('examples/support/timeline', () => {
       'SQLSTATE 40001: could not serialize',
     );
     expect(describeError(new AttemptTimeoutError(250, 2))).toBe('timed out after 250 ms');
+    expect(describeError(new CallTimeoutError(300))).toBe('CallTimeoutError after 300 ms');
+    expect(describeError(new BulkheadRejectedError(2, 2, 'maxWait', 250))).toBe('BulkheadRejectedError (maxWait)');
     expect(describeError(new Error('plain'))).toBe('plain');
     expect(describeError('thrown string')).toBe('thrown string');
   });
@@ -34,5 +42,28 @@ describe('examples/support/timeline', () => {
     expect(bad).toEqual({ ok: false, error: new Error('no') });
     expect(timeline.tally).toMatchObject({ calls: 2, successes: 1, failures: 1 });
     expect(timeline.lines).toEqual(['good', 'good → 1', 'bad', 'bad → failed: no']);
+  });
+
+  it('logs a bulkhead queueing and turning calls away, and the fallback answering them', async () => {
+    const timeline = new Timeline();
+    const bulkhead = bulkheadPolicy({ limit: 1, queue: 1 });
+    const fallback = fallbackPolicy('cached', { on: BulkheadRejectedError });
+    timeline.watchBulkhead(bulkhead, 'load');
+    timeline.watchFallback(fallback, 'load');
+    let release: () => void = () => undefined;
+    const slow = () => new Promise<string>((resolve) => (release = () => resolve('live')));
+    const fast = async () => 'live';
+    const running = bulkhead.call(slow, undefined, []);
+    const queued = bulkhead.call(fast, undefined, []);
+    const turnedAway = await fallback.call(() => bulkhead.call(fast, undefined, []), undefined, []);
+    release();
+    expect([await running, await queued, turnedAway]).toEqual(['live', 'live', 'cached']);
+    expect(timeline.lines).toEqual([
+      'load: every slot busy, waits in the queue (1 waiting)',
+      'load: bulkhead full (1 running, 1 waiting), rejected without running',
+      'load: BulkheadRejectedError (full), the fallback answers',
+    ]);
+    expect(timeline.tally.fastFailures).toBe(1);
+    timeline.close();
   });
 });
