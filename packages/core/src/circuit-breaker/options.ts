@@ -15,6 +15,13 @@ import type { CircuitStore, CircuitStoreProvider } from './store.js';
 export interface CircuitBreakerOptions {
   /** Which errors count as failures. Default: every error. Others pass through and change nothing. */
   readonly on?: ErrorFilter;
+  /**
+   * Which returned (or resolved) values count as failures, e.g. an HTTP
+   * response with status 503 that was not thrown: `failOn: (res) => res.status >= 500`.
+   * The caller still gets the value. A `failOn` that throws counts as no
+   * failure, and its error is reported as a warning. Default: no value fails.
+   */
+  readonly failOn?: (value: unknown) => boolean;
   /** Failures (within `resetTimeout`, in the default leaky-bucket mode) that open the circuit. Default 3. */
   readonly threshold?: number;
   /**
@@ -53,6 +60,8 @@ export interface ResolvedCircuitBreakerOptions {
   readonly name: string;
   /** The error filter as given (an array copied and frozen); `undefined` counts every error. */
   readonly on: ErrorFilter | undefined;
+  /** The result filter, if any: values it accepts count as failures. */
+  readonly failOn: ((value: unknown) => boolean) | undefined;
   /** Failures that open the circuit (leaky-bucket and consecutive modes). */
   readonly threshold: number;
   /** Milliseconds open before trial calls; the leaky bucket's memory; a trial's time limit. */
@@ -103,6 +112,7 @@ export function resolveCircuitBreakerOptions(
   if (typeof given !== 'object') invalidOption(policy, 'options', 'an object', given);
   const d = circuitBreakerDefaults;
   validateFilter(given.on);
+  const failOn = optionalFunction(policy, 'failOn', given.failOn);
   const threshold = integerAtLeast(policy, 'threshold', given.threshold ?? d.threshold, 1);
   const resetTimeout = nonNegative(policy, 'resetTimeout', given.resetTimeout ?? d.resetTimeout, false);
   const halfOpenCalls = integerAtLeast(policy, 'halfOpenCalls', given.halfOpenCalls ?? d.halfOpenCalls, 1);
@@ -124,6 +134,7 @@ export function resolveCircuitBreakerOptions(
   return Object.freeze({
     name,
     on: ownFilter(given.on),
+    failOn,
     threshold,
     resetTimeout,
     halfOpenCalls,

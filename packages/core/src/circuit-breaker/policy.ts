@@ -102,9 +102,9 @@ export interface CircuitBreakerEvents {
 export interface CircuitBreakerStats {
   /** Calls that ran the function (still running, settled, or abandoned by their caller's signal meanwhile). */
   readonly calls: number;
-  /** Calls that returned (or resolved). */
+  /** Calls that returned (or resolved) a value `failOn` does not count as a failure. */
   readonly successes: number;
-  /** Calls that threw an error matching `on`. */
+  /** Calls that threw an error matching `on`, or returned a value `failOn` counts as a failure. */
   readonly failures: number;
   /** Calls that threw an error not matching `on` (passed through, not counted). */
   readonly ignoredErrors: number;
@@ -501,7 +501,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       if (consumed) return this.#consumedBy(promise, handOffOpen) as R;
       return promise.then(
         (value) => {
-          this.#closedSuccess();
+          this.#closedSuccess(value);
           return value;
         },
         (error: unknown) => {
@@ -510,7 +510,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         },
       ) as R;
     }
-    this.#closedSuccess();
+    this.#closedSuccess(result);
     return entry === asyncEntry ? (Promise.resolve(result) as R) : result;
   }
 
@@ -522,10 +522,28 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     return promise;
   }
 
-  // #succeeded for a normal call on an untimed circuit (no clock, no trial).
-  #closedSuccess(): void {
+  // #succeeded for a normal call on an untimed circuit (no clock, no trial). Without `failOn`, one property
+  // read more than before it existed: the happy path stays as it was.
+  #closedSuccess(value: unknown): void {
+    const options = this.#options;
+    if (options.failOn !== undefined && this.#failsOn(options.failOn, value)) {
+      this.#failures++;
+      this.#countFailure(normalCall, this.#now(), undefined);
+      return;
+    }
     this.#successes++;
-    if (countsSuccesses(this.#options.counting)) this.#succeeded(normalCall, NaN, true);
+    if (countsSuccesses(options.counting)) this.#succeeded(normalCall, NaN, undefined, true);
+  }
+
+  // True when `failOn` rejects `value`; a `failOn` that throws counts as no failure, like a throwing `on`.
+  // Typed as returning `unknown`: a JavaScript caller's `failOn` may return any truthy value.
+  #failsOn(failOn: (value: unknown) => unknown, value: unknown): boolean {
+    try {
+      return Boolean(failOn(value));
+    } catch (filterError) {
+      reportCallbackError(filterError, `staunch: the \`failOn\` filter of circuit "${this.#name}"`);
+      return false;
+    }
   }
 
   // Runs an admitted call and records its outcome (when it settles, for a promise). `start` is NaN when
@@ -565,7 +583,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       // ~190 bytes alive in every circuit that ever ran an async call (measured), for ~8 ns saved.
       return promiseOf(result).then(
         (value) => {
-          this.#succeeded(ticket, start);
+          this.#succeeded(ticket, start, value);
           return value;
         },
         (error: unknown) => {
@@ -574,7 +592,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         },
       ) as R;
     }
-    this.#succeeded(ticket, start);
+    this.#succeeded(ticket, start, result);
     return entry === asyncEntry ? (Promise.resolve(result) as R) : result;
   }
 
@@ -605,7 +623,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
           if (done) return;
           done = true;
           unfollowSignal(signal, follower);
-          this.#succeeded(ticket, start);
+          this.#succeeded(ticket, start, value);
           resolve(value);
         },
         (error: unknown) => {
@@ -634,14 +652,14 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   [settleHandedOff](ok: boolean, outcome: unknown): void {
-    if (ok) this.#closedSuccess();
+    if (ok) this.#closedSuccess(outcome);
     else this.#failed(normalCall, outcome);
   }
 
   [watchHandedOff](promise: Promise<unknown>): void {
     promise.then(
-      () => {
-        this.#closedSuccess();
+      (value) => {
+        this.#closedSuccess(value);
       },
       (error: unknown) => {
         this.#failed(normalCall, error);
@@ -678,9 +696,17 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     }
   }
 
-  #succeeded(ticket: number, start: number, counted = false): void {
-    if (!counted) this.#successes++;
+  // `counted`: #closedSuccess already counted the success (and asked `failOn`).
+  #succeeded(ticket: number, start: number, value: unknown, counted = false): void {
     const options = this.#options;
+    if (!counted) {
+      if (options.failOn !== undefined && this.#failsOn(options.failOn, value)) {
+        this.#failures++;
+        this.#countFailure(ticket, this.#now(), undefined);
+        return;
+      }
+      this.#successes++;
+    }
     if (start === start) {
       // Timed (slow-call counting): a slow success counts as a failure for the rule.
       const now = this.#now();
