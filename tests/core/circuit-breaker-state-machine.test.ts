@@ -19,7 +19,15 @@ const at = (state: CircuitStateName, extra: Partial<CircuitSnapshot> = {}): Circ
 
 describe('circuit state machine', () => {
   it('starts closed at epoch 0', () => {
-    expect(initialSnapshot).toEqual({ state: 'closed', since: 0, trials: 0, successes: 0, epoch: 0 });
+    expect(initialSnapshot).toEqual({
+      state: 'closed',
+      since: 0,
+      trials: 0,
+      successes: 0,
+      epoch: 0,
+      reopenings: 0,
+      breakDuration: 0,
+    });
   });
 
   it.each<[CircuitSnapshot, CircuitEvent, number, Partial<CircuitSnapshot>]>([

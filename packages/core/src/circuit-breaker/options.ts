@@ -1,3 +1,4 @@
+import { toWait, waitBefore, type Backoff, type Wait } from '../backoff.js';
 import type { Clock } from '../clock.js';
 import {
   describeInvalidFilter,
@@ -28,8 +29,15 @@ export interface CircuitBreakerOptions {
    * Milliseconds the circuit stays open before trial calls; also the leaky
    * bucket's memory, and how long trial calls may run before new ones are let
    * through in their place. Default 60 000.
+   *
+   * A {@link Backoff} makes the break grow: the circuit stays open for the
+   * backoff's first wait when the counting rule opens it, and for wait number
+   * `n + 1` after `n` trials in a row failed (e.g. `exponentialBackoff({ initial:
+   * 10_000, max: 300_000 })`: 10 s, 20 s, 40 s, …); a close starts it over.
+   * The backoff's first wait is then the leaky bucket's memory and a trial's
+   * time limit.
    */
-  readonly resetTimeout?: number;
+  readonly resetTimeout?: Wait;
   /** Trial calls a half-open circuit lets through; all must succeed to close it. Default 1. */
   readonly halfOpenCalls?: number;
   /** How failures are counted while closed. Default `'leaky-bucket'`. */
@@ -64,8 +72,13 @@ export interface ResolvedCircuitBreakerOptions {
   readonly failOn: ((value: unknown) => boolean) | undefined;
   /** Failures that open the circuit (leaky-bucket and consecutive modes). */
   readonly threshold: number;
-  /** Milliseconds open before trial calls; the leaky bucket's memory; a trial's time limit. */
+  /**
+   * Milliseconds open before trial calls (with a backoff: its first wait); the
+   * leaky bucket's memory; a trial's time limit.
+   */
   readonly resetTimeout: number;
+  /** The backoff given as `resetTimeout`, which makes the break grow; `undefined` when a number was given. */
+  readonly resetBackoff: Backoff | undefined;
   /** Trial calls a half-open circuit lets through. */
   readonly halfOpenCalls: number;
   /** The counting mode with its defaults filled in. */
@@ -114,7 +127,9 @@ export function resolveCircuitBreakerOptions(
   validateFilter(given.on);
   const failOn = optionalFunction(policy, 'failOn', given.failOn);
   const threshold = integerAtLeast(policy, 'threshold', given.threshold ?? d.threshold, 1);
-  const resetTimeout = nonNegative(policy, 'resetTimeout', given.resetTimeout ?? d.resetTimeout, false);
+  const resetWait = toWait(policy, 'resetTimeout', given.resetTimeout ?? d.resetTimeout);
+  const resetBackoff = typeof resetWait === 'number' ? undefined : resetWait;
+  const resetTimeout = typeof resetWait === 'number' ? resetWait : waitBefore(resetWait, 1, 0);
   const halfOpenCalls = integerAtLeast(policy, 'halfOpenCalls', given.halfOpenCalls ?? d.halfOpenCalls, 1);
   const name = given.name ?? d.name;
   if (typeof name !== 'string') invalidOption(policy, 'name', 'a string', name);
@@ -137,6 +152,7 @@ export function resolveCircuitBreakerOptions(
     failOn,
     threshold,
     resetTimeout,
+    resetBackoff,
     halfOpenCalls,
     counting: resolveCounting(given.counting ?? d.counting),
     onError,

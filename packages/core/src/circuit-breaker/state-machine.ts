@@ -1,3 +1,5 @@
+import { waitBefore, type Backoff } from '../backoff.js';
+
 /**
  * The circuit's state machine, as pure functions: (snapshot, event, now) → next
  * snapshot. Every legal transition is one entry of {@link transitions}; any other
@@ -34,6 +36,19 @@ export interface CircuitSnapshot {
    * closed period it was collected in; the epoch tells periods apart.
    */
   readonly epoch: number;
+  /**
+   * Consecutive re-openings: how many trials in a row failed since the circuit
+   * last closed (0 when the counting rule opened it). Picks the break duration
+   * when `resetTimeout` is a backoff. Absent (0) in snapshots saved by earlier versions.
+   */
+  readonly reopenings?: number;
+  /**
+   * Open and half-open: milliseconds the current (or latest) opening lasts
+   * before trials, the options' `resetTimeout` or what its backoff said for
+   * this re-opening; 0 while closed or isolated. Absent in snapshots saved by
+   * earlier versions and in a shared store's replica: then the options' `resetTimeout`.
+   */
+  readonly breakDuration?: number;
 }
 
 /** What can happen to a circuit. */
@@ -48,10 +63,15 @@ export type CircuitEvent =
   | 'isolate'
   | 'reset';
 
-/** The two limits the state machine needs from the options (the resolved options are one). */
+/** The limits the state machine needs from the options (the resolved options are one). */
 export interface CircuitLimits {
-  /** Milliseconds the circuit stays open before trial calls are let through, and that a trial may run. */
+  /** Milliseconds the circuit stays open (the first time, with a backoff) before trials, and that a trial may run. */
   readonly resetTimeout: number;
+  /**
+   * When given, the break duration grows: after `n` consecutive re-openings
+   * the circuit stays open `waitBefore(resetBackoff, n + 1, previous)` ms.
+   */
+  readonly resetBackoff?: Backoff | undefined;
   /** How many trial calls a half-open circuit lets through; all must succeed to close it. */
   readonly halfOpenCalls: number;
 }
@@ -63,6 +83,8 @@ export const initialSnapshot: CircuitSnapshot = Object.freeze({
   trials: 0,
   successes: 0,
   epoch: 0,
+  reopenings: 0,
+  breakDuration: 0,
 });
 
 /** Thrown for a transition the table does not allow: always a bug, never a user error. */
@@ -92,7 +114,7 @@ export function transition(
 export function retryAfter(snapshot: CircuitSnapshot, now: number, limits: CircuitLimits): number {
   switch (snapshot.state) {
     case 'open':
-      return Math.max(0, snapshot.since + limits.resetTimeout - now);
+      return Math.max(0, snapshot.since + breakDurationOf(snapshot, limits) - now);
     case 'isolated':
       return Infinity;
     default:
@@ -102,7 +124,24 @@ export function retryAfter(snapshot: CircuitSnapshot, now: number, limits: Circu
 
 /** True when an open circuit's `resetTimeout` has passed, so it is due to become half-open. */
 export function isDueForTrial(snapshot: CircuitSnapshot, now: number, limits: CircuitLimits): boolean {
-  return snapshot.state === 'open' && now - snapshot.since >= limits.resetTimeout;
+  return snapshot.state === 'open' && now - snapshot.since >= breakDurationOf(snapshot, limits);
+}
+
+/** How long an open circuit stays open: its snapshot's `breakDuration`, or `resetTimeout` for a snapshot without one. */
+export function breakDurationOf(snapshot: CircuitSnapshot, limits: CircuitLimits): number {
+  return snapshot.breakDuration ?? limits.resetTimeout;
+}
+
+/**
+ * The break duration after `reopenings` consecutive re-openings (0: the
+ * counting rule opened it): `resetTimeout`, or the backoff's wait number
+ * `reopenings + 1`, given the previous break duration.
+ */
+export function nextBreakDuration(limits: CircuitLimits, reopenings: number, previous: number): number {
+  const backoff = limits.resetBackoff;
+  return backoff === undefined
+    ? limits.resetTimeout
+    : waitBefore(backoff, reopenings + 1, reopenings === 0 ? 0 : previous);
 }
 
 /**
@@ -128,11 +167,36 @@ export function publicState(state: CircuitStateName): CircuitState {
 // A step returns undefined when its guard fails: that, too, is an illegal transition.
 type Step = (from: CircuitSnapshot, now: number, limits: CircuitLimits) => CircuitSnapshot | undefined;
 
-const enter =
-  (state: CircuitStateName): Step =>
-  (from, now) => ({ state, since: now, trials: 0, successes: 0, epoch: from.epoch + 1 });
+// Every snapshot has the same fields in the same order (one shape for the engine). A new period keeps the
+// re-opening count and break duration it is given: only an opening changes them, and a close or an isolation
+// starts them over.
+const snapshotOf = (
+  state: CircuitStateName,
+  since: number,
+  epoch: number,
+  reopenings: number,
+  breakDuration: number,
+): CircuitSnapshot => ({ state, since, trials: 0, successes: 0, epoch, reopenings, breakDuration });
 
-const toOpen = enter('open');
+const enter =
+  (state: 'closed' | 'isolated'): Step =>
+  (from, now) =>
+    snapshotOf(state, now, from.epoch + 1, 0, 0);
+
+// The counting rule opened it: the first break duration.
+const toOpen: Step = (from, now, limits) => snapshotOf('open', now, from.epoch + 1, 0, nextBreakDuration(limits, 0, 0));
+
+// A trial failed: one more consecutive re-opening, a break as long as the backoff says for it.
+const reopen: Step = (from, now, limits) => {
+  const reopenings = (from.reopenings ?? 0) + 1;
+  const previous = breakDurationOf(from, limits);
+  return snapshotOf('open', now, from.epoch + 1, reopenings, nextBreakDuration(limits, reopenings, previous));
+};
+
+// A new half-open period, after an opening or in place of overdue trials: the opening's count and duration stay.
+const toHalfOpen: Step = (from, now, limits) =>
+  snapshotOf('half-open', now, from.epoch + 1, from.reopenings ?? 0, breakDurationOf(from, limits));
+
 const toClosed = enter('closed');
 const toIsolated = enter('isolated');
 
@@ -145,8 +209,7 @@ const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitE
     reset: toClosed,
   },
   open: {
-    halfOpen: (from, now, limits) =>
-      isDueForTrial(from, now, limits) ? enter('half-open')(from, now, limits) : undefined,
+    halfOpen: (from, now, limits) => (isDueForTrial(from, now, limits) ? toHalfOpen(from, now, limits) : undefined),
     isolate: toIsolated,
     reset: toClosed,
   },
@@ -155,13 +218,13 @@ const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitE
       from.trials < limits.halfOpenCalls ? { ...from, since: now, trials: from.trials + 1 } : undefined,
     // A new period (new epoch): the outcomes of the overdue trials will no longer count as trial outcomes.
     expireTrials: (from, now, limits) =>
-      areTrialsOverdue(from, now, limits) ? enter('half-open')(from, now, limits) : undefined,
+      areTrialsOverdue(from, now, limits) ? toHalfOpen(from, now, limits) : undefined,
     trialSucceeded: (from, now, limits) => {
       if (from.successes >= from.trials) return undefined;
       const successes = from.successes + 1;
       return successes >= limits.halfOpenCalls ? toClosed(from, now, limits) : { ...from, successes };
     },
-    trialFailed: (from, now, limits) => (from.successes < from.trials ? toOpen(from, now, limits) : undefined),
+    trialFailed: (from, now, limits) => (from.successes < from.trials ? reopen(from, now, limits) : undefined),
     releaseTrial: (from) => (from.successes < from.trials ? { ...from, trials: from.trials - 1 } : undefined),
     isolate: toIsolated,
     reset: toClosed,

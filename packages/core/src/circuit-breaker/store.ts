@@ -144,7 +144,7 @@ const states: readonly unknown[] = ['closed', 'open', 'half-open', 'isolated'];
 
 // A saved snapshot comes from outside (a file, a cache): check it before the state machine trusts it.
 function checkSnapshot(snapshot: CircuitSnapshot): CircuitSnapshot {
-  const { state, since, trials, successes, epoch } = snapshot as Partial<CircuitSnapshot>;
+  const { state, since, trials, successes, epoch, reopenings, breakDuration } = snapshot as Partial<CircuitSnapshot>;
   const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
   const valid =
     states.includes(state) &&
@@ -153,7 +153,11 @@ function checkSnapshot(snapshot: CircuitSnapshot): CircuitSnapshot {
     count(trials) &&
     count(successes) &&
     count(epoch) &&
-    successes <= trials;
+    successes <= trials &&
+    // Absent from snapshots saved before the break duration could grow: the state machine reads them as 0 / resetTimeout.
+    (reopenings === undefined || count(reopenings)) &&
+    (breakDuration === undefined ||
+      (typeof breakDuration === 'number' && breakDuration >= 0 && breakDuration < Infinity));
   if (!valid)
     invalidOption('memoryCircuitStore', 'initial', 'a CircuitSnapshot (as saved from toJSON().snapshot)', snapshot);
   return Object.freeze({ ...snapshot });
