@@ -693,7 +693,16 @@ describe('circuitBreaker — snapshot and store', () => {
     expect(JSON.parse(JSON.stringify(breaker))).toEqual({
       name: 'billing',
       state: 'open',
-      snapshot: { state: 'open', since: 1_000, trials: 0, successes: 0, epoch: 1, reopenings: 0, breakDuration: 1_000 },
+      snapshot: {
+        state: 'open',
+        since: 1_000,
+        trials: 0,
+        successes: 0,
+        epoch: 1,
+        reopenings: 0,
+        breakDuration: 1_000,
+        isolations: 0,
+      },
       stats: { calls: 1, successes: 0, failures: 1, ignoredErrors: 0, slowCalls: 0, rejections: 0, aborted: 0 },
     });
   });

@@ -14,8 +14,14 @@ export {
   type CircuitOpenedEvent,
   type CircuitHalfOpenedEvent,
   type CircuitClosedEvent,
+  type CircuitIsolation,
 } from './policy.js';
-export { circuitBreakerDefaults, type CircuitBreakerOptions, type ResolvedCircuitBreakerOptions } from './options.js';
+export {
+  circuitBreakerDefaults,
+  type CircuitBreakerOptions,
+  type CircuitMode,
+  type ResolvedCircuitBreakerOptions,
+} from './options.js';
 export { type CircuitCounting, type ResolvedCircuitCounting } from './counting.js';
 export { memoryCircuitStore, type CircuitStore, type CircuitStoreProvider } from './store.js';
 export { isCircuitStoreProvider } from './options.js';

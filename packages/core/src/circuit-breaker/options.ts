@@ -12,6 +12,17 @@ import { integerAtLeast, invalidOption, nonNegative, optionalFunction } from '..
 import type { CircuitCounting, ResolvedCircuitCounting } from './counting.js';
 import type { CircuitStore, CircuitStoreProvider } from './store.js';
 
+/**
+ * How a circuit acts on its state: `'enforcing'` rejects calls while open
+ * (the default); `'metrics-only'` records outcomes, changes state and emits
+ * events as usual but never rejects (a call it would have rejected runs, its
+ * outcome unrecorded); `'disabled'` steps aside: calls run as if there were
+ * no breaker, nothing is recorded (but a call `execute` finds already
+ * aborted), the state does not change, and a caller's signal is checked only
+ * before the call.
+ */
+export type CircuitMode = 'enforcing' | 'metrics-only' | 'disabled';
+
 /** Options of {@link circuitBreaker}; every one has a default (see {@link circuitBreakerDefaults}). */
 export interface CircuitBreakerOptions {
   /** Which errors count as failures. Default: every error. Others pass through and change nothing. */
@@ -44,6 +55,8 @@ export interface CircuitBreakerOptions {
   readonly counting?: CircuitCounting;
   /** Names the circuit in `CircuitOpenError` messages and events. Default `'circuit'`. */
   readonly name?: string;
+  /** How the circuit acts on its state (see {@link CircuitMode}); `breaker.mode` changes it later. Default `'enforcing'`. */
+  readonly mode?: CircuitMode;
   /** Called with every error the function throws, counted or not (after the circuit has recorded it). */
   readonly onError?: (error: unknown) => void;
   /** Where time comes from. Default: the global default clock, read at each use. */
@@ -83,6 +96,8 @@ export interface ResolvedCircuitBreakerOptions {
   readonly halfOpenCalls: number;
   /** The counting mode with its defaults filled in. */
   readonly counting: ResolvedCircuitCounting;
+  /** The mode each circuit starts in. */
+  readonly mode: CircuitMode;
   /** The error hook, if any. */
   readonly onError: ((error: unknown) => void) | undefined;
   /** The clock given, if any (`undefined` reads the default clock at each use). */
@@ -101,6 +116,8 @@ export const circuitBreakerDefaults = Object.freeze({
   halfOpenCalls: 1,
   /** Names the circuit in errors and events. */
   name: 'circuit',
+  /** A breaker rejects while open unless asked not to. */
+  mode: 'enforcing',
   /** The seed's rule: failures within `resetTimeout`, successes change nothing. */
   counting: 'leaky-bucket',
   /** resilience4j's and opossum's 50 %. */
@@ -133,6 +150,7 @@ export function resolveCircuitBreakerOptions(
   const halfOpenCalls = integerAtLeast(policy, 'halfOpenCalls', given.halfOpenCalls ?? d.halfOpenCalls, 1);
   const name = given.name ?? d.name;
   if (typeof name !== 'string') invalidOption(policy, 'name', 'a string', name);
+  const mode = checkMode(given.mode ?? d.mode, 'mode');
   const onError = optionalFunction(policy, 'onError', given.onError);
   const { clock, store } = given;
   if (clock !== undefined && typeof (clock as Partial<Clock> | null)?.now !== 'function') {
@@ -155,6 +173,7 @@ export function resolveCircuitBreakerOptions(
     resetBackoff,
     halfOpenCalls,
     counting: resolveCounting(given.counting ?? d.counting),
+    mode,
     onError,
     clock,
     store,
@@ -182,6 +201,14 @@ const untimed = {
 } as const;
 
 const policy = 'circuitBreaker';
+
+const modes: readonly unknown[] = ['enforcing', 'metrics-only', 'disabled'];
+
+/** `mode` if it is a {@link CircuitMode}; else a TypeError naming `option` (the option, or the `mode` property). */
+export function checkMode(mode: unknown, option: string): CircuitMode {
+  if (!modes.includes(mode)) invalidOption(policy, option, "'enforcing', 'metrics-only' or 'disabled'", mode);
+  return mode as CircuitMode;
+}
 
 function validateFilter(on: unknown): void {
   if (describeInvalidFilter(on) === undefined) return;

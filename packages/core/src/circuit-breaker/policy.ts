@@ -9,8 +9,10 @@ import { reportCallbackError } from '../report-callback-error.js';
 import { invalidOption, signalProblem } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
 import {
+  checkMode,
   errorMatcherOf,
   isCircuitStoreProvider,
+  type CircuitMode,
   resolveCircuitBreakerOptions,
   type CircuitBreakerOptions,
   type ResolvedCircuitBreakerOptions,
@@ -18,6 +20,7 @@ import {
 import {
   areTrialsOverdue,
   initialSnapshot,
+  isolationsOf,
   isDueForTrial,
   publicState,
   retryAfter,
@@ -32,11 +35,12 @@ import type { CircuitStore } from './store.js';
  * Why a circuit changed state: `'failures'` (the counting rule tripped it),
  * `'resetTimeout'` (it half-opened, or began a new half-open period in place
  * of trials that ran for `resetTimeout` without settling), `'trialFailed'`,
- * `'trialsSucceeded'`, the manual `'isolate'` and `'reset'`, and `'shared'`
- * (a store shared with other processes changed it, e.g. `@staunch/redis`).
+ * `'trialsSucceeded'`, the manual `'isolate'`, `'released'` (the last
+ * isolation was released) and `'reset'`, and `'shared'` (a store shared with
+ * other processes changed it, e.g. `@staunch/redis`).
  */
 export type CircuitChangeReason =
-  'failures' | 'resetTimeout' | 'trialFailed' | 'trialsSucceeded' | 'isolate' | 'reset' | 'shared';
+  'failures' | 'resetTimeout' | 'trialFailed' | 'trialsSucceeded' | 'isolate' | 'released' | 'reset' | 'shared';
 
 /**
  * Payload of the `stateChange` event, emitted for every change of state and
@@ -75,7 +79,7 @@ export interface CircuitHalfOpenedEvent {
 export interface CircuitClosedEvent {
   /** The circuit's name. */
   readonly circuit: string;
-  /** `'trialsSucceeded'` or `'reset'`. */
+  /** `'trialsSucceeded'`, `'released'` or `'reset'`. */
   readonly reason: CircuitChangeReason;
 }
 /**
@@ -149,6 +153,12 @@ export interface CircuitBreakerPolicy {
   readonly state: CircuitState;
   /** True while held open by {@link CircuitBreakerPolicy.isolate}. */
   readonly isolated: boolean;
+  /**
+   * How the circuit acts on its state (see {@link CircuitMode}); set it to
+   * change it at once, e.g. `'disabled'` to take the breaker out of the path
+   * during an incident. Starts as `options.mode`. Belongs to this breaker, not to its store.
+   */
+  mode: CircuitMode;
   /** Counters, read now. */
   readonly stats: CircuitBreakerStats;
   /**
@@ -198,14 +208,27 @@ export interface CircuitBreakerPolicy {
     args: Args,
     consumed?: boolean,
   ): R;
-  /** Holds the circuit open until {@link CircuitBreakerPolicy.reset}; calls get `retryAfter: Infinity`. */
-  isolate(): void;
+  /**
+   * Holds the circuit open (calls get `retryAfter: Infinity`) until every
+   * handle returned is released, or {@link CircuitBreakerPolicy.reset}.
+   * Isolations are counted, so two isolators never release each other's.
+   */
+  isolate(): CircuitIsolation;
   /** Closes the circuit and forgets its failure record (counters are kept). */
   reset(): void;
   /** Starts calling `listener` for every `type` event; returns the function that stops it. */
   on<K extends keyof CircuitBreakerEvents>(type: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe;
   /** A plain, serialisable view of the circuit. */
   toJSON(): CircuitBreakerJSON;
+}
+
+/** What {@link CircuitBreakerPolicy.isolate} returns: the circuit stays isolated until every handle is released. */
+export interface CircuitIsolation {
+  /**
+   * Ends this isolation; the last one released closes the circuit (reason
+   * `'released'`). Idempotent, and a no-op once `reset()` ended the isolation.
+   */
+  release(): void;
 }
 
 /** Makes circuits that share one resolved configuration. */
@@ -316,11 +339,13 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   #aborted = 0;
   // Of `#aborted`, the calls abandoned before they ran (not in `#calls`): to tell how many are running.
   #abortedEarly = 0;
+  #mode: CircuitMode;
 
   constructor(options: ResolvedCircuitBreakerOptions, name: string | undefined) {
     if (name !== undefined && typeof name !== 'string') invalidOption('circuitBreaker', 'name', 'a string', name);
     this.#options = options;
     this.#name = name ?? options.name;
+    this.#mode = options.mode;
     const store = options.store;
     this.#store = isCircuitStoreProvider(store) ? store.circuit(this.#name, options) : store;
   }
@@ -347,6 +372,14 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
 
   get isolated(): boolean {
     return this.#read().state === 'isolated';
+  }
+
+  get mode(): CircuitMode {
+    return this.#mode;
+  }
+
+  set mode(mode: CircuitMode) {
+    this.#mode = checkMode(mode, 'mode');
   }
 
   get stats(): CircuitBreakerStats {
@@ -408,15 +441,27 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     }
   }
 
-  isolate(): void {
-    for (;;) {
-      const snapshot = this.#read();
-      if (snapshot.state === 'isolated' || this.#apply(snapshot, 'isolate', this.#now(), 'isolate', undefined)) return;
-    }
+  isolate(): CircuitIsolation {
+    let isolated: CircuitSnapshot | undefined;
+    while (isolated === undefined) isolated = this.#apply(this.#read(), 'isolate', this.#now(), 'isolate', undefined);
+    // The handle belongs to this isolated period: after a reset(), and in any later isolation, it counts no more.
+    const epoch = isolated.epoch;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        for (;;) {
+          const snapshot = this.#read();
+          if (isolationsOf(snapshot) === 0 || snapshot.epoch !== epoch) return;
+          if (this.#apply(snapshot, 'release', this.#now(), 'released', undefined)) return;
+        }
+      },
+    };
   }
 
   reset(): void {
-    while (!this.#apply(this.#read(), 'reset', this.#now(), 'reset', undefined));
+    while (this.#apply(this.#read(), 'reset', this.#now(), 'reset', undefined) === undefined);
   }
 
   on<K extends keyof CircuitBreakerEvents>(type: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe {
@@ -452,6 +497,8 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     signal: AbortSignal | undefined,
   ): R {
     const handOffOpen = enterHandOff();
+    // Disabled: the breaker steps aside (one field read on the happy path for it).
+    if (this.#mode === 'disabled') return this.#runDisabled(fn, thisArg, args, entry);
     const snapshot = this.#read();
     const timed = this.#options.counting.slowCallDuration !== Infinity;
     const closed = snapshot.state === 'closed';
@@ -465,9 +512,33 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     if (typeof permit === 'number') {
       return this.#runAdmitted(fn, thisArg, args, entry, permit, timed ? now : NaN, signal);
     }
+    // Metrics-only never rejects: the call runs as a normal call, whose outcome an open circuit does not record.
+    if (this.#mode === 'metrics-only') return this.#runAdmitted(fn, thisArg, args, entry, normalCall, NaN, signal);
     this.#rejections++;
     if (entry === syncEntry || (entry === byFunction && !isAsyncFunction(fn))) throw permit;
     return rejectSoon(permit) as R;
+  }
+
+  // A disabled breaker's call: `fn` as if there were no breaker (`execute` still answers with a promise).
+  // Inside it, `attemptSignal()` reads as in any breaker's call; nothing is recorded, not even counters.
+  #runDisabled<This, Args extends unknown[], R>(
+    fn: (this: This, ...args: Args) => R,
+    thisArg: This,
+    args: Args,
+    entry: Entry,
+  ): R {
+    const previous = enterCall();
+    let result: R;
+    try {
+      result = invoke(fn, thisArg, args);
+    } catch (error) {
+      leaveAttempt(previous);
+      if (entry === asyncEntry) return rejectSoon(error) as R;
+      throw error;
+    }
+    leaveAttempt(previous);
+    if (entry !== asyncEntry) return result;
+    return (isThenable(result) ? promiseOf(result) : Promise.resolve(result)) as R;
   }
 
   // #runAdmitted for a normal call on a closed, untimed circuit without a signal, the hot path: the two
@@ -760,7 +831,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     for (;;) {
       const snapshot = this.#read();
       if (snapshot.state !== 'half-open' || snapshot.epoch !== ticket) return false;
-      if (this.#apply(snapshot, event, now, reason, error)) return true;
+      if (this.#apply(snapshot, event, now, reason, error) !== undefined) return true;
     }
   }
 
@@ -774,20 +845,20 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     return record;
   }
 
-  // Compare-and-set of one transition, then its events. False when the store changed meanwhile.
+  // Compare-and-set of one transition, then its events: the new snapshot, or undefined when the store changed meanwhile.
   #apply(
     from: CircuitSnapshot,
     event: CircuitEvent,
     now: number,
     reason: CircuitChangeReason,
     error: unknown,
-  ): boolean {
+  ): CircuitSnapshot | undefined {
     const next = transition(from, event, now, this.#options);
-    if (!this.#compareAndSet(from, next)) return false;
+    if (!this.#compareAndSet(from, next)) return undefined;
     if (next.state === 'closed' || next.state === 'open') this.#record = undefined;
     // A new epoch is a new period: a state change, or new trials in place of overdue ones.
     if (this.#events !== undefined && next.epoch !== from.epoch) this.#emit(from, next, now, reason, error);
-    return true;
+    return next;
   }
 
   #emit(from: CircuitSnapshot, to: CircuitSnapshot, now: number, reason: CircuitChangeReason, error: unknown): void {

@@ -10,7 +10,7 @@ import { waitBefore, type Backoff } from '../backoff.js';
 /** A circuit's state as users see it: an isolated circuit reads `'open'`. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-/** A circuit's state as its store keeps it: `'isolated'` is held open until `reset()`. */
+/** A circuit's state as its store keeps it: `'isolated'` is held open until every isolation is released, or `reset()`. */
 export type CircuitStateName = CircuitState | 'isolated';
 
 /**
@@ -49,6 +49,12 @@ export interface CircuitSnapshot {
    * earlier versions and in a shared store's replica: then the options' `resetTimeout`.
    */
   readonly breakDuration?: number;
+  /**
+   * Isolated only: how many `isolate()` handles are not released yet; the
+   * last release closes the circuit. 0 in every other state. Absent (1 while
+   * isolated) in snapshots saved by earlier versions.
+   */
+  readonly isolations?: number;
 }
 
 /** What can happen to a circuit. */
@@ -60,7 +66,8 @@ export type CircuitEvent =
   | 'trialSucceeded'
   | 'trialFailed'
   | 'releaseTrial' // a trial ended with an error that does not count, or its caller abandoned it: its slot is free again
-  | 'isolate'
+  | 'isolate' // one more isolation: held open until each is released
+  | 'release' // one isolation released: the last one closes the circuit
   | 'reset';
 
 /** The limits the state machine needs from the options (the resolved options are one). */
@@ -85,6 +92,7 @@ export const initialSnapshot: CircuitSnapshot = Object.freeze({
   epoch: 0,
   reopenings: 0,
   breakDuration: 0,
+  isolations: 0,
 });
 
 /** Thrown for a transition the table does not allow: always a bug, never a user error. */
@@ -164,6 +172,11 @@ export function publicState(state: CircuitStateName): CircuitState {
   return state === 'isolated' ? 'open' : state;
 }
 
+/** How many isolations hold an isolated circuit open (a snapshot saved without the count holds one). */
+export function isolationsOf(snapshot: CircuitSnapshot): number {
+  return snapshot.state === 'isolated' ? (snapshot.isolations ?? 1) : 0;
+}
+
 // A step returns undefined when its guard fails: that, too, is an illegal transition.
 type Step = (from: CircuitSnapshot, now: number, limits: CircuitLimits) => CircuitSnapshot | undefined;
 
@@ -176,12 +189,11 @@ const snapshotOf = (
   epoch: number,
   reopenings: number,
   breakDuration: number,
-): CircuitSnapshot => ({ state, since, trials: 0, successes: 0, epoch, reopenings, breakDuration });
+  isolations = 0,
+): CircuitSnapshot => ({ state, since, trials: 0, successes: 0, epoch, reopenings, breakDuration, isolations });
 
-const enter =
-  (state: 'closed' | 'isolated'): Step =>
-  (from, now) =>
-    snapshotOf(state, now, from.epoch + 1, 0, 0);
+const toClosed: Step = (from, now) => snapshotOf('closed', now, from.epoch + 1, 0, 0);
+const toIsolated: Step = (from, now) => snapshotOf('isolated', now, from.epoch + 1, 0, 0, 1);
 
 // The counting rule opened it: the first break duration.
 const toOpen: Step = (from, now, limits) => snapshotOf('open', now, from.epoch + 1, 0, nextBreakDuration(limits, 0, 0));
@@ -197,8 +209,14 @@ const reopen: Step = (from, now, limits) => {
 const toHalfOpen: Step = (from, now, limits) =>
   snapshotOf('half-open', now, from.epoch + 1, from.reopenings ?? 0, breakDurationOf(from, limits));
 
-const toClosed = enter('closed');
-const toIsolated = enter('isolated');
+// Another isolation of an isolated circuit: the same period (epoch), one more handle to release.
+const isolateAgain: Step = (from) => ({ ...from, isolations: isolationsOf(from) + 1 });
+
+// The last isolation released closes the circuit, as reset() does; an earlier one only counts down.
+const release: Step = (from, now, limits) => {
+  const isolations = isolationsOf(from);
+  return isolations > 1 ? { ...from, isolations: isolations - 1 } : toClosed(from, now, limits);
+};
 
 /** The legal transitions: state → event → step. Anything not listed is illegal. */
 const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitEvent]?: Step } } = {
@@ -230,6 +248,8 @@ const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitE
     reset: toClosed,
   },
   isolated: {
+    isolate: isolateAgain,
+    release,
     reset: toClosed,
   },
 };

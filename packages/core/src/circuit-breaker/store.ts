@@ -144,7 +144,8 @@ const states: readonly unknown[] = ['closed', 'open', 'half-open', 'isolated'];
 
 // A saved snapshot comes from outside (a file, a cache): check it before the state machine trusts it.
 function checkSnapshot(snapshot: CircuitSnapshot): CircuitSnapshot {
-  const { state, since, trials, successes, epoch, reopenings, breakDuration } = snapshot as Partial<CircuitSnapshot>;
+  const { state, since, trials, successes, epoch, reopenings, breakDuration, isolations } =
+    snapshot as Partial<CircuitSnapshot>;
   const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
   const valid =
     states.includes(state) &&
@@ -156,6 +157,7 @@ function checkSnapshot(snapshot: CircuitSnapshot): CircuitSnapshot {
     successes <= trials &&
     // Absent from snapshots saved before the break duration could grow: the state machine reads them as 0 / resetTimeout.
     (reopenings === undefined || count(reopenings)) &&
+    (isolations === undefined || count(isolations)) &&
     (breakDuration === undefined ||
       (typeof breakDuration === 'number' && breakDuration >= 0 && breakDuration < Infinity));
   if (!valid)
