@@ -142,6 +142,7 @@ describe('circuitBreaker validation', () => {
       onError: undefined,
       clock: undefined,
       store: undefined,
+      restore: undefined,
     });
     expect(Object.isFrozen(circuitBreaker().options)).toBe(true);
   });

@@ -20,6 +20,7 @@ export {
   circuitBreakerDefaults,
   type CircuitBreakerOptions,
   type CircuitMode,
+  type CircuitRestore,
   type ResolvedCircuitBreakerOptions,
 } from './options.js';
 export { type CircuitCounting, type ResolvedCircuitCounting } from './counting.js';

@@ -10,7 +10,8 @@ import {
 } from '../error-filter.js';
 import { integerAtLeast, invalidOption, nonNegative, optionalFunction } from '../validation.js';
 import type { CircuitCounting, ResolvedCircuitCounting } from './counting.js';
-import type { CircuitStore, CircuitStoreProvider } from './store.js';
+import type { CircuitSnapshot } from './state-machine.js';
+import { checkSnapshot, type CircuitStore, type CircuitStoreProvider } from './store.js';
 
 /**
  * How a circuit acts on its state: `'enforcing'` rejects calls while open
@@ -22,6 +23,14 @@ import type { CircuitStore, CircuitStoreProvider } from './store.js';
  * before the call.
  */
 export type CircuitMode = 'enforcing' | 'metrics-only' | 'disabled';
+
+/** A saved circuit to start from: what `breaker.toJSON()` returns will do (its other fields are ignored). */
+export interface CircuitRestore {
+  /** The snapshot, as `toJSON().snapshot`. */
+  readonly snapshot: CircuitSnapshot;
+  /** The saving circuit's clock time when it was saved, as `toJSON().savedAt`. */
+  readonly savedAt: number;
+}
 
 /** Options of {@link circuitBreaker}; every one has a default (see {@link circuitBreakerDefaults}). */
 export interface CircuitBreakerOptions {
@@ -69,6 +78,16 @@ export interface CircuitBreakerOptions {
    * called by its `name`.
    */
   readonly store?: CircuitStore | CircuitStoreProvider;
+  /**
+   * Starts the circuit from a saved one (`JSON.parse` of `JSON.stringify(breaker)`
+   * in an earlier process, say) instead of closed: its state, break and
+   * isolations, each time keeping its age (the time between saving and
+   * restoring does not count). The failure record and counters start empty,
+   * trials that were running are forgotten, and a restored isolation has no
+   * handles left to release: `reset()` ends it. Not with `store` (seed the store
+   * instead). Default: start closed.
+   */
+  readonly restore?: CircuitRestore;
 }
 
 /**
@@ -104,6 +123,8 @@ export interface ResolvedCircuitBreakerOptions {
   readonly clock: Clock | undefined;
   /** The store given, if any (`undefined`: the circuit keeps its snapshot itself). */
   readonly store: CircuitStore | CircuitStoreProvider | undefined;
+  /** The saved circuit to start from (checked and frozen), if any. */
+  readonly restore: CircuitRestore | undefined;
 }
 
 /** Every default of the circuit breaker, stated once (the README's table is copied from here). */
@@ -164,6 +185,7 @@ export function resolveCircuitBreakerOptions(
       store,
     );
   }
+  const restore = given.restore === undefined ? undefined : resolveRestore(given.restore, store);
   return Object.freeze({
     name,
     on: ownFilter(given.on),
@@ -177,6 +199,7 @@ export function resolveCircuitBreakerOptions(
     onError,
     clock,
     store,
+    restore,
   });
 }
 
@@ -247,6 +270,22 @@ function isStore(value: unknown): value is CircuitStore {
     typeof store.read === 'function' &&
     typeof store.compareAndSet === 'function'
   );
+}
+
+function resolveRestore(restore: unknown, store: unknown): CircuitRestore {
+  if (store !== undefined) {
+    invalidOption(policy, 'restore', 'left out when `store` is given (seed the store instead)', restore);
+  }
+  const saved = restore as Partial<CircuitRestore> | null;
+  if (typeof saved !== 'object' || saved === null) {
+    invalidOption(policy, 'restore', 'a saved circuit: { snapshot, savedAt }, as toJSON() returns', restore);
+  }
+  const snapshot = checkSnapshot(saved.snapshot, policy, 'restore.snapshot');
+  const { savedAt } = saved;
+  if (typeof savedAt !== 'number' || !Number.isFinite(savedAt)) {
+    invalidOption(policy, 'restore.savedAt', 'a finite number (the clock time toJSON() was called at)', savedAt);
+  }
+  return Object.freeze({ snapshot, savedAt });
 }
 
 function resolveCounting(counting: unknown): ResolvedCircuitCounting {

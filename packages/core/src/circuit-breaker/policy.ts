@@ -29,7 +29,7 @@ import {
   type CircuitSnapshot,
   type CircuitState,
 } from './state-machine.js';
-import type { CircuitStore } from './store.js';
+import { restoreSnapshot, type CircuitStore } from './store.js';
 
 /**
  * Why a circuit changed state: `'failures'` (the counting rule tripped it),
@@ -127,7 +127,11 @@ export interface CircuitBreakerStats {
  */
 export type SyncValue<T> = T extends PromiseLike<unknown> ? never : T;
 
-/** What `JSON.stringify(breaker)` writes; `snapshot` can seed `memoryCircuitStore()` (with the same clock). */
+/**
+ * What `JSON.stringify(breaker)` writes. Parsed, it is a {@link CircuitRestore}:
+ * `circuitBreaker({ ...options, restore })` starts a circuit from it, in any
+ * process; `snapshot` alone can seed `memoryCircuitStore()` on the same clock.
+ */
 export interface CircuitBreakerJSON {
   /** The circuit's name. */
   readonly name: string;
@@ -135,6 +139,8 @@ export interface CircuitBreakerJSON {
   readonly state: CircuitState;
   /** The state machine's snapshot, as a store keeps it. */
   readonly snapshot: CircuitSnapshot;
+  /** The clock time it was serialised at, which `restore` measures the snapshot's times from. */
+  readonly savedAt: number;
   /** The counters. */
   readonly stats: CircuitBreakerStats;
 }
@@ -346,6 +352,9 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     this.#options = options;
     this.#name = name ?? options.name;
     this.#mode = options.mode;
+    // A restored circuit's times keep their age on this clock (the clock may have started afresh since).
+    const restore = options.restore;
+    if (restore !== undefined) this.#snapshot = restoreSnapshot(restore.snapshot, restore.savedAt, this.#now());
     const store = options.store;
     this.#store = isCircuitStoreProvider(store) ? store.circuit(this.#name, options) : store;
   }
@@ -484,7 +493,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
 
   toJSON(): CircuitBreakerJSON {
     const state = this.state;
-    return { name: this.#name, state, snapshot: this.#read(), stats: this.stats };
+    return { name: this.#name, state, snapshot: this.#read(), savedAt: this.#now(), stats: this.stats };
   }
 
   // `signal` is a caller's signal not yet aborted (execute only); undefined for the other entries.
