@@ -137,6 +137,7 @@ describe('circuitBreaker validation', () => {
       resetTimeout: 60_000,
       resetBackoff: undefined,
       halfOpenCalls: 1,
+      halfOpenWait: 0,
       counting: { mode: 'leaky-bucket', slowCallDuration: Infinity },
       mode: 'enforcing',
       onError: undefined,

@@ -60,6 +60,14 @@ export interface CircuitBreakerOptions {
   readonly resetTimeout?: Wait;
   /** Trial calls a half-open circuit lets through; all must succeed to close it. Default 1. */
   readonly halfOpenCalls?: number;
+  /**
+   * Milliseconds a call arriving while every trial slot is taken may wait for
+   * the trials' outcome instead of being rejected at once: admitted when they
+   * close the circuit (or free a slot), rejected with `CircuitOpenError` when
+   * they re-open it or the wait ends. Only calls answered with a promise wait
+   * (`execute`, an `async` function through `call`). Default 0: no waiting, no timer.
+   */
+  readonly halfOpenWait?: number;
   /** How failures are counted while closed. Default `'leaky-bucket'`. */
   readonly counting?: CircuitCounting;
   /** Names the circuit in `CircuitOpenError` messages and events. Default `'circuit'`. */
@@ -113,6 +121,8 @@ export interface ResolvedCircuitBreakerOptions {
   readonly resetBackoff: Backoff | undefined;
   /** Trial calls a half-open circuit lets through. */
   readonly halfOpenCalls: number;
+  /** Milliseconds a call may wait for running trials' outcome (0: rejected at once). */
+  readonly halfOpenWait: number;
   /** The counting mode with its defaults filled in. */
   readonly counting: ResolvedCircuitCounting;
   /** The mode each circuit starts in. */
@@ -135,6 +145,8 @@ export const circuitBreakerDefaults = Object.freeze({
   resetTimeout: 60_000,
   /** The seed: one trial call (as opossum and Polly). */
   halfOpenCalls: 1,
+  /** Fail fast while trials run, as every peer does (cockatiel queues without a bound). */
+  halfOpenWait: 0,
   /** Names the circuit in errors and events. */
   name: 'circuit',
   /** A breaker rejects while open unless asked not to. */
@@ -169,6 +181,7 @@ export function resolveCircuitBreakerOptions(
   const resetBackoff = typeof resetWait === 'number' ? undefined : resetWait;
   const resetTimeout = typeof resetWait === 'number' ? resetWait : waitBefore(resetWait, 1, 0);
   const halfOpenCalls = integerAtLeast(policy, 'halfOpenCalls', given.halfOpenCalls ?? d.halfOpenCalls, 1);
+  const halfOpenWait = nonNegative(policy, 'halfOpenWait', given.halfOpenWait ?? d.halfOpenWait, false);
   const name = given.name ?? d.name;
   if (typeof name !== 'string') invalidOption(policy, 'name', 'a string', name);
   const mode = checkMode(given.mode ?? d.mode, 'mode');
@@ -176,6 +189,9 @@ export function resolveCircuitBreakerOptions(
   const { clock, store } = given;
   if (clock !== undefined && typeof (clock as Partial<Clock> | null)?.now !== 'function') {
     invalidOption(policy, 'clock', 'a Clock (an object with now())', clock);
+  }
+  if (halfOpenWait > 0 && clock !== undefined && typeof (clock as Partial<Clock>).schedule !== 'function') {
+    invalidOption(policy, 'clock', 'a Clock with schedule() and cancel() when `halfOpenWait` is given', clock);
   }
   if (store !== undefined && !isStore(store) && !isCircuitStoreProvider(store)) {
     invalidOption(
@@ -194,6 +210,7 @@ export function resolveCircuitBreakerOptions(
     resetTimeout,
     resetBackoff,
     halfOpenCalls,
+    halfOpenWait,
     counting: resolveCounting(given.counting ?? d.counting),
     mode,
     onError,

@@ -1,5 +1,5 @@
 import { enterCall, leaveAttempt, type Follower } from '../attempt.js';
-import { getDefaultClock } from '../clock.js';
+import { getDefaultClock, type Clock, type TimerHandle } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
 import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTaker } from '../handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from '../hot-path.js';
@@ -321,6 +321,29 @@ const byFunction = 2;
 // weakly. A WeakMap rather than a field, so that circuits that never watch pay nothing for it.
 const storeWatchers = new WeakMap<object, unknown>();
 
+// The calls waiting for half-open trials' outcome (halfOpenWait), per circuit, made on the first wait: a WeakMap
+// rather than a field, so that circuits that never wait pay nothing for it.
+const waitQueues = new WeakMap<object, WaitQueue>();
+
+/** A call waiting for the trials: admitted (run through the circuit again) or given up by its timer or signal. */
+interface Waiter extends Follower {
+  admit(): void;
+}
+
+class WaitQueue {
+  readonly waiters: Waiter[] = [];
+  // Admitting a waiter runs its call, whose outcome may wake the queue again: done by the loop already running.
+  waking = false;
+  again = false;
+
+  /** Whether a wake was asked for meanwhile; clears the request. */
+  takeAgain(): boolean {
+    const again = this.again;
+    this.again = false;
+    return again;
+  }
+}
+
 // Rejections capture no stack trace (a deliberate choice, see the README's "Rejections are cheap"): during an
 // outage every call is rejected, capturing a stack costs several times the rest of a rejection, and it would only
 // show the call site. Where the limit cannot be changed (frozen intrinsics), errors get their stacks as usual.
@@ -453,6 +476,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   isolate(): CircuitIsolation {
     let isolated: CircuitSnapshot | undefined;
     while (isolated === undefined) isolated = this.#apply(this.#read(), 'isolate', this.#now(), 'isolate', undefined);
+    this.#wake();
     // The handle belongs to this isolated period: after a reset(), and in any later isolation, it counts no more.
     const epoch = isolated.epoch;
     let released = false;
@@ -463,7 +487,10 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         for (;;) {
           const snapshot = this.#read();
           if (isolationsOf(snapshot) === 0 || snapshot.epoch !== epoch) return;
-          if (this.#apply(snapshot, 'release', this.#now(), 'released', undefined)) return;
+          if (this.#apply(snapshot, 'release', this.#now(), 'released', undefined)) {
+            this.#wake();
+            return;
+          }
         }
       },
     };
@@ -471,6 +498,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
 
   reset(): void {
     while (this.#apply(this.#read(), 'reset', this.#now(), 'reset', undefined) === undefined);
+    this.#wake();
   }
 
   on<K extends keyof CircuitBreakerEvents>(type: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe {
@@ -523,9 +551,90 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     }
     // Metrics-only never rejects: the call runs as a normal call, whose outcome an open circuit does not record.
     if (this.#mode === 'metrics-only') return this.#runAdmitted(fn, thisArg, args, entry, normalCall, NaN, signal);
+    // Every trial slot taken: a call answered with a promise may wait for the trials' outcome (halfOpenWait).
+    if (this.#options.halfOpenWait > 0 && this.#read().state === 'half-open' && answersWithPromise(entry, fn)) {
+      return this.#waitForTrials(fn, thisArg, args, entry, signal) as R;
+    }
     this.#rejections++;
     if (entry === syncEntry || (entry === byFunction && !isAsyncFunction(fn))) throw permit;
     return rejectSoon(permit) as R;
+  }
+
+  // Queues a call until the trials settle (then it goes through the circuit again), its caller's signal
+  // aborts, or halfOpenWait passes (then it is rejected as it would have been at once, retryAfter 0).
+  #waitForTrials<This, Args extends unknown[]>(
+    fn: (this: This, ...args: Args) => unknown,
+    thisArg: This,
+    args: Args,
+    entry: Entry,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    let queue = waitQueues.get(this);
+    if (queue === undefined) waitQueues.set(this, (queue = new WaitQueue()));
+    const waiters = queue.waiters;
+    const clock = this.#clock();
+    return new Promise((resolve, reject) => {
+      const leave = (): void => {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        clock.cancel(timer);
+        if (signal !== undefined) unfollowSignal(signal, waiter);
+      };
+      const waiter: Waiter = {
+        admit: () => {
+          leave();
+          try {
+            resolve(this.#run(fn, thisArg, args, entry, false, signal));
+          } catch (error) {
+            // Only a store or a clock that threw gets here: still a rejection.
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what the store or clock threw
+            reject(error);
+          }
+        },
+        abort: (reason) => {
+          leave();
+          this.#aborted++;
+          this.#abortedEarly++;
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, whatever it is
+          reject(reason);
+        },
+      };
+      const timer: TimerHandle = clock.schedule(this.#options.halfOpenWait, () => {
+        leave();
+        this.#rejections++;
+        reject(openError(this.#name, 0));
+      });
+      if (signal !== undefined) followSignal(signal, waiter);
+      waiters.push(waiter);
+    });
+  }
+
+  // Lets waiting calls through, oldest first, for as long as they need not wait: after a trial's outcome (or
+  // a freed slot), reset(), isolate() or a release. Each goes through the circuit again: admitted, or rejected.
+  #wake(): void {
+    const queue = waitQueues.get(this);
+    if (queue === undefined || queue.waiters.length === 0) return;
+    if (queue.waking) {
+      queue.again = true;
+      return;
+    }
+    queue.waking = true;
+    try {
+      do {
+        while (queue.waiters.length > 0 && !this.#trialsBusy()) (queue.waiters[0] as Waiter).admit();
+      } while (queue.takeAgain());
+    } finally {
+      queue.waking = false;
+    }
+  }
+
+  // True while a new call would find every trial slot taken by trials not yet overdue: waiters keep waiting.
+  #trialsBusy(): boolean {
+    const snapshot = this.#read();
+    return (
+      snapshot.state === 'half-open' &&
+      snapshot.trials >= this.#options.halfOpenCalls &&
+      !areTrialsOverdue(snapshot, this.#now(), this.#options)
+    );
   }
 
   // A disabled breaker's call: `fn` as if there were no breaker (`execute` still answers with a promise).
@@ -835,7 +944,14 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   // Applies a trial's outcome if its half-open period is still current; false if it is gone (reset, isolated…).
+  // Then calls waiting for the trials may go on.
   #settleTrial(ticket: number, event: CircuitEvent, now = this.#now(), error?: unknown): boolean {
+    const settled = this.#applyTrialOutcome(ticket, event, now, error);
+    this.#wake();
+    return settled;
+  }
+
+  #applyTrialOutcome(ticket: number, event: CircuitEvent, now: number, error: unknown): boolean {
     const reason = event === 'trialFailed' ? 'trialFailed' : 'trialsSucceeded';
     for (;;) {
       const snapshot = this.#read();
@@ -901,8 +1017,17 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   #now(): number {
-    return (this.#options.clock ?? getDefaultClock()).now();
+    return this.#clock().now();
   }
+
+  #clock(): Clock {
+    return this.#options.clock ?? getDefaultClock();
+  }
+}
+
+// Whether a call is answered with a promise whatever happens (so it can wait): decided by the entry alone.
+function answersWithPromise(entry: Entry, fn: object): boolean {
+  return entry === asyncEntry || (entry === byFunction && isAsyncFunction(fn));
 }
 
 function isAsyncFunction(fn: object): boolean {
