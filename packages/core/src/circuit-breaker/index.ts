@@ -1,5 +1,6 @@
 // The circuit breaker: policy.ts (thin: acquire → run → record), state-machine.ts (pure transitions),
-// counting.ts (the rules that trip it), store.ts (where the state lives), options.ts (validation, defaults).
+// counting.ts (the rules that trip it), store.ts (where the state lives), options.ts (validation, defaults),
+// half-open-wait.ts (calls waiting for the trials).
 export {
   circuitBreaker,
   circuitBreakerFactory,

@@ -1,5 +1,5 @@
 import { enterCall, leaveAttempt, type Follower } from '../attempt.js';
-import { getDefaultClock, type Clock, type TimerHandle } from '../clock.js';
+import { getDefaultClock, type Clock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
 import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTaker } from '../handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from '../hot-path.js';
@@ -8,6 +8,7 @@ import { followSignal, unfollowSignal } from '../follow-signal.js';
 import { reportCallbackError } from '../report-callback-error.js';
 import { invalidOption, signalProblem } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
+import { TrialWaitQueue } from './half-open-wait.js';
 import {
   checkMode,
   errorMatcherOf,
@@ -323,26 +324,7 @@ const storeWatchers = new WeakMap<object, unknown>();
 
 // The calls waiting for half-open trials' outcome (halfOpenWait), per circuit, made on the first wait: a WeakMap
 // rather than a field, so that circuits that never wait pay nothing for it.
-const waitQueues = new WeakMap<object, WaitQueue>();
-
-/** A call waiting for the trials: admitted (run through the circuit again) or given up by its timer or signal. */
-interface Waiter extends Follower {
-  admit(): void;
-}
-
-class WaitQueue {
-  readonly waiters: Waiter[] = [];
-  // Admitting a waiter runs its call, whose outcome may wake the queue again: done by the loop already running.
-  waking = false;
-  again = false;
-
-  /** Whether a wake was asked for meanwhile; clears the request. */
-  takeAgain(): boolean {
-    const again = this.again;
-    this.again = false;
-    return again;
-  }
-}
+const waitQueues = new WeakMap<object, TrialWaitQueue>();
 
 // Rejections capture no stack trace (a deliberate choice, see the README's "Rejections are cheap"): during an
 // outage every call is rejected, capturing a stack costs several times the rest of a rejection, and it would only
@@ -570,18 +552,11 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     let queue = waitQueues.get(this);
-    if (queue === undefined) waitQueues.set(this, (queue = new WaitQueue()));
-    const waiters = queue.waiters;
-    const clock = this.#clock();
+    if (queue === undefined) waitQueues.set(this, (queue = new TrialWaitQueue()));
+    const waiting = queue;
     return new Promise((resolve, reject) => {
-      const leave = (): void => {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        clock.cancel(timer);
-        if (signal !== undefined) unfollowSignal(signal, waiter);
-      };
-      const waiter: Waiter = {
+      waiting.add(this.#clock(), this.#options.halfOpenWait, signal, {
         admit: () => {
-          leave();
           try {
             resolve(this.#run(fn, thisArg, args, entry, false, signal));
           } catch (error) {
@@ -590,21 +565,17 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
             reject(error);
           }
         },
+        timeout: () => {
+          this.#rejections++;
+          reject(openError(this.#name, 0));
+        },
         abort: (reason) => {
-          leave();
           this.#aborted++;
           this.#abortedEarly++;
           // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, whatever it is
           reject(reason);
         },
-      };
-      const timer: TimerHandle = clock.schedule(this.#options.halfOpenWait, () => {
-        leave();
-        this.#rejections++;
-        reject(openError(this.#name, 0));
       });
-      if (signal !== undefined) followSignal(signal, waiter);
-      waiters.push(waiter);
     });
   }
 
@@ -612,19 +583,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   // a freed slot), reset(), isolate() or a release. Each goes through the circuit again: admitted, or rejected.
   #wake(): void {
     const queue = waitQueues.get(this);
-    if (queue === undefined || queue.waiters.length === 0) return;
-    if (queue.waking) {
-      queue.again = true;
-      return;
-    }
-    queue.waking = true;
-    try {
-      do {
-        while (queue.waiters.length > 0 && !this.#trialsBusy()) (queue.waiters[0] as Waiter).admit();
-      } while (queue.takeAgain());
-    } finally {
-      queue.waking = false;
-    }
+    if (queue !== undefined && queue.size > 0) queue.wake(() => this.#trialsBusy());
   }
 
   // True while a new call would find every trial slot taken by trials not yet overdue: waiters keep waiting.
