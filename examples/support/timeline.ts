@@ -214,6 +214,7 @@ const reasons = {
   trialFailed: 'the trial call failed',
   trialsSucceeded: 'the trial call succeeded',
   isolate: 'isolated by hand',
+  released: 'its last isolation released',
   reset: 'reset by hand',
   shared: "held or released by the fleet's shared circuit",
 } as const;

@@ -19,7 +19,16 @@ const at = (state: CircuitStateName, extra: Partial<CircuitSnapshot> = {}): Circ
 
 describe('circuit state machine', () => {
   it('starts closed at epoch 0', () => {
-    expect(initialSnapshot).toEqual({ state: 'closed', since: 0, trials: 0, successes: 0, epoch: 0 });
+    expect(initialSnapshot).toEqual({
+      state: 'closed',
+      since: 0,
+      trials: 0,
+      successes: 0,
+      epoch: 0,
+      reopenings: 0,
+      breakDuration: 0,
+      isolations: 0,
+    });
   });
 
   it.each<[CircuitSnapshot, CircuitEvent, number, Partial<CircuitSnapshot>]>([
@@ -48,6 +57,13 @@ describe('circuit state machine', () => {
     [at('half-open', { trials: 1 }), 'isolate', 7, { state: 'isolated', trials: 0, epoch: 6 }],
     [at('half-open', { trials: 1 }), 'reset', 7, { state: 'closed', trials: 0, epoch: 6 }],
     [at('isolated'), 'reset', 7, { state: 'closed', epoch: 6 }],
+    [at('isolated', { isolations: 1 }), 'isolate', 7, { state: 'isolated', isolations: 2, epoch: 5 }],
+    [at('isolated', { isolations: 2 }), 'release', 7, { state: 'isolated', isolations: 1, epoch: 5 }],
+    [at('isolated', { isolations: 1 }), 'release', 7, { state: 'closed', isolations: 0, epoch: 6 }],
+    // saved before isolations were counted: held by one
+    [at('isolated'), 'release', 7, { state: 'closed', epoch: 6 }],
+    [at('isolated', { isolations: 3 }), 'reset', 7, { state: 'closed', isolations: 0, epoch: 6 }],
+    [at('closed'), 'isolate', 7, { state: 'isolated', isolations: 1, epoch: 6 }],
   ])('allows %o --%s--> (at %d)', (from, event, now, expected) => {
     const next = transition(from, event, now, limits);
     expect(next).toMatchObject(expected);
@@ -72,9 +88,11 @@ describe('circuit state machine', () => {
     [at('half-open', { trials: 1, since: 10 }), 'expireTrials', 1_000], // a slot is still free
     [at('half-open', { trials: 2, since: 10 }), 'expireTrials', 109], // the latest trial began < resetTimeout ago
     [at('open'), 'expireTrials', 1_000],
-    [at('isolated'), 'isolate', 0],
     [at('isolated'), 'trip', 0],
     [at('isolated'), 'halfOpen', 1_000],
+    [at('closed'), 'release', 0],
+    [at('open'), 'release', 0],
+    [at('half-open', { trials: 1 }), 'release', 0],
   ])('throws for %o --%s--> (at %d)', (from, event, now) => {
     expect(() => transition(from, event, now, limits)).toThrow(IllegalTransitionError);
   });

@@ -27,6 +27,12 @@ describe('circuitBreaker validation', () => {
       'circuitBreaker: `resetTimeout` must be a finite number >= 0, got Infinity.',
     ],
     [
+      'mode on',
+      { mode: 'on' },
+      TypeError,
+      "circuitBreaker: `mode` must be 'enforcing', 'metrics-only' or 'disabled', got \"on\".",
+    ],
+    [
       'halfOpenCalls 0',
       { halfOpenCalls: 0 },
       RangeError,
@@ -126,13 +132,18 @@ describe('circuitBreaker validation', () => {
     expect(circuitBreaker().options).toEqual({
       name: 'circuit',
       on: undefined,
+      failOn: undefined,
       threshold: 3,
       resetTimeout: 60_000,
+      resetBackoff: undefined,
       halfOpenCalls: 1,
+      halfOpenWait: 0,
       counting: { mode: 'leaky-bucket', slowCallDuration: Infinity },
+      mode: 'enforcing',
       onError: undefined,
       clock: undefined,
       store: undefined,
+      restore: undefined,
     });
     expect(Object.isFrozen(circuitBreaker().options)).toBe(true);
   });

@@ -687,13 +687,23 @@ describe('circuitBreakerFactory', () => {
 });
 
 describe('circuitBreaker — snapshot and store', () => {
-  it('serialises to JSON with its state, snapshot and counters', () => {
+  it('serialises to JSON with its state, snapshot, the clock time and counters', () => {
     const breaker = breakerWith({ threshold: 1 });
     failTimes(breaker, 1);
     expect(JSON.parse(JSON.stringify(breaker))).toEqual({
       name: 'billing',
       state: 'open',
-      snapshot: { state: 'open', since: 1_000, trials: 0, successes: 0, epoch: 1 },
+      snapshot: {
+        state: 'open',
+        since: 1_000,
+        trials: 0,
+        successes: 0,
+        epoch: 1,
+        reopenings: 0,
+        breakDuration: 1_000,
+        isolations: 0,
+      },
+      savedAt: 1_000,
       stats: { calls: 1, successes: 0, failures: 1, ignoredErrors: 0, slowCalls: 0, rejections: 0, aborted: 0 },
     });
   });

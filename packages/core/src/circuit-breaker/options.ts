@@ -1,3 +1,4 @@
+import { toWait, waitBefore, type Backoff, type Wait } from '../backoff.js';
 import type { Clock } from '../clock.js';
 import {
   describeInvalidFilter,
@@ -9,26 +10,70 @@ import {
 } from '../error-filter.js';
 import { integerAtLeast, invalidOption, nonNegative, optionalFunction } from '../validation.js';
 import type { CircuitCounting, ResolvedCircuitCounting } from './counting.js';
-import type { CircuitStore, CircuitStoreProvider } from './store.js';
+import type { CircuitSnapshot } from './state-machine.js';
+import { checkSnapshot, type CircuitStore, type CircuitStoreProvider } from './store.js';
+
+/**
+ * How a circuit acts on its state: `'enforcing'` rejects calls while open
+ * (the default); `'metrics-only'` records outcomes, changes state and emits
+ * events as usual but never rejects (a call it would have rejected runs, its
+ * outcome unrecorded); `'disabled'` steps aside: calls run as if there were
+ * no breaker, nothing is recorded (but a call `execute` finds already
+ * aborted), the state does not change, and a caller's signal is checked only
+ * before the call.
+ */
+export type CircuitMode = 'enforcing' | 'metrics-only' | 'disabled';
+
+/** A saved circuit to start from: what `breaker.toJSON()` returns will do (its other fields are ignored). */
+export interface CircuitRestore {
+  /** The snapshot, as `toJSON().snapshot`. */
+  readonly snapshot: CircuitSnapshot;
+  /** The saving circuit's clock time when it was saved, as `toJSON().savedAt`. */
+  readonly savedAt: number;
+}
 
 /** Options of {@link circuitBreaker}; every one has a default (see {@link circuitBreakerDefaults}). */
 export interface CircuitBreakerOptions {
   /** Which errors count as failures. Default: every error. Others pass through and change nothing. */
   readonly on?: ErrorFilter;
+  /**
+   * Which returned (or resolved) values count as failures, e.g. an HTTP
+   * response with status 503 that was not thrown: `failOn: (res) => res.status >= 500`.
+   * The caller still gets the value. A `failOn` that throws counts as no
+   * failure, and its error is reported as a warning. Default: no value fails.
+   */
+  readonly failOn?: (value: unknown) => boolean;
   /** Failures (within `resetTimeout`, in the default leaky-bucket mode) that open the circuit. Default 3. */
   readonly threshold?: number;
   /**
    * Milliseconds the circuit stays open before trial calls; also the leaky
    * bucket's memory, and how long trial calls may run before new ones are let
    * through in their place. Default 60 000.
+   *
+   * A {@link Backoff} makes the break grow: the circuit stays open for the
+   * backoff's first wait when the counting rule opens it, and for wait number
+   * `n + 1` after `n` trials in a row failed (e.g. `exponentialBackoff({ initial:
+   * 10_000, max: 300_000 })`: 10 s, 20 s, 40 s, …); a close starts it over.
+   * The backoff's first wait is then the leaky bucket's memory and a trial's
+   * time limit.
    */
-  readonly resetTimeout?: number;
+  readonly resetTimeout?: Wait;
   /** Trial calls a half-open circuit lets through; all must succeed to close it. Default 1. */
   readonly halfOpenCalls?: number;
+  /**
+   * Milliseconds a call arriving while every trial slot is taken may wait for
+   * the trials' outcome instead of being rejected at once: admitted when they
+   * close the circuit (or free a slot), rejected with `CircuitOpenError` when
+   * they re-open it or the wait ends. Only calls answered with a promise wait
+   * (`execute`, an `async` function through `call`). Default 0: no waiting, no timer.
+   */
+  readonly halfOpenWait?: number;
   /** How failures are counted while closed. Default `'leaky-bucket'`. */
   readonly counting?: CircuitCounting;
   /** Names the circuit in `CircuitOpenError` messages and events. Default `'circuit'`. */
   readonly name?: string;
+  /** How the circuit acts on its state (see {@link CircuitMode}); `breaker.mode` changes it later. Default `'enforcing'`. */
+  readonly mode?: CircuitMode;
   /** Called with every error the function throws, counted or not (after the circuit has recorded it). */
   readonly onError?: (error: unknown) => void;
   /** Where time comes from. Default: the global default clock, read at each use. */
@@ -41,6 +86,16 @@ export interface CircuitBreakerOptions {
    * called by its `name`.
    */
   readonly store?: CircuitStore | CircuitStoreProvider;
+  /**
+   * Starts the circuit from a saved one (`JSON.parse` of `JSON.stringify(breaker)`
+   * in an earlier process, say) instead of closed: its state, break and
+   * isolations, each time keeping its age (the time between saving and
+   * restoring does not count). The failure record and counters start empty,
+   * trials that were running are forgotten, and a restored isolation has no
+   * handles left to release: `reset()` ends it. Not with `store` (seed the store
+   * instead). Default: start closed.
+   */
+  readonly restore?: CircuitRestore;
 }
 
 /**
@@ -53,20 +108,33 @@ export interface ResolvedCircuitBreakerOptions {
   readonly name: string;
   /** The error filter as given (an array copied and frozen); `undefined` counts every error. */
   readonly on: ErrorFilter | undefined;
+  /** The result filter, if any: values it accepts count as failures. */
+  readonly failOn: ((value: unknown) => boolean) | undefined;
   /** Failures that open the circuit (leaky-bucket and consecutive modes). */
   readonly threshold: number;
-  /** Milliseconds open before trial calls; the leaky bucket's memory; a trial's time limit. */
+  /**
+   * Milliseconds open before trial calls (with a backoff: its first wait); the
+   * leaky bucket's memory; a trial's time limit.
+   */
   readonly resetTimeout: number;
+  /** The backoff given as `resetTimeout`, which makes the break grow; `undefined` when a number was given. */
+  readonly resetBackoff: Backoff | undefined;
   /** Trial calls a half-open circuit lets through. */
   readonly halfOpenCalls: number;
+  /** Milliseconds a call may wait for running trials' outcome (0: rejected at once). */
+  readonly halfOpenWait: number;
   /** The counting mode with its defaults filled in. */
   readonly counting: ResolvedCircuitCounting;
+  /** The mode each circuit starts in. */
+  readonly mode: CircuitMode;
   /** The error hook, if any. */
   readonly onError: ((error: unknown) => void) | undefined;
   /** The clock given, if any (`undefined` reads the default clock at each use). */
   readonly clock: Clock | undefined;
   /** The store given, if any (`undefined`: the circuit keeps its snapshot itself). */
   readonly store: CircuitStore | CircuitStoreProvider | undefined;
+  /** The saved circuit to start from (checked and frozen), if any. */
+  readonly restore: CircuitRestore | undefined;
 }
 
 /** Every default of the circuit breaker, stated once (the README's table is copied from here). */
@@ -77,8 +145,12 @@ export const circuitBreakerDefaults = Object.freeze({
   resetTimeout: 60_000,
   /** The seed: one trial call (as opossum and Polly). */
   halfOpenCalls: 1,
+  /** Fail fast while trials run, as every peer does (cockatiel queues without a bound). */
+  halfOpenWait: 0,
   /** Names the circuit in errors and events. */
   name: 'circuit',
+  /** A breaker rejects while open unless asked not to. */
+  mode: 'enforcing',
   /** The seed's rule: failures within `resetTimeout`, successes change nothing. */
   counting: 'leaky-bucket',
   /** resilience4j's and opossum's 50 %. */
@@ -103,15 +175,23 @@ export function resolveCircuitBreakerOptions(
   if (typeof given !== 'object') invalidOption(policy, 'options', 'an object', given);
   const d = circuitBreakerDefaults;
   validateFilter(given.on);
+  const failOn = optionalFunction(policy, 'failOn', given.failOn);
   const threshold = integerAtLeast(policy, 'threshold', given.threshold ?? d.threshold, 1);
-  const resetTimeout = nonNegative(policy, 'resetTimeout', given.resetTimeout ?? d.resetTimeout, false);
+  const resetWait = toWait(policy, 'resetTimeout', given.resetTimeout ?? d.resetTimeout);
+  const resetBackoff = typeof resetWait === 'number' ? undefined : resetWait;
+  const resetTimeout = typeof resetWait === 'number' ? resetWait : waitBefore(resetWait, 1, 0);
   const halfOpenCalls = integerAtLeast(policy, 'halfOpenCalls', given.halfOpenCalls ?? d.halfOpenCalls, 1);
+  const halfOpenWait = nonNegative(policy, 'halfOpenWait', given.halfOpenWait ?? d.halfOpenWait, false);
   const name = given.name ?? d.name;
   if (typeof name !== 'string') invalidOption(policy, 'name', 'a string', name);
+  const mode = checkMode(given.mode ?? d.mode, 'mode');
   const onError = optionalFunction(policy, 'onError', given.onError);
   const { clock, store } = given;
   if (clock !== undefined && typeof (clock as Partial<Clock> | null)?.now !== 'function') {
     invalidOption(policy, 'clock', 'a Clock (an object with now())', clock);
+  }
+  if (halfOpenWait > 0 && clock !== undefined && typeof (clock as Partial<Clock>).schedule !== 'function') {
+    invalidOption(policy, 'clock', 'a Clock with schedule() and cancel() when `halfOpenWait` is given', clock);
   }
   if (store !== undefined && !isStore(store) && !isCircuitStoreProvider(store)) {
     invalidOption(
@@ -121,16 +201,22 @@ export function resolveCircuitBreakerOptions(
       store,
     );
   }
+  const restore = given.restore === undefined ? undefined : resolveRestore(given.restore, store);
   return Object.freeze({
     name,
     on: ownFilter(given.on),
+    failOn,
     threshold,
     resetTimeout,
+    resetBackoff,
     halfOpenCalls,
+    halfOpenWait,
     counting: resolveCounting(given.counting ?? d.counting),
+    mode,
     onError,
     clock,
     store,
+    restore,
   });
 }
 
@@ -155,6 +241,14 @@ const untimed = {
 } as const;
 
 const policy = 'circuitBreaker';
+
+const modes: readonly unknown[] = ['enforcing', 'metrics-only', 'disabled'];
+
+/** `mode` if it is a {@link CircuitMode}; else a TypeError naming `option` (the option, or the `mode` property). */
+export function checkMode(mode: unknown, option: string): CircuitMode {
+  if (!modes.includes(mode)) invalidOption(policy, option, "'enforcing', 'metrics-only' or 'disabled'", mode);
+  return mode as CircuitMode;
+}
 
 function validateFilter(on: unknown): void {
   if (describeInvalidFilter(on) === undefined) return;
@@ -193,6 +287,22 @@ function isStore(value: unknown): value is CircuitStore {
     typeof store.read === 'function' &&
     typeof store.compareAndSet === 'function'
   );
+}
+
+function resolveRestore(restore: unknown, store: unknown): CircuitRestore {
+  if (store !== undefined) {
+    invalidOption(policy, 'restore', 'left out when `store` is given (seed the store instead)', restore);
+  }
+  const saved = restore as Partial<CircuitRestore> | null;
+  if (typeof saved !== 'object' || saved === null) {
+    invalidOption(policy, 'restore', 'a saved circuit: { snapshot, savedAt }, as toJSON() returns', restore);
+  }
+  const snapshot = checkSnapshot(saved.snapshot, policy, 'restore.snapshot');
+  const { savedAt } = saved;
+  if (typeof savedAt !== 'number' || !Number.isFinite(savedAt)) {
+    invalidOption(policy, 'restore.savedAt', 'a finite number (the clock time toJSON() was called at)', savedAt);
+  }
+  return Object.freeze({ snapshot, savedAt });
 }
 
 function resolveCounting(counting: unknown): ResolvedCircuitCounting {

@@ -1,5 +1,5 @@
 import { enterCall, leaveAttempt, type Follower } from '../attempt.js';
-import { getDefaultClock } from '../clock.js';
+import { getDefaultClock, type Clock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
 import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTaker } from '../handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from '../hot-path.js';
@@ -8,9 +8,12 @@ import { followSignal, unfollowSignal } from '../follow-signal.js';
 import { reportCallbackError } from '../report-callback-error.js';
 import { invalidOption, signalProblem } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
+import { TrialWaitQueue } from './half-open-wait.js';
 import {
+  checkMode,
   errorMatcherOf,
   isCircuitStoreProvider,
+  type CircuitMode,
   resolveCircuitBreakerOptions,
   type CircuitBreakerOptions,
   type ResolvedCircuitBreakerOptions,
@@ -18,6 +21,7 @@ import {
 import {
   areTrialsOverdue,
   initialSnapshot,
+  isolationsOf,
   isDueForTrial,
   publicState,
   retryAfter,
@@ -26,17 +30,18 @@ import {
   type CircuitSnapshot,
   type CircuitState,
 } from './state-machine.js';
-import type { CircuitStore } from './store.js';
+import { restoreSnapshot, type CircuitStore } from './store.js';
 
 /**
  * Why a circuit changed state: `'failures'` (the counting rule tripped it),
  * `'resetTimeout'` (it half-opened, or began a new half-open period in place
  * of trials that ran for `resetTimeout` without settling), `'trialFailed'`,
- * `'trialsSucceeded'`, the manual `'isolate'` and `'reset'`, and `'shared'`
- * (a store shared with other processes changed it, e.g. `@staunch/redis`).
+ * `'trialsSucceeded'`, the manual `'isolate'`, `'released'` (the last
+ * isolation was released) and `'reset'`, and `'shared'` (a store shared with
+ * other processes changed it, e.g. `@staunch/redis`).
  */
 export type CircuitChangeReason =
-  'failures' | 'resetTimeout' | 'trialFailed' | 'trialsSucceeded' | 'isolate' | 'reset' | 'shared';
+  'failures' | 'resetTimeout' | 'trialFailed' | 'trialsSucceeded' | 'isolate' | 'released' | 'reset' | 'shared';
 
 /**
  * Payload of the `stateChange` event, emitted for every change of state and
@@ -75,7 +80,7 @@ export interface CircuitHalfOpenedEvent {
 export interface CircuitClosedEvent {
   /** The circuit's name. */
   readonly circuit: string;
-  /** `'trialsSucceeded'` or `'reset'`. */
+  /** `'trialsSucceeded'`, `'released'` or `'reset'`. */
   readonly reason: CircuitChangeReason;
 }
 /**
@@ -102,9 +107,9 @@ export interface CircuitBreakerEvents {
 export interface CircuitBreakerStats {
   /** Calls that ran the function (still running, settled, or abandoned by their caller's signal meanwhile). */
   readonly calls: number;
-  /** Calls that returned (or resolved). */
+  /** Calls that returned (or resolved) a value `failOn` does not count as a failure. */
   readonly successes: number;
-  /** Calls that threw an error matching `on`. */
+  /** Calls that threw an error matching `on`, or returned a value `failOn` counts as a failure. */
   readonly failures: number;
   /** Calls that threw an error not matching `on` (passed through, not counted). */
   readonly ignoredErrors: number;
@@ -123,7 +128,11 @@ export interface CircuitBreakerStats {
  */
 export type SyncValue<T> = T extends PromiseLike<unknown> ? never : T;
 
-/** What `JSON.stringify(breaker)` writes; `snapshot` can seed `memoryCircuitStore()` (with the same clock). */
+/**
+ * What `JSON.stringify(breaker)` writes. Parsed, it is a {@link CircuitRestore}:
+ * `circuitBreaker({ ...options, restore })` starts a circuit from it, in any
+ * process; `snapshot` alone can seed `memoryCircuitStore()` on the same clock.
+ */
 export interface CircuitBreakerJSON {
   /** The circuit's name. */
   readonly name: string;
@@ -131,6 +140,8 @@ export interface CircuitBreakerJSON {
   readonly state: CircuitState;
   /** The state machine's snapshot, as a store keeps it. */
   readonly snapshot: CircuitSnapshot;
+  /** The clock time it was serialised at, which `restore` measures the snapshot's times from. */
+  readonly savedAt: number;
   /** The counters. */
   readonly stats: CircuitBreakerStats;
 }
@@ -149,6 +160,12 @@ export interface CircuitBreakerPolicy {
   readonly state: CircuitState;
   /** True while held open by {@link CircuitBreakerPolicy.isolate}. */
   readonly isolated: boolean;
+  /**
+   * How the circuit acts on its state (see {@link CircuitMode}); set it to
+   * change it at once, e.g. `'disabled'` to take the breaker out of the path
+   * during an incident. Starts as `options.mode`. Belongs to this breaker, not to its store.
+   */
+  mode: CircuitMode;
   /** Counters, read now. */
   readonly stats: CircuitBreakerStats;
   /**
@@ -198,14 +215,27 @@ export interface CircuitBreakerPolicy {
     args: Args,
     consumed?: boolean,
   ): R;
-  /** Holds the circuit open until {@link CircuitBreakerPolicy.reset}; calls get `retryAfter: Infinity`. */
-  isolate(): void;
+  /**
+   * Holds the circuit open (calls get `retryAfter: Infinity`) until every
+   * handle returned is released, or {@link CircuitBreakerPolicy.reset}.
+   * Isolations are counted, so two isolators never release each other's.
+   */
+  isolate(): CircuitIsolation;
   /** Closes the circuit and forgets its failure record (counters are kept). */
   reset(): void;
   /** Starts calling `listener` for every `type` event; returns the function that stops it. */
   on<K extends keyof CircuitBreakerEvents>(type: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe;
   /** A plain, serialisable view of the circuit. */
   toJSON(): CircuitBreakerJSON;
+}
+
+/** What {@link CircuitBreakerPolicy.isolate} returns: the circuit stays isolated until every handle is released. */
+export interface CircuitIsolation {
+  /**
+   * Ends this isolation; the last one released closes the circuit (reason
+   * `'released'`). Idempotent, and a no-op once `reset()` ended the isolation.
+   */
+  release(): void;
 }
 
 /** Makes circuits that share one resolved configuration. */
@@ -292,6 +322,10 @@ const byFunction = 2;
 // weakly. A WeakMap rather than a field, so that circuits that never watch pay nothing for it.
 const storeWatchers = new WeakMap<object, unknown>();
 
+// The calls waiting for half-open trials' outcome (halfOpenWait), per circuit, made on the first wait: a WeakMap
+// rather than a field, so that circuits that never wait pay nothing for it.
+const waitQueues = new WeakMap<object, TrialWaitQueue>();
+
 // Rejections capture no stack trace (a deliberate choice, see the README's "Rejections are cheap"): during an
 // outage every call is rejected, capturing a stack costs several times the rest of a rejection, and it would only
 // show the call site. Where the limit cannot be changed (frozen intrinsics), errors get their stacks as usual.
@@ -316,11 +350,16 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   #aborted = 0;
   // Of `#aborted`, the calls abandoned before they ran (not in `#calls`): to tell how many are running.
   #abortedEarly = 0;
+  #mode: CircuitMode;
 
   constructor(options: ResolvedCircuitBreakerOptions, name: string | undefined) {
     if (name !== undefined && typeof name !== 'string') invalidOption('circuitBreaker', 'name', 'a string', name);
     this.#options = options;
     this.#name = name ?? options.name;
+    this.#mode = options.mode;
+    // A restored circuit's times keep their age on this clock (the clock may have started afresh since).
+    const restore = options.restore;
+    if (restore !== undefined) this.#snapshot = restoreSnapshot(restore.snapshot, restore.savedAt, this.#now());
     const store = options.store;
     this.#store = isCircuitStoreProvider(store) ? store.circuit(this.#name, options) : store;
   }
@@ -347,6 +386,14 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
 
   get isolated(): boolean {
     return this.#read().state === 'isolated';
+  }
+
+  get mode(): CircuitMode {
+    return this.#mode;
+  }
+
+  set mode(mode: CircuitMode) {
+    this.#mode = checkMode(mode, 'mode');
   }
 
   get stats(): CircuitBreakerStats {
@@ -408,15 +455,32 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     }
   }
 
-  isolate(): void {
-    for (;;) {
-      const snapshot = this.#read();
-      if (snapshot.state === 'isolated' || this.#apply(snapshot, 'isolate', this.#now(), 'isolate', undefined)) return;
-    }
+  isolate(): CircuitIsolation {
+    let isolated: CircuitSnapshot | undefined;
+    while (isolated === undefined) isolated = this.#apply(this.#read(), 'isolate', this.#now(), 'isolate', undefined);
+    this.#wake();
+    // The handle belongs to this isolated period: after a reset(), and in any later isolation, it counts no more.
+    const epoch = isolated.epoch;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        for (;;) {
+          const snapshot = this.#read();
+          if (isolationsOf(snapshot) === 0 || snapshot.epoch !== epoch) return;
+          if (this.#apply(snapshot, 'release', this.#now(), 'released', undefined)) {
+            this.#wake();
+            return;
+          }
+        }
+      },
+    };
   }
 
   reset(): void {
-    while (!this.#apply(this.#read(), 'reset', this.#now(), 'reset', undefined));
+    while (this.#apply(this.#read(), 'reset', this.#now(), 'reset', undefined) === undefined);
+    this.#wake();
   }
 
   on<K extends keyof CircuitBreakerEvents>(type: K, listener: Listener<CircuitBreakerEvents[K]>): Unsubscribe {
@@ -439,7 +503,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
 
   toJSON(): CircuitBreakerJSON {
     const state = this.state;
-    return { name: this.#name, state, snapshot: this.#read(), stats: this.stats };
+    return { name: this.#name, state, snapshot: this.#read(), savedAt: this.#now(), stats: this.stats };
   }
 
   // `signal` is a caller's signal not yet aborted (execute only); undefined for the other entries.
@@ -452,6 +516,8 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     signal: AbortSignal | undefined,
   ): R {
     const handOffOpen = enterHandOff();
+    // Disabled: the breaker steps aside (one field read on the happy path for it).
+    if (this.#mode === 'disabled') return this.#runDisabled(fn, thisArg, args, entry);
     const snapshot = this.#read();
     const timed = this.#options.counting.slowCallDuration !== Infinity;
     const closed = snapshot.state === 'closed';
@@ -465,9 +531,91 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     if (typeof permit === 'number') {
       return this.#runAdmitted(fn, thisArg, args, entry, permit, timed ? now : NaN, signal);
     }
+    // Metrics-only never rejects: the call runs as a normal call, whose outcome an open circuit does not record.
+    if (this.#mode === 'metrics-only') return this.#runAdmitted(fn, thisArg, args, entry, normalCall, NaN, signal);
+    // Every trial slot taken: a call answered with a promise may wait for the trials' outcome (halfOpenWait).
+    if (this.#options.halfOpenWait > 0 && this.#read().state === 'half-open' && answersWithPromise(entry, fn)) {
+      return this.#waitForTrials(fn, thisArg, args, entry, signal) as R;
+    }
     this.#rejections++;
     if (entry === syncEntry || (entry === byFunction && !isAsyncFunction(fn))) throw permit;
     return rejectSoon(permit) as R;
+  }
+
+  // Queues a call until the trials settle (then it goes through the circuit again), its caller's signal
+  // aborts, or halfOpenWait passes (then it is rejected as it would have been at once, retryAfter 0).
+  #waitForTrials<This, Args extends unknown[]>(
+    fn: (this: This, ...args: Args) => unknown,
+    thisArg: This,
+    args: Args,
+    entry: Entry,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    let queue = waitQueues.get(this);
+    if (queue === undefined) waitQueues.set(this, (queue = new TrialWaitQueue()));
+    const waiting = queue;
+    return new Promise((resolve, reject) => {
+      waiting.add(this.#clock(), this.#options.halfOpenWait, signal, {
+        admit: () => {
+          try {
+            resolve(this.#run(fn, thisArg, args, entry, false, signal));
+          } catch (error) {
+            // Only a store or a clock that threw gets here: still a rejection.
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what the store or clock threw
+            reject(error);
+          }
+        },
+        timeout: () => {
+          this.#rejections++;
+          reject(openError(this.#name, 0));
+        },
+        abort: (reason) => {
+          this.#aborted++;
+          this.#abortedEarly++;
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, whatever it is
+          reject(reason);
+        },
+      });
+    });
+  }
+
+  // Lets waiting calls through, oldest first, for as long as they need not wait: after a trial's outcome (or
+  // a freed slot), reset(), isolate() or a release. Each goes through the circuit again: admitted, or rejected.
+  #wake(): void {
+    const queue = waitQueues.get(this);
+    if (queue !== undefined && queue.size > 0) queue.wake(() => this.#trialsBusy());
+  }
+
+  // True while a new call would find every trial slot taken by trials not yet overdue: waiters keep waiting.
+  #trialsBusy(): boolean {
+    const snapshot = this.#read();
+    return (
+      snapshot.state === 'half-open' &&
+      snapshot.trials >= this.#options.halfOpenCalls &&
+      !areTrialsOverdue(snapshot, this.#now(), this.#options)
+    );
+  }
+
+  // A disabled breaker's call: `fn` as if there were no breaker (`execute` still answers with a promise).
+  // Inside it, `attemptSignal()` reads as in any breaker's call; nothing is recorded, not even counters.
+  #runDisabled<This, Args extends unknown[], R>(
+    fn: (this: This, ...args: Args) => R,
+    thisArg: This,
+    args: Args,
+    entry: Entry,
+  ): R {
+    const previous = enterCall();
+    let result: R;
+    try {
+      result = invoke(fn, thisArg, args);
+    } catch (error) {
+      leaveAttempt(previous);
+      if (entry === asyncEntry) return rejectSoon(error) as R;
+      throw error;
+    }
+    leaveAttempt(previous);
+    if (entry !== asyncEntry) return result;
+    return (isThenable(result) ? promiseOf(result) : Promise.resolve(result)) as R;
   }
 
   // #runAdmitted for a normal call on a closed, untimed circuit without a signal, the hot path: the two
@@ -501,7 +649,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       if (consumed) return this.#consumedBy(promise, handOffOpen) as R;
       return promise.then(
         (value) => {
-          this.#closedSuccess();
+          this.#closedSuccess(value);
           return value;
         },
         (error: unknown) => {
@@ -510,7 +658,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         },
       ) as R;
     }
-    this.#closedSuccess();
+    this.#closedSuccess(result);
     return entry === asyncEntry ? (Promise.resolve(result) as R) : result;
   }
 
@@ -522,10 +670,28 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     return promise;
   }
 
-  // #succeeded for a normal call on an untimed circuit (no clock, no trial).
-  #closedSuccess(): void {
+  // #succeeded for a normal call on an untimed circuit (no clock, no trial). Without `failOn`, one property
+  // read more than before it existed: the happy path stays as it was.
+  #closedSuccess(value: unknown): void {
+    const options = this.#options;
+    if (options.failOn !== undefined && this.#failsOn(options.failOn, value)) {
+      this.#failures++;
+      this.#countFailure(normalCall, this.#now(), undefined);
+      return;
+    }
     this.#successes++;
-    if (countsSuccesses(this.#options.counting)) this.#succeeded(normalCall, NaN, true);
+    if (countsSuccesses(options.counting)) this.#succeeded(normalCall, NaN, undefined, true);
+  }
+
+  // True when `failOn` rejects `value`; a `failOn` that throws counts as no failure, like a throwing `on`.
+  // Typed as returning `unknown`: a JavaScript caller's `failOn` may return any truthy value.
+  #failsOn(failOn: (value: unknown) => unknown, value: unknown): boolean {
+    try {
+      return Boolean(failOn(value));
+    } catch (filterError) {
+      reportCallbackError(filterError, `staunch: the \`failOn\` filter of circuit "${this.#name}"`);
+      return false;
+    }
   }
 
   // Runs an admitted call and records its outcome (when it settles, for a promise). `start` is NaN when
@@ -565,7 +731,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       // ~190 bytes alive in every circuit that ever ran an async call (measured), for ~8 ns saved.
       return promiseOf(result).then(
         (value) => {
-          this.#succeeded(ticket, start);
+          this.#succeeded(ticket, start, value);
           return value;
         },
         (error: unknown) => {
@@ -574,7 +740,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         },
       ) as R;
     }
-    this.#succeeded(ticket, start);
+    this.#succeeded(ticket, start, result);
     return entry === asyncEntry ? (Promise.resolve(result) as R) : result;
   }
 
@@ -605,7 +771,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
           if (done) return;
           done = true;
           unfollowSignal(signal, follower);
-          this.#succeeded(ticket, start);
+          this.#succeeded(ticket, start, value);
           resolve(value);
         },
         (error: unknown) => {
@@ -634,14 +800,14 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   [settleHandedOff](ok: boolean, outcome: unknown): void {
-    if (ok) this.#closedSuccess();
+    if (ok) this.#closedSuccess(outcome);
     else this.#failed(normalCall, outcome);
   }
 
   [watchHandedOff](promise: Promise<unknown>): void {
     promise.then(
-      () => {
-        this.#closedSuccess();
+      (value) => {
+        this.#closedSuccess(value);
       },
       (error: unknown) => {
         this.#failed(normalCall, error);
@@ -678,9 +844,17 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     }
   }
 
-  #succeeded(ticket: number, start: number, counted = false): void {
-    if (!counted) this.#successes++;
+  // `counted`: #closedSuccess already counted the success (and asked `failOn`).
+  #succeeded(ticket: number, start: number, value: unknown, counted = false): void {
     const options = this.#options;
+    if (!counted) {
+      if (options.failOn !== undefined && this.#failsOn(options.failOn, value)) {
+        this.#failures++;
+        this.#countFailure(ticket, this.#now(), undefined);
+        return;
+      }
+      this.#successes++;
+    }
     if (start === start) {
       // Timed (slow-call counting): a slow success counts as a failure for the rule.
       const now = this.#now();
@@ -729,12 +903,19 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   // Applies a trial's outcome if its half-open period is still current; false if it is gone (reset, isolated…).
+  // Then calls waiting for the trials may go on.
   #settleTrial(ticket: number, event: CircuitEvent, now = this.#now(), error?: unknown): boolean {
+    const settled = this.#applyTrialOutcome(ticket, event, now, error);
+    this.#wake();
+    return settled;
+  }
+
+  #applyTrialOutcome(ticket: number, event: CircuitEvent, now: number, error: unknown): boolean {
     const reason = event === 'trialFailed' ? 'trialFailed' : 'trialsSucceeded';
     for (;;) {
       const snapshot = this.#read();
       if (snapshot.state !== 'half-open' || snapshot.epoch !== ticket) return false;
-      if (this.#apply(snapshot, event, now, reason, error)) return true;
+      if (this.#apply(snapshot, event, now, reason, error) !== undefined) return true;
     }
   }
 
@@ -748,20 +929,20 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     return record;
   }
 
-  // Compare-and-set of one transition, then its events. False when the store changed meanwhile.
+  // Compare-and-set of one transition, then its events: the new snapshot, or undefined when the store changed meanwhile.
   #apply(
     from: CircuitSnapshot,
     event: CircuitEvent,
     now: number,
     reason: CircuitChangeReason,
     error: unknown,
-  ): boolean {
+  ): CircuitSnapshot | undefined {
     const next = transition(from, event, now, this.#options);
-    if (!this.#compareAndSet(from, next)) return false;
+    if (!this.#compareAndSet(from, next)) return undefined;
     if (next.state === 'closed' || next.state === 'open') this.#record = undefined;
     // A new epoch is a new period: a state change, or new trials in place of overdue ones.
     if (this.#events !== undefined && next.epoch !== from.epoch) this.#emit(from, next, now, reason, error);
-    return true;
+    return next;
   }
 
   #emit(from: CircuitSnapshot, to: CircuitSnapshot, now: number, reason: CircuitChangeReason, error: unknown): void {
@@ -795,8 +976,17 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   #now(): number {
-    return (this.#options.clock ?? getDefaultClock()).now();
+    return this.#clock().now();
   }
+
+  #clock(): Clock {
+    return this.#options.clock ?? getDefaultClock();
+  }
+}
+
+// Whether a call is answered with a promise whatever happens (so it can wait): decided by the entry alone.
+function answersWithPromise(entry: Entry, fn: object): boolean {
+  return entry === asyncEntry || (entry === byFunction && isAsyncFunction(fn));
 }
 
 function isAsyncFunction(fn: object): boolean {

@@ -1,3 +1,5 @@
+import { waitBefore, type Backoff } from '../backoff.js';
+
 /**
  * The circuit's state machine, as pure functions: (snapshot, event, now) → next
  * snapshot. Every legal transition is one entry of {@link transitions}; any other
@@ -8,7 +10,7 @@
 /** A circuit's state as users see it: an isolated circuit reads `'open'`. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-/** A circuit's state as its store keeps it: `'isolated'` is held open until `reset()`. */
+/** A circuit's state as its store keeps it: `'isolated'` is held open until every isolation is released, or `reset()`. */
 export type CircuitStateName = CircuitState | 'isolated';
 
 /**
@@ -34,6 +36,25 @@ export interface CircuitSnapshot {
    * closed period it was collected in; the epoch tells periods apart.
    */
   readonly epoch: number;
+  /**
+   * Consecutive re-openings: how many trials in a row failed since the circuit
+   * last closed (0 when the counting rule opened it). Picks the break duration
+   * when `resetTimeout` is a backoff. Absent (0) in snapshots saved by earlier versions.
+   */
+  readonly reopenings?: number;
+  /**
+   * Open and half-open: milliseconds the current (or latest) opening lasts
+   * before trials, the options' `resetTimeout` or what its backoff said for
+   * this re-opening; 0 while closed or isolated. Absent in snapshots saved by
+   * earlier versions and in a shared store's replica: then the options' `resetTimeout`.
+   */
+  readonly breakDuration?: number;
+  /**
+   * Isolated only: how many `isolate()` handles are not released yet; the
+   * last release closes the circuit. 0 in every other state. Absent (1 while
+   * isolated) in snapshots saved by earlier versions.
+   */
+  readonly isolations?: number;
 }
 
 /** What can happen to a circuit. */
@@ -45,13 +66,19 @@ export type CircuitEvent =
   | 'trialSucceeded'
   | 'trialFailed'
   | 'releaseTrial' // a trial ended with an error that does not count, or its caller abandoned it: its slot is free again
-  | 'isolate'
+  | 'isolate' // one more isolation: held open until each is released
+  | 'release' // one isolation released: the last one closes the circuit
   | 'reset';
 
-/** The two limits the state machine needs from the options (the resolved options are one). */
+/** The limits the state machine needs from the options (the resolved options are one). */
 export interface CircuitLimits {
-  /** Milliseconds the circuit stays open before trial calls are let through, and that a trial may run. */
+  /** Milliseconds the circuit stays open (the first time, with a backoff) before trials, and that a trial may run. */
   readonly resetTimeout: number;
+  /**
+   * When given, the break duration grows: after `n` consecutive re-openings
+   * the circuit stays open `waitBefore(resetBackoff, n + 1, previous)` ms.
+   */
+  readonly resetBackoff?: Backoff | undefined;
   /** How many trial calls a half-open circuit lets through; all must succeed to close it. */
   readonly halfOpenCalls: number;
 }
@@ -63,6 +90,9 @@ export const initialSnapshot: CircuitSnapshot = Object.freeze({
   trials: 0,
   successes: 0,
   epoch: 0,
+  reopenings: 0,
+  breakDuration: 0,
+  isolations: 0,
 });
 
 /** Thrown for a transition the table does not allow: always a bug, never a user error. */
@@ -92,7 +122,7 @@ export function transition(
 export function retryAfter(snapshot: CircuitSnapshot, now: number, limits: CircuitLimits): number {
   switch (snapshot.state) {
     case 'open':
-      return Math.max(0, snapshot.since + limits.resetTimeout - now);
+      return Math.max(0, snapshot.since + breakDurationOf(snapshot, limits) - now);
     case 'isolated':
       return Infinity;
     default:
@@ -102,7 +132,24 @@ export function retryAfter(snapshot: CircuitSnapshot, now: number, limits: Circu
 
 /** True when an open circuit's `resetTimeout` has passed, so it is due to become half-open. */
 export function isDueForTrial(snapshot: CircuitSnapshot, now: number, limits: CircuitLimits): boolean {
-  return snapshot.state === 'open' && now - snapshot.since >= limits.resetTimeout;
+  return snapshot.state === 'open' && now - snapshot.since >= breakDurationOf(snapshot, limits);
+}
+
+/** How long an open circuit stays open: its snapshot's `breakDuration`, or `resetTimeout` for a snapshot without one. */
+export function breakDurationOf(snapshot: CircuitSnapshot, limits: CircuitLimits): number {
+  return snapshot.breakDuration ?? limits.resetTimeout;
+}
+
+/**
+ * The break duration after `reopenings` consecutive re-openings (0: the
+ * counting rule opened it): `resetTimeout`, or the backoff's wait number
+ * `reopenings + 1`, given the previous break duration.
+ */
+export function nextBreakDuration(limits: CircuitLimits, reopenings: number, previous: number): number {
+  const backoff = limits.resetBackoff;
+  return backoff === undefined
+    ? limits.resetTimeout
+    : waitBefore(backoff, reopenings + 1, reopenings === 0 ? 0 : previous);
 }
 
 /**
@@ -125,16 +172,51 @@ export function publicState(state: CircuitStateName): CircuitState {
   return state === 'isolated' ? 'open' : state;
 }
 
+/** How many isolations hold an isolated circuit open (a snapshot saved without the count holds one). */
+export function isolationsOf(snapshot: CircuitSnapshot): number {
+  return snapshot.state === 'isolated' ? (snapshot.isolations ?? 1) : 0;
+}
+
 // A step returns undefined when its guard fails: that, too, is an illegal transition.
 type Step = (from: CircuitSnapshot, now: number, limits: CircuitLimits) => CircuitSnapshot | undefined;
 
-const enter =
-  (state: CircuitStateName): Step =>
-  (from, now) => ({ state, since: now, trials: 0, successes: 0, epoch: from.epoch + 1 });
+// Every snapshot has the same fields in the same order (one shape for the engine). A new period keeps the
+// re-opening count and break duration it is given: only an opening changes them, and a close or an isolation
+// starts them over.
+const snapshotOf = (
+  state: CircuitStateName,
+  since: number,
+  epoch: number,
+  reopenings: number,
+  breakDuration: number,
+  isolations = 0,
+): CircuitSnapshot => ({ state, since, trials: 0, successes: 0, epoch, reopenings, breakDuration, isolations });
 
-const toOpen = enter('open');
-const toClosed = enter('closed');
-const toIsolated = enter('isolated');
+const toClosed: Step = (from, now) => snapshotOf('closed', now, from.epoch + 1, 0, 0);
+const toIsolated: Step = (from, now) => snapshotOf('isolated', now, from.epoch + 1, 0, 0, 1);
+
+// The counting rule opened it: the first break duration.
+const toOpen: Step = (from, now, limits) => snapshotOf('open', now, from.epoch + 1, 0, nextBreakDuration(limits, 0, 0));
+
+// A trial failed: one more consecutive re-opening, a break as long as the backoff says for it.
+const reopen: Step = (from, now, limits) => {
+  const reopenings = (from.reopenings ?? 0) + 1;
+  const previous = breakDurationOf(from, limits);
+  return snapshotOf('open', now, from.epoch + 1, reopenings, nextBreakDuration(limits, reopenings, previous));
+};
+
+// A new half-open period, after an opening or in place of overdue trials: the opening's count and duration stay.
+const toHalfOpen: Step = (from, now, limits) =>
+  snapshotOf('half-open', now, from.epoch + 1, from.reopenings ?? 0, breakDurationOf(from, limits));
+
+// Another isolation of an isolated circuit: the same period (epoch), one more handle to release.
+const isolateAgain: Step = (from) => ({ ...from, isolations: isolationsOf(from) + 1 });
+
+// The last isolation released closes the circuit, as reset() does; an earlier one only counts down.
+const release: Step = (from, now, limits) => {
+  const isolations = isolationsOf(from);
+  return isolations > 1 ? { ...from, isolations: isolations - 1 } : toClosed(from, now, limits);
+};
 
 /** The legal transitions: state → event → step. Anything not listed is illegal. */
 const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitEvent]?: Step } } = {
@@ -145,8 +227,7 @@ const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitE
     reset: toClosed,
   },
   open: {
-    halfOpen: (from, now, limits) =>
-      isDueForTrial(from, now, limits) ? enter('half-open')(from, now, limits) : undefined,
+    halfOpen: (from, now, limits) => (isDueForTrial(from, now, limits) ? toHalfOpen(from, now, limits) : undefined),
     isolate: toIsolated,
     reset: toClosed,
   },
@@ -155,18 +236,20 @@ const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitE
       from.trials < limits.halfOpenCalls ? { ...from, since: now, trials: from.trials + 1 } : undefined,
     // A new period (new epoch): the outcomes of the overdue trials will no longer count as trial outcomes.
     expireTrials: (from, now, limits) =>
-      areTrialsOverdue(from, now, limits) ? enter('half-open')(from, now, limits) : undefined,
+      areTrialsOverdue(from, now, limits) ? toHalfOpen(from, now, limits) : undefined,
     trialSucceeded: (from, now, limits) => {
       if (from.successes >= from.trials) return undefined;
       const successes = from.successes + 1;
       return successes >= limits.halfOpenCalls ? toClosed(from, now, limits) : { ...from, successes };
     },
-    trialFailed: (from, now, limits) => (from.successes < from.trials ? toOpen(from, now, limits) : undefined),
+    trialFailed: (from, now, limits) => (from.successes < from.trials ? reopen(from, now, limits) : undefined),
     releaseTrial: (from) => (from.successes < from.trials ? { ...from, trials: from.trials - 1 } : undefined),
     isolate: toIsolated,
     reset: toClosed,
   },
   isolated: {
+    isolate: isolateAgain,
+    release,
     reset: toClosed,
   },
 };

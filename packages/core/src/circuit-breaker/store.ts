@@ -116,7 +116,7 @@ export interface CircuitStoreProvider {
  * console.log(reads.state); // 'open'
  */
 export function memoryCircuitStore(initial: CircuitSnapshot = initialSnapshot): CircuitStore {
-  return new MemoryCircuitStore(checkSnapshot(initial));
+  return new MemoryCircuitStore(checkSnapshot(initial, 'memoryCircuitStore', 'initial'));
 }
 
 /** The store {@link memoryCircuitStore} makes: one field, compared by identity. */
@@ -142,9 +142,16 @@ export class MemoryCircuitStore implements CircuitStore {
 
 const states: readonly unknown[] = ['closed', 'open', 'half-open', 'isolated'];
 
-// A saved snapshot comes from outside (a file, a cache): check it before the state machine trusts it.
-function checkSnapshot(snapshot: CircuitSnapshot): CircuitSnapshot {
-  const { state, since, trials, successes, epoch } = snapshot as Partial<CircuitSnapshot>;
+/**
+ * A saved snapshot comes from outside (a file, a cache): checked before the
+ * state machine trusts it, and frozen; else a TypeError naming `policy` and `option`.
+ */
+export function checkSnapshot(snapshot: unknown, policy: string, option: string): CircuitSnapshot {
+  if (typeof snapshot !== 'object' || snapshot === null) {
+    invalidOption(policy, option, 'a CircuitSnapshot (as saved from toJSON().snapshot)', snapshot);
+  }
+  const { state, since, trials, successes, epoch, reopenings, breakDuration, isolations } =
+    snapshot as Partial<CircuitSnapshot>;
   const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
   const valid =
     states.includes(state) &&
@@ -153,8 +160,24 @@ function checkSnapshot(snapshot: CircuitSnapshot): CircuitSnapshot {
     count(trials) &&
     count(successes) &&
     count(epoch) &&
-    successes <= trials;
-  if (!valid)
-    invalidOption('memoryCircuitStore', 'initial', 'a CircuitSnapshot (as saved from toJSON().snapshot)', snapshot);
-  return Object.freeze({ ...snapshot });
+    successes <= trials &&
+    // Absent from snapshots saved before the break duration could grow: the state machine reads them as 0 / resetTimeout.
+    (reopenings === undefined || count(reopenings)) &&
+    (isolations === undefined || count(isolations)) &&
+    (breakDuration === undefined ||
+      (typeof breakDuration === 'number' && breakDuration >= 0 && breakDuration < Infinity));
+  if (!valid) invalidOption(policy, option, 'a CircuitSnapshot (as saved from toJSON().snapshot)', snapshot);
+  return Object.freeze({ ...(snapshot as CircuitSnapshot) });
+}
+
+/**
+ * A snapshot saved at clock time `savedAt`, brought to clock time `now` (of
+ * this process's clock, which may have started afresh): every time in it
+ * keeps its age, so the time the circuit was down does not count (an open
+ * circuit saved with 20 s of its break left has 20 s left), and trials that
+ * ran in the saving process are forgotten (their outcomes can never come).
+ */
+export function restoreSnapshot(saved: CircuitSnapshot, savedAt: number, now: number): CircuitSnapshot {
+  const since = now - (savedAt - saved.since);
+  return Object.freeze({ ...saved, since, trials: 0, successes: 0 });
 }
