@@ -71,7 +71,7 @@ describe('circuitBreaker under 10,000 concurrent async calls', () => {
     expect(succeeded + failed + rejected).toBe(10_000);
     expect(failed).toBe(2_000);
     expect(maxRunningInHalfOpen).toBe(halfOpenCalls);
-    expect(breaker.stats).toEqual({
+    expect(breaker.statistics).toEqual({
       calls: ran,
       successes: succeeded,
       failures: failed,

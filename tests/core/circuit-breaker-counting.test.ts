@@ -243,7 +243,7 @@ describe('circuitBreaker counting: slow calls', () => {
       await expect(result).resolves.toBe('late but fine');
     }
     expect(breaker.state).toBe('open');
-    expect(breaker.stats).toMatchObject({ successes: 2, slowCalls: 2, failures: 0 });
+    expect(breaker.statistics).toMatchObject({ successes: 2, slowCalls: 2, failures: 0 });
   });
 
   it('does not count a call faster than slowCallDuration', async () => {
@@ -320,5 +320,5 @@ it('lets an error thrown by a slow-call-timed function through unchanged', () =>
       }),
     ).error,
   ).toBe(own);
-  expect(breaker.stats).toMatchObject({ failures: 1, slowCalls: 0 });
+  expect(breaker.statistics).toMatchObject({ failures: 1, slowCalls: 0 });
 });

@@ -108,7 +108,7 @@ describe('circuitBreaker — executeSync, the sync entry point', () => {
     expect(breaker.state).toBe('closed'); // not settled yet
     await expect(returned).rejects.toBeInstanceOf(Boom);
     expect(breaker.state).toBe('open');
-    expect(breaker.stats).toMatchObject({ calls: 2, successes: 1, failures: 1 });
+    expect(breaker.statistics).toMatchObject({ calls: 2, successes: 1, failures: 1 });
   });
 });
 
@@ -188,7 +188,7 @@ describe('circuitBreaker — the caller’s signal', () => {
     await expect(breaker.execute(fn, controller.signal)).rejects.toBe(reason);
     expect(fn).not.toHaveBeenCalled();
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats).toMatchObject({ calls: 0, failures: 0, rejections: 0, aborted: 1 });
+    expect(breaker.statistics).toMatchObject({ calls: 0, failures: 0, rejections: 0, aborted: 1 });
   });
 
   it('takes no trial slot and changes no state when already aborted', async () => {
@@ -218,7 +218,7 @@ describe('circuitBreaker — the caller’s signal', () => {
     settle(running);
     await clock.flush();
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats).toMatchObject({ calls: 1, successes: 0, failures: 0, ignoredErrors: 0, aborted: 1 });
+    expect(breaker.statistics).toMatchObject({ calls: 1, successes: 0, failures: 0, ignoredErrors: 0, aborted: 1 });
   });
 
   it('frees the slot of a trial its caller abandoned, so the circuit is not stuck half-open', async () => {
@@ -243,7 +243,7 @@ describe('circuitBreaker — the caller’s signal', () => {
     }, controller.signal);
     await expect(result).rejects.toBe(controller.signal.reason);
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats).toMatchObject({ calls: 1, failures: 0, aborted: 1 });
+    expect(breaker.statistics).toMatchObject({ calls: 1, failures: 0, aborted: 1 });
   });
 
   it('records calls its signal never aborted as usual', async () => {
@@ -259,7 +259,7 @@ describe('circuitBreaker — the caller’s signal', () => {
     ).rejects.toBeInstanceOf(Boom);
     expect(breaker.state).toBe('open');
     await expect(breaker.execute(() => 'rejected', signal)).rejects.toBeInstanceOf(CircuitOpenError);
-    expect(breaker.stats).toMatchObject({ calls: 4, successes: 2, failures: 2, rejections: 1, aborted: 0 });
+    expect(breaker.statistics).toMatchObject({ calls: 4, successes: 2, failures: 2, rejections: 1, aborted: 0 });
   });
 
   it('leaves no abort listener on the signal once the call settled, whichever way', async () => {
@@ -351,6 +351,6 @@ describe('circuitBreaker — what never throws', () => {
       new TypeError('circuitBreaker: `signal` must be an AbortSignal, got an object.'),
     );
     expect(fn).not.toHaveBeenCalled();
-    expect(breaker.stats.calls).toBe(0);
+    expect(breaker.statistics.calls).toBe(0);
   });
 });

@@ -24,7 +24,7 @@ describe('circuitBreaker — failOn', () => {
     expect(breaker.state).toBe('closed');
     expect(breaker.executeSync(() => response)).toBe(response);
     expect(breaker.state).toBe('open');
-    expect(breaker.stats).toMatchObject({ successes: 0, failures: 2 });
+    expect(breaker.statistics).toMatchObject({ successes: 0, failures: 2 });
     expect(isCircuitOpenError(attempt(() => breaker.executeSync(() => response)).error)).toBe(true);
   });
 
@@ -42,7 +42,7 @@ describe('circuitBreaker — failOn', () => {
     breaker.executeSync(() => ({ status: 200 }));
     breaker.executeSync(() => ({ status: 503 }));
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats).toMatchObject({ successes: 1, failures: 2 });
+    expect(breaker.statistics).toMatchObject({ successes: 1, failures: 2 });
   });
 
   it('re-opens the circuit when a trial call returns a value failOn accepts', async () => {
@@ -80,7 +80,7 @@ describe('circuitBreaker — failOn', () => {
       });
       expect(breaker.executeSync(() => 7)).toBe(7);
       expect(breaker.state).toBe('closed');
-      expect(breaker.stats).toMatchObject({ successes: 1, failures: 0 });
+      expect(breaker.statistics).toMatchObject({ successes: 1, failures: 0 });
       expect(reported.map((warning) => warning.detail)).toEqual([reportOf(filterError)]);
       expect(reported[0]!.message).toContain('the `failOn` filter of circuit "circuit"');
     } finally {

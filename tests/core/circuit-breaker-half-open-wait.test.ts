@@ -74,7 +74,7 @@ describe('circuitBreaker — halfOpenWait', () => {
     await clock.advance(1);
     const { error } = await waiting;
     expect(isCircuitOpenError(error) && error.retryAfter).toBe(0);
-    expect(breaker.stats.rejections).toBe(1);
+    expect(breaker.statistics.rejections).toBe(1);
     expect(clock.pending).toBe(0);
   });
 
@@ -112,7 +112,7 @@ describe('circuitBreaker — halfOpenWait', () => {
     controller.abort(reason);
     expect((await waiting).error).toBe(reason);
     expect(clock.pending).toBe(0);
-    expect(breaker.stats.aborted).toBe(1);
+    expect(breaker.statistics.aborted).toBe(1);
   });
 
   it('never makes a sync call wait', async () => {

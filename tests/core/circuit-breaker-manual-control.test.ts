@@ -103,7 +103,7 @@ describe('circuitBreaker — mode', () => {
   it('disabled: runs every call, even on an open circuit, and records nothing', async () => {
     const breaker = breakerWith();
     failTimes(breaker, 2);
-    const stats = breaker.stats;
+    const stats = breaker.statistics;
     breaker.mode = 'disabled';
     expect(run(breaker).value).toBe('ran');
     await expect(breaker.execute(async () => 'async')).resolves.toBe('async');
@@ -113,7 +113,7 @@ describe('circuitBreaker — mode', () => {
       }),
     ).rejects.toBeInstanceOf(Boom);
     expect(breaker.call((n: number) => n + 1, undefined, [1])).toBe(2);
-    expect(breaker.stats).toEqual(stats);
+    expect(breaker.statistics).toEqual(stats);
     expect(breaker.state).toBe('open');
   });
 
@@ -121,7 +121,7 @@ describe('circuitBreaker — mode', () => {
     const breaker = breakerWith({ mode: 'disabled' });
     failTimes(breaker, 5);
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats.failures).toBe(0);
+    expect(breaker.statistics.failures).toBe(0);
   });
 
   it('metrics-only: records, opens and emits events, but runs the calls it would have rejected', async () => {
@@ -132,7 +132,7 @@ describe('circuitBreaker — mode', () => {
     expect(breaker.state).toBe('open');
     expect(opened).toEqual(['failures']);
     expect(run(breaker).value).toBe('ran');
-    expect(breaker.stats).toMatchObject({ failures: 2, successes: 1, rejections: 0 });
+    expect(breaker.statistics).toMatchObject({ failures: 2, successes: 1, rejections: 0 });
     await clock.advance(1_000);
     expect(breaker.state).toBe('half-open');
     expect(run(breaker).value).toBe('ran'); // the trial
@@ -151,7 +151,7 @@ describe('circuitBreaker — mode', () => {
     expect(inner).toBe('ran');
     breaker.isolate();
     expect(run(breaker).value).toBe('ran');
-    expect(breaker.stats.rejections).toBe(0);
+    expect(breaker.statistics.rejections).toBe(0);
   });
 
   it('enforces again once set back to enforcing', () => {

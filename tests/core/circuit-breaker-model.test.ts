@@ -206,7 +206,7 @@ async function runSchedule(config: Config, steps: Step[]): Promise<void> {
     }
     const expected = model.look(now);
     check(breaker.state === expected, `state ${breaker.state}, model ${expected}`);
-    const stats = breaker.stats;
+    const stats = breaker.statistics;
     for (const key of Object.keys(model.stats) as (keyof typeof model.stats)[]) {
       check(stats[key] === model.stats[key], `stats.${key} ${stats[key]}, model ${model.stats[key]}`);
     }

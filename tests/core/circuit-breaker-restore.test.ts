@@ -94,7 +94,7 @@ describe('circuitBreaker — restore', () => {
       clock: new VirtualClock(0),
       restore: saved(first.toJSON()),
     });
-    expect(second.stats.failures).toBe(0);
+    expect(second.statistics.failures).toBe(0);
     failTimes(second, 1);
     expect(second.state).toBe('closed');
   });

@@ -84,7 +84,7 @@ describe('circuitBreaker — closed', () => {
       expect(outcome.error).toBe(other);
     }
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats).toMatchObject({ calls: 10, failures: 0, ignoredErrors: 10 });
+    expect(breaker.statistics).toMatchObject({ calls: 10, failures: 0, ignoredErrors: 10 });
   });
 
   it('counts every error when `on` is omitted', () => {
@@ -432,7 +432,7 @@ describe('circuitBreaker — onError', () => {
       );
       expect(outcome.error).toBe(own);
       expect(breaker.state).toBe('closed');
-      expect(breaker.stats).toMatchObject({ failures: 0, ignoredErrors: 1 });
+      expect(breaker.statistics).toMatchObject({ failures: 0, ignoredErrors: 1 });
       expect(reported).toHaveLength(1);
       expect(reported[0]!.message).toContain('Error: filter failed');
     } finally {
@@ -502,7 +502,7 @@ describe('circuitBreaker — isolate and reset', () => {
     expect(breaker.state).toBe('closed');
     failTimes(breaker, 2);
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats.failures).toBe(5);
+    expect(breaker.statistics.failures).toBe(5);
   });
 
   it('reset() on a closed circuit forgets its failure record', () => {
@@ -604,7 +604,7 @@ describe('circuitBreaker — counters', () => {
     failTimes(breaker, 3);
     attempt(() => breaker.executeSync(() => 1));
     await breaker.execute(async () => 1).catch(() => undefined);
-    expect(breaker.stats).toEqual({
+    expect(breaker.statistics).toEqual({
       calls: 6,
       successes: 2,
       failures: 3,

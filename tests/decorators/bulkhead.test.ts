@@ -257,7 +257,7 @@ describe('@Bulkhead stacked', () => {
     const running = api.get();
     for (let i = 0; i < 3; i++) await expect(api.get()).rejects.toBeInstanceOf(BulkheadRejectedError);
     expect(circuitOf(Api, 'get').state).toBe('closed');
-    expect(circuitOf(Api, 'get').stats.ignoredErrors).toBe(3);
+    expect(circuitOf(Api, 'get').statistics.ignoredErrors).toBe(3);
     gate.open();
     await running;
   });

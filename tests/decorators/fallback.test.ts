@@ -166,9 +166,9 @@ describe('@Fallback', () => {
     await expect(feed.latest()).resolves.toBe('cached');
     await expect(feed.latest()).resolves.toBe('cached');
     expect(circuitOf(Feed, 'latest').state).toBe('open');
-    expect(circuitOf(Feed, 'latest').stats.failures).toBe(2);
+    expect(circuitOf(Feed, 'latest').statistics.failures).toBe(2);
     await expect(feed.latest()).resolves.toBe('cached');
-    expect(circuitOf(Feed, 'latest').stats.rejections).toBe(1);
+    expect(circuitOf(Feed, 'latest').statistics.rejections).toBe(1);
   });
 
   it('under @Retry: each attempt is answered, so the retry sees a success', async () => {

@@ -33,7 +33,7 @@ describe('hot paths', () => {
       const second = capture(api.get(true));
       await time.clock.advance(20);
       expect(await second).toEqual({ ok: true, value: 'ok' });
-      expect(circuitOf(Api, 'get').stats).toMatchObject({ calls: 4, successes: 2, failures: 2 });
+      expect(circuitOf(Api, 'get').statistics).toMatchObject({ calls: 4, successes: 2, failures: 2 });
     });
 
     it('opens the circuit on the failures it records, and the retry then sees CircuitOpenError', async () => {

@@ -154,9 +154,9 @@ describe('stacked decorators', () => {
     const stop = policyOf(Service, 'failing', 'retry').on('giveUp', () => undefined);
     await new Service().outer();
     stop();
-    expect(circuitOf(Service, 'failing').stats).toEqual(expect.objectContaining({ calls: 1, failures: 1 }));
+    expect(circuitOf(Service, 'failing').statistics).toEqual(expect.objectContaining({ calls: 1, failures: 1 }));
     expect(circuitOf(Service, 'failing').state).toBe('open');
-    expect(circuitOf(Service, 'working').stats).toEqual(expect.objectContaining({ calls: 1, successes: 1 }));
+    expect(circuitOf(Service, 'working').statistics).toEqual(expect.objectContaining({ calls: 1, successes: 1 }));
   });
 
   describe('with a foreign decorator in between', () => {
@@ -176,7 +176,7 @@ describe('stacked decorators', () => {
       await time.clock.advance(20);
       expect(await result).toEqual({ ok: false, error: new HttpError(503) });
       expect([foreign.calls, calls]).toEqual([3, 3]);
-      expect(circuitOf(Api, 'get').stats).toEqual(expect.objectContaining({ calls: 3, failures: 3 }));
+      expect(circuitOf(Api, 'get').statistics).toEqual(expect.objectContaining({ calls: 3, failures: 3 }));
     });
 
     it('keep every policy findable on both sides of it, in written order', () => {
@@ -214,6 +214,6 @@ describe('stacked decorators', () => {
     expect(foreign.calls).toBe(1);
     expect(policiesOf(Api, 'get').map((p) => p.kind)).toEqual(['retry', 'circuitBreaker']);
     expect(policiesOf(Api).map((e) => e.method)).toEqual(['get']);
-    expect(circuitOf(Api, 'get').stats.calls).toBe(2);
+    expect(circuitOf(Api, 'get').statistics.calls).toBe(2);
   });
 });

@@ -107,7 +107,7 @@ describe('examples/api-client (real HTTP server on 127.0.0.1, virtual clock)', (
       server.failNext(1, 404);
       await expect(time.run(() => client.getUser('x'))).rejects.toEqual(new HttpError(404, '/users/x'));
       expect(server.requests).toBe(1);
-      expect(circuitOf(client, 'getUser').stats.failures).toBe(0);
+      expect(circuitOf(client, 'getUser').statistics.failures).toBe(0);
     });
 
     it('stops retrying when the circuit opens: the 4th call is rejected without a request', async () => {

@@ -73,7 +73,7 @@ describe('legacy mode: @Bulkhead', () => {
     const rejected = hosts.get('a', false).catch((error: unknown) => error);
     await clock.advance(10);
     expect(await rejected).toBeInstanceOf(BulkheadRejectedError);
-    expect(circuitOf(Hosts, 'get').stats.failures).toBe(2);
+    expect(circuitOf(Hosts, 'get').statistics.failures).toBe(2);
     expect(policyOf(hosts, 'get', 'bulkhead', 'a').statistics.rejected).toBe(2);
     gate.open();
     await busy;

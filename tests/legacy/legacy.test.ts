@@ -194,7 +194,7 @@ describe('legacy mode: a foreign decorator between staunch decorators', () => {
     await clock.advance(20);
     expect(await result).toBeInstanceOf(TransientError);
     expect(foreignCalls).toBe(3);
-    expect(circuitOf(Api, 'get').stats.calls).toBe(3);
+    expect(circuitOf(Api, 'get').statistics.calls).toBe(3);
     expect(policiesOf(Api, 'get').map((p) => p.kind)).toEqual(['retry', 'circuitBreaker']);
   });
 });

@@ -105,7 +105,7 @@ describeWithRedis('redisStore when Redis fails', () => {
       expect(outcome(b!, () => 'ok')).toBe('ok');
     }
     expect(commandsInFlight(clients[0]!)).toBeLessThanOrEqual(1);
-    expect(a!.stats.failures).toBe(1002);
+    expect(a!.statistics.failures).toBe(1002);
 
     server.resume();
     await eventually(() => logs[0]!.restored.length === 1, 'a to notice the server is back');

@@ -413,7 +413,7 @@ const setup: FleetSetup = async ({ index, env }) => {
     invocationLog: async (name: string): Promise<Invocation[]> => circuitNamed(name).invocations,
     /** The local breaker's state (reading it may start a half-open period, as a call would). */
     state: async (name: string) => circuitNamed(name).breaker.state,
-    stats: async (name: string): Promise<CircuitBreakerStats> => circuitNamed(name).breaker.stats,
+    stats: async (name: string): Promise<CircuitBreakerStats> => circuitNamed(name).breaker.statistics,
     /** Waits until every store has reported its failures; returns `Date.now()` then. */
     flush: async () => {
       await Promise.all([...stores.values()].map((store) => store.flush()));

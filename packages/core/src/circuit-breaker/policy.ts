@@ -166,7 +166,9 @@ export interface CircuitBreakerPolicy {
    * during an incident. Starts as `options.mode`. Belongs to this breaker, not to its store.
    */
   mode: CircuitMode;
-  /** Counters, read now. */
+  /** Counters, read now: the same name as on every other policy (`retryPolicy(…).statistics`, …). */
+  readonly statistics: CircuitBreakerStats;
+  /** @deprecated The same as {@link CircuitBreakerPolicy.statistics}, under the name it had first. */
   readonly stats: CircuitBreakerStats;
   /**
    * True when the circuit holds nothing worth keeping: closed, no failure on
@@ -397,6 +399,10 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   get stats(): CircuitBreakerStats {
+    return this.statistics;
+  }
+
+  get statistics(): CircuitBreakerStats {
     return {
       calls: this.#calls,
       successes: this.#successes,
@@ -503,7 +509,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
 
   toJSON(): CircuitBreakerJSON {
     const state = this.state;
-    return { name: this.#name, state, snapshot: this.#read(), savedAt: this.#now(), stats: this.stats };
+    return { name: this.#name, state, snapshot: this.#read(), savedAt: this.#now(), stats: this.statistics };
   }
 
   // `signal` is a caller's signal not yet aborted (execute only); undefined for the other entries.
