@@ -202,23 +202,28 @@ export function resolveCircuitBreakerOptions(
     );
   }
   const restore = given.restore === undefined ? undefined : resolveRestore(given.restore, store);
-  return Object.freeze({
+  const resolved: Writable<ResolvedCircuitBreakerOptions> = {
     name,
     on: ownFilter(given.on),
-    failOn,
     threshold,
     resetTimeout,
-    resetBackoff,
     halfOpenCalls,
     halfOpenWait,
     counting: resolveCounting(given.counting ?? d.counting),
     mode,
-    onError,
-    clock,
-    store,
-    restore,
-  });
+  } as Writable<ResolvedCircuitBreakerOptions>;
+  // Options not given are left out rather than stored as `undefined` (they read as `undefined` all the
+  // same): a class-scope circuit keeps its own resolved copy, and each field would cost every circuit.
+  if (failOn !== undefined) resolved.failOn = failOn;
+  if (resetBackoff !== undefined) resolved.resetBackoff = resetBackoff;
+  if (onError !== undefined) resolved.onError = onError;
+  if (clock !== undefined) resolved.clock = clock;
+  if (store !== undefined) resolved.store = store;
+  if (restore !== undefined) resolved.restore = restore;
+  return Object.freeze(resolved);
 }
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The matcher of `options.on`, made on the first error and then shared by
