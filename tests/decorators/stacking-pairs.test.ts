@@ -1,6 +1,7 @@
 import {
   AsyncBackoff,
   AsyncRetry,
+  Bulkhead,
   CircuitBreaker,
   Fallback,
   Poll,
@@ -23,6 +24,7 @@ const decorators: readonly (readonly [kind: string, make: () => Decorator])[] = 
   ['circuitBreaker', () => CircuitBreaker({ threshold: 5, resetTimeout: 1_000 }) as Decorator],
   ['timeout', () => Timeout(1_000) as Decorator],
   ['fallback', () => Fallback('fallback') as Decorator],
+  ['bulkhead', () => Bulkhead({ limit: 2, queue: 2 }) as Decorator],
 ];
 const pairs = decorators.flatMap((outer) =>
   decorators.filter((inner) => inner !== outer).map((inner) => [outer[0], inner[0], outer[1], inner[1]] as const),
@@ -82,7 +84,7 @@ describe.each([
     },
   );
   // The innermost policy that handles an error decides: a retry retries it, a fallback answers it; poll, a
-  // breaker and a timeout pass it on to the policy above.
+  // breaker, a timeout and a bulkhead pass it on to the policy above.
   const retries = new Set(['retry', 'asyncRetry', 'asyncBackoff']);
   const expected = (outer: string, inner: string): { ok: true; value: string } | { ok: false; error: Error } => {
     for (const kind of [inner, outer]) {
