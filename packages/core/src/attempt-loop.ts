@@ -8,7 +8,7 @@ import {
   type AttemptContext,
 } from './attempt.js';
 import { ABORTED, CallGuard, DEADLINE, ERROR, TIMEOUT, VALUE, type Outcome } from './call-guard.js';
-import { getDefaultClock, type Clock, type TimerHandle } from './clock.js';
+import { getDefaultClock, isClock, type Clock, type TimerHandle } from './clock.js';
 import { AttemptTimeoutError, DeadlineExceededError, type TimeoutError } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
 import { closeHandOff, enterHandOff, openHandOff, settleHandedOff } from './handoff.js';
@@ -779,17 +779,6 @@ function armPending(): void {
       race.arm();
     }
   }
-}
-
-function isClock(value: unknown): value is Clock {
-  if (typeof value !== 'object' || value === null) return false;
-  const clock = value as Partial<Record<keyof Clock, unknown>>;
-  return (
-    typeof clock.now === 'function' &&
-    typeof clock.sleep === 'function' &&
-    typeof clock.schedule === 'function' &&
-    typeof clock.cancel === 'function'
-  );
 }
 
 function attemptTimeoutError(attemptTimeout: number, attempt: number): TimeoutError {

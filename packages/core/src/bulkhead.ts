@@ -1,6 +1,6 @@
 import { enterCall, leaveAttempt, type Follower } from './attempt.js';
 import { admission, mayAdmitNext, WaitQueue, type QueueNode } from './bulkhead-queue.js';
-import { getDefaultClock, type Clock, type TimerHandle } from './clock.js';
+import { getDefaultClock, isClock, type Clock, type TimerHandle } from './clock.js';
 import { BulkheadRejectedError, type BulkheadRejectionReason } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
 import { followSignal, unfollowSignal } from './follow-signal.js';
@@ -147,7 +147,7 @@ export class BulkheadPolicy {
     const queue = integerAtLeast('bulkhead', 'queue', options?.queue ?? bulkheadDefaults.queue, 0, true);
     const maxWait = nonNegative('bulkhead', 'maxWait', options?.maxWait ?? bulkheadDefaults.maxWait);
     const clock = options?.clock;
-    if (clock !== undefined && !isTimerClock(clock)) {
+    if (clock !== undefined && !isClock(clock)) {
       invalidOption('bulkhead', 'clock', 'a Clock (now, sleep, schedule, cancel)', clock);
     }
     this.options = Object.freeze({ limit, queue, maxWait, clock });
@@ -395,15 +395,4 @@ let capturedReject: (reason: unknown) => void;
 function captureSettlers(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
   capturedResolve = resolve;
   capturedReject = reject;
-}
-
-function isTimerClock(value: unknown): value is Clock {
-  if (typeof value !== 'object' || value === null) return false;
-  const clock = value as Partial<Record<keyof Clock, unknown>>;
-  return (
-    typeof clock.now === 'function' &&
-    typeof clock.sleep === 'function' &&
-    typeof clock.schedule === 'function' &&
-    typeof clock.cancel === 'function'
-  );
 }

@@ -155,3 +155,15 @@ export function sleepWith(clock: Pick<Clock, 'schedule' | 'cancel'>, ms: number,
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** True for an object with the four methods of a {@link Clock}: how every policy checks its `clock` option. */
+export function isClock(value: unknown): value is Clock {
+  if (typeof value !== 'object' || value === null) return false;
+  const clock = value as Partial<Record<keyof Clock, unknown>>;
+  return (
+    typeof clock.now === 'function' &&
+    typeof clock.sleep === 'function' &&
+    typeof clock.schedule === 'function' &&
+    typeof clock.cancel === 'function'
+  );
+}
