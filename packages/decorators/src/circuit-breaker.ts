@@ -132,11 +132,6 @@ export class CircuitLayer implements Layer {
   circuitFor(self: unknown, key?: string): CircuitBreakerPolicy {
     return this.#scope.of(self, key, this.#label);
   }
-
-  /** How many keyed circuits are held now. */
-  get keys(): number {
-    return this.#scope.keys;
-  }
 }
 
 function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown): CircuitLayer {

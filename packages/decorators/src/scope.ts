@@ -64,11 +64,6 @@ export class Scope<State extends object> {
     return new Scope<State>(undefined, make, 'key', isIdle, maxKeys);
   }
 
-  /** How many keys are held now (keyed scope; 0 otherwise). */
-  get keys(): number {
-    return this.#perKey?.size ?? 0;
-  }
-
   /**
    * The state of a call on `self` (and with `key`, for a keyed scope), made on
    * first use. Throws a TypeError naming `label` for a `this` that is no object
@@ -218,10 +213,5 @@ export class ScopedLayer<Policy extends ScopedPolicy> implements Layer {
   /** The policy a call on `self` (with this `key`, for a keyed scope) goes through; made on first use. */
   policyFor(self: unknown, key?: string): Policy {
     return this.#scope.of(self, key, this.#label);
-  }
-
-  /** How many keyed policies are held now. */
-  get keys(): number {
-    return this.#scope.keys;
   }
 }
