@@ -8,9 +8,8 @@ import {
   circuitOf,
   policiesOf,
   policyOf,
-  setDefaultClock,
 } from '@staunch/decorators';
-import { VirtualClock } from '@staunch/core/testing';
+import { useVirtualClock } from '../decorators/helpers';
 
 function latch() {
   let open!: () => void;
@@ -19,13 +18,7 @@ function latch() {
 }
 
 describe('legacy mode: @Bulkhead', () => {
-  let clock: VirtualClock;
-  let restore: () => void;
-  beforeEach(() => {
-    clock = new VirtualClock();
-    restore = setDefaultClock(clock);
-  });
-  afterEach(() => restore());
+  const time = useVirtualClock();
 
   it('limits calls in flight, queues in order, and rejects past the queue and after maxWait', async () => {
     const gate = latch();
@@ -41,11 +34,11 @@ describe('legacy mode: @Bulkhead', () => {
     const search = new Search();
     const call = (n: number) => search.query(n).catch((error: unknown) => error);
     const calls = [call(1), call(2)];
-    await clock.advance(500);
+    await time.clock.advance(500);
     calls.push(call(3), call(4));
     expect(started).toEqual([1]);
     expect(await calls[3]).toMatchObject({ reason: 'full' });
-    await clock.advance(500);
+    await time.clock.advance(500);
     expect(await calls[1]).toMatchObject({ reason: 'maxWait' });
     gate.open();
     expect(await Promise.all(calls.slice(0, 3))).toEqual([1, expect.any(BulkheadRejectedError), 3]);
@@ -71,7 +64,7 @@ describe('legacy mode: @Bulkhead', () => {
     const busy = hosts.get('a', true);
     await expect(hosts.get('b', false)).resolves.toBe('b');
     const rejected = hosts.get('a', false).catch((error: unknown) => error);
-    await clock.advance(10);
+    await time.clock.advance(10);
     expect(await rejected).toBeInstanceOf(BulkheadRejectedError);
     expect(circuitOf(Hosts, 'get').statistics.failures).toBe(2);
     expect(policyOf(hosts, 'get', 'bulkhead', 'a').statistics.rejected).toBe(2);

@@ -15,9 +15,8 @@ import {
   isCircuitOpenError,
   policiesOf,
   policyOf,
-  setDefaultClock,
 } from '@staunch/decorators';
-import { VirtualClock } from '@staunch/core/testing';
+import { useVirtualClock } from '../decorators/helpers';
 
 // A stand-in for @nestjs/common's Injectable(): a class decorator that records design-time metadata.
 function Injectable(): ClassDecorator {
@@ -68,13 +67,7 @@ class PaymentsService {
 }
 
 describe('legacy (experimentalDecorators) mode', () => {
-  let clock: VirtualClock;
-  let restore: () => void;
-  beforeEach(() => {
-    clock = new VirtualClock();
-    restore = setDefaultClock(clock);
-  });
-  afterEach(() => restore());
+  const time = useVirtualClock();
 
   it('keeps the injectable class and its design-time metadata intact', () => {
     expect(Reflect.getMetadata('injectable', PaymentsService)).toBe(true);
@@ -86,7 +79,7 @@ describe('legacy (experimentalDecorators) mode', () => {
     const logger = new Logger();
     const service = new PaymentsService(logger);
     const result = service.charge(42);
-    await clock.advance(200);
+    await time.clock.advance(200);
     await expect(result).resolves.toBe('charged 42');
     expect(logger.lines).toEqual(['charge 42', 'charge 42', 'charge 42']);
   });
@@ -102,7 +95,7 @@ describe('legacy (experimentalDecorators) mode', () => {
     const service = new PaymentsService(new Logger());
     service.calls = 3;
     const result = service.status('job-1');
-    await clock.advance(200);
+    await time.clock.advance(200);
     await expect(result).resolves.toBe('done');
   });
 
@@ -162,13 +155,7 @@ describe('legacy mode: a method declared to return a Promise (emitDecoratorMetad
 });
 
 describe('legacy mode: a foreign decorator between staunch decorators', () => {
-  let clock: VirtualClock;
-  let restore: () => void;
-  beforeEach(() => {
-    clock = new VirtualClock();
-    restore = setDefaultClock(clock);
-  });
-  afterEach(() => restore());
+  const time = useVirtualClock();
 
   it('keeps top = outermost when it copies the method’s properties: it runs once per attempt', async () => {
     let foreignCalls = 0;
@@ -191,7 +178,7 @@ describe('legacy mode: a foreign decorator between staunch decorators', () => {
       }
     }
     const result = new Api().get().catch((error: unknown) => error);
-    await clock.advance(20);
+    await time.clock.advance(20);
     expect(await result).toBeInstanceOf(TransientError);
     expect(foreignCalls).toBe(3);
     expect(circuitOf(Api, 'get').statistics.calls).toBe(3);
@@ -200,13 +187,7 @@ describe('legacy mode: a foreign decorator between staunch decorators', () => {
 });
 
 describe('legacy mode: @Fallback', () => {
-  let clock: VirtualClock;
-  let restore: () => void;
-  beforeEach(() => {
-    clock = new VirtualClock();
-    restore = setDefaultClock(clock);
-  });
-  afterEach(() => restore());
+  const time = useVirtualClock();
 
   it('answers the open circuit under @Retry over @CircuitBreaker, with `this` and the arguments', async () => {
     class Catalog {
@@ -227,7 +208,7 @@ describe('legacy mode: @Fallback', () => {
     }
     const catalog = new Catalog();
     const first = catalog.product('p1').catch((error: unknown) => error);
-    await clock.advance(100);
+    await time.clock.advance(100);
     expect(await first).toBeInstanceOf(TransientError);
     await expect(catalog.product('p2')).resolves.toBe('cache:p2');
     expect(catalog.calls).toBe(2);
@@ -254,13 +235,7 @@ describe('legacy mode: @Fallback', () => {
 });
 
 describe('legacy mode: @Timeout', () => {
-  let clock: VirtualClock;
-  let restore: () => void;
-  beforeEach(() => {
-    clock = new VirtualClock();
-    restore = setDefaultClock(clock);
-  });
-  afterEach(() => restore());
+  const time = useVirtualClock();
 
   it('bounds each attempt under @Retry, aborting that call’s signal with CallTimeoutError', async () => {
     const signals: AbortSignal[] = [];
@@ -275,12 +250,12 @@ describe('legacy mode: @Timeout', () => {
       }
     }
     const result = new Upstream().get();
-    await clock.advance(110);
+    await time.clock.advance(110);
     await expect(result).resolves.toBe('second');
     expect(signals[0]!.reason).toBeInstanceOf(CallTimeoutError);
     expect(signals[1]!.aborted).toBe(false);
     expect(policiesOf(Upstream, 'get').map((p) => p.kind)).toEqual(['retry', 'timeout']);
-    expect(clock.pending).toBe(0);
+    expect(time.clock.pending).toBe(0);
   });
 
   it('rejects a bad `ms` at class definition, naming the method', () => {
