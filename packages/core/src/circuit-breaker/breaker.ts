@@ -8,7 +8,7 @@ import { followSignal, unfollowSignal } from '../follow-signal.js';
 import { reportCallbackError } from '../report-callback-error.js';
 import { invalidOption, signalProblem } from '../validation.js';
 import { countsSuccesses, createFailureRecord, type FailureRecord } from './counting.js';
-import { emitTransition, type CircuitBreakerEvents, type CircuitChangeReason } from './events.js';
+import { emitTransition, trialOutcomeReason, type CircuitBreakerEvents, type CircuitChangeReason } from './events.js';
 import { TrialWaitQueue } from './half-open-wait.js';
 import {
   checkMode,
@@ -651,11 +651,11 @@ export class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   }
 
   #applyTrialOutcome(ticket: number, event: CircuitEvent, now: number, error: unknown): boolean {
-    const reason = event === 'trialFailed' ? 'trialFailed' : 'trialsSucceeded';
     for (;;) {
       const snapshot = this.#read();
       if (snapshot.state !== 'half-open' || snapshot.epoch !== ticket) return false;
-      if (this.#apply(snapshot, event, now, reason, error) !== undefined) return true;
+      // The reason is where the outcome led: with halfOpenFailureRate, a failed trial may close the circuit.
+      if (this.#apply(snapshot, event, now, undefined, error) !== undefined) return true;
     }
   }
 
@@ -669,19 +669,22 @@ export class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     return record;
   }
 
-  // Compare-and-set of one transition, then its events: the new snapshot, or undefined when the store changed meanwhile.
+  // Compare-and-set of one transition, then its events: the new snapshot, or undefined when the store changed
+  // meanwhile. `reason` undefined: a trial's outcome, named by where it led.
   #apply(
     from: CircuitSnapshot,
     event: CircuitEvent,
     now: number,
-    reason: CircuitChangeReason,
+    reason: CircuitChangeReason | undefined,
     error: unknown,
   ): CircuitSnapshot | undefined {
     const next = transition(from, event, now, this.#options);
     if (!this.#compareAndSet(from, next)) return undefined;
     if (next.state === 'closed' || next.state === 'open') this.#record = undefined;
     // A new epoch is a new period: a state change, or new trials in place of overdue ones.
-    if (this.#events !== undefined && next.epoch !== from.epoch) this.#emit(from, next, now, reason, error);
+    if (this.#events !== undefined && next.epoch !== from.epoch) {
+      this.#emit(from, next, now, reason ?? trialOutcomeReason(next, this.#options), error);
+    }
     return next;
   }
 

@@ -12,13 +12,24 @@ import {
 /**
  * Why a circuit changed state: `'failures'` (the counting rule tripped it),
  * `'resetTimeout'` (it half-opened, or began a new half-open period in place
- * of trials that ran for `resetTimeout` without settling), `'trialFailed'`,
- * `'trialsSucceeded'`, the manual `'isolate'`, `'released'` (the last
- * isolation was released) and `'reset'`, and `'shared'` (a store shared with
- * other processes changed it, e.g. `@staunch/redis`).
+ * of trials that ran for `resetTimeout` without settling), `'trialFailed'`
+ * (a trial failed: it re-opened), `'trialFailureRate'` (with
+ * `halfOpenFailureRate`: the trials' failures reached it, re-opened),
+ * `'trialsSucceeded'` (every trial finished: all succeeded, or with
+ * `halfOpenFailureRate` the failures stayed below it; closed), the manual
+ * `'isolate'`, `'released'` (the last isolation was released) and `'reset'`,
+ * and `'shared'` (a store shared with other processes changed it, e.g. `@staunch/redis`).
  */
 export type CircuitChangeReason =
-  'failures' | 'resetTimeout' | 'trialFailed' | 'trialsSucceeded' | 'isolate' | 'released' | 'reset' | 'shared';
+  | 'failures'
+  | 'resetTimeout'
+  | 'trialFailed'
+  | 'trialFailureRate'
+  | 'trialsSucceeded'
+  | 'isolate'
+  | 'released'
+  | 'reset'
+  | 'shared';
 
 /**
  * Payload of the `stateChange` event, emitted for every change of state and
@@ -41,7 +52,7 @@ export interface CircuitStateChangeEvent {
 export interface CircuitOpenedEvent {
   /** The circuit's name. */
   readonly circuit: string;
-  /** `'failures'`, `'trialFailed'` or `'isolate'`. */
+  /** `'failures'`, `'trialFailed'`, `'trialFailureRate'` or `'isolate'`. */
   readonly reason: CircuitChangeReason;
   /** The error of the call that opened it, when a matching error did. */
   readonly error?: unknown;
@@ -102,4 +113,14 @@ export function emitTransition(
   } else {
     events.emit('closed', { circuit, reason });
   }
+}
+
+/**
+ * Why the outcome of a trial led to `to`: `'trialsSucceeded'` when it closed
+ * the circuit, else `'trialFailureRate'` when `halfOpenFailureRate` decided,
+ * `'trialFailed'` when any failed trial does.
+ */
+export function trialOutcomeReason(to: CircuitSnapshot, limits: CircuitLimits): CircuitChangeReason {
+  if (to.state === 'closed') return 'trialsSucceeded';
+  return limits.halfOpenFailureRate === undefined ? 'trialFailed' : 'trialFailureRate';
 }
