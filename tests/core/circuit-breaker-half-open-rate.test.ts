@@ -142,6 +142,18 @@ describe('circuitBreaker — halfOpenFailureRate', () => {
     expect(seen).toEqual(['open:failures', 'half-open:resetTimeout', 'closed:trialsSucceeded']);
   });
 
+  it('closes when the last trial fails below the rate, its event naming no error', async () => {
+    const breaker = breakerWith();
+    const changes: CircuitStateChangeEvent[] = [];
+    breaker.on('stateChange', (event) => changes.push(event));
+    const [a, b, c, d] = await startTrials(breaker, 4);
+    for (const trial of [a!, b!, c!]) trial.control.resolve('ok');
+    d!.control.reject(new Boom());
+    await expect(d!.result).rejects.toBeInstanceOf(Boom);
+    expect(breaker.state).toBe('closed');
+    expect(changes.at(-1)).toEqual({ circuit: 'circuit', from: 'half-open', to: 'closed', reason: 'trialsSucceeded' });
+  });
+
   it('re-opens at the failure that reaches the rate, with trials still running, reason trialFailureRate', async () => {
     const breaker = breakerWith();
     const seen = reasons(breaker);

@@ -101,9 +101,10 @@ export function emitTransition(
   reason: CircuitChangeReason,
   error: unknown,
 ): void {
-  const withError = error === undefined ? {} : { error };
   const fromState = publicState(from.state);
   const toState = publicState(to.state);
+  // Only an opening names an error: a failed trial that closes the circuit (below halfOpenFailureRate) did not.
+  const withError = error === undefined || toState !== 'open' ? {} : { error };
   events.emit('stateChange', { circuit, from: fromState, to: toState, reason, ...withError });
   if (toState === fromState) return;
   if (toState === 'open') {

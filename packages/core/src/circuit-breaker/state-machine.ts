@@ -279,7 +279,7 @@ const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitE
     // A new period (new epoch): the outcomes of the overdue trials will no longer count as trial outcomes.
     expireTrials: (from, now, limits) =>
       areTrialsOverdue(from, now, limits) ? toHalfOpen(from, now, limits) : undefined,
-    // Every trial let through settled (below the rate, or it would have re-opened): closed.
+    // Once every trial of the round has settled (below the rate: above it, it would have re-opened), it closes.
     trialSucceeded: (from, now, limits) => {
       if (!hasTrialRunning(from)) return undefined;
       const successes = from.successes + 1;
