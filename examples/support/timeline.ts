@@ -212,6 +212,7 @@ const reasons = {
   failures: 'too many failures',
   resetTimeout: 'resetTimeout passed: one trial call may go through',
   trialFailed: 'the trial call failed',
+  trialFailureRate: 'the trial calls failed at halfOpenFailureRate or more',
   trialsSucceeded: 'the trial call succeeded',
   isolate: 'isolated by hand',
   released: 'its last isolation released',

@@ -37,7 +37,13 @@ describe('restoreSnapshot', () => {
   });
 
   it('forgets the trials of the saving process, and keeps the rest', () => {
-    expect(restoreSnapshot(snapshot, 10_000, 50)).toEqual({ ...snapshot, since: -950, trials: 0, successes: 0 });
+    expect(restoreSnapshot(snapshot, 10_000, 50)).toEqual({
+      ...snapshot,
+      since: -950,
+      trials: 0,
+      successes: 0,
+      failures: 0,
+    });
   });
 });
 

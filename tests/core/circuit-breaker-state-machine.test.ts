@@ -24,6 +24,7 @@ describe('circuit state machine', () => {
       since: 0,
       trials: 0,
       successes: 0,
+      failures: 0,
       epoch: 0,
       reopenings: 0,
       breakDuration: 0,

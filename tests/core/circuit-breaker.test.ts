@@ -698,6 +698,7 @@ describe('circuitBreaker — snapshot and store', () => {
         since: 1_000,
         trials: 0,
         successes: 0,
+        failures: 0,
         epoch: 1,
         reopenings: 0,
         breakDuration: 1_000,

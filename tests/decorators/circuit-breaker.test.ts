@@ -154,6 +154,50 @@ describe('@CircuitBreaker', () => {
     expect(circuitOf(Api, 'get').state).toBe('closed');
   });
 
+  it('passes halfOpenFailureRate through: a trial failure below the rate does not re-open the circuit', async () => {
+    let healthy = false;
+    let call = 0;
+    class Api {
+      @CircuitBreaker({ threshold: 1, resetTimeout: 1_000, halfOpenCalls: 4, halfOpenFailureRate: 0.5 })
+      async get(): Promise<string> {
+        call++;
+        if (!healthy || call === 2) throw new Error('down');
+        return 'ok';
+      }
+    }
+    const api = new Api();
+    await capture(api.get());
+    await time.clock.advance(1_000);
+    healthy = true;
+    const reasons: string[] = [];
+    circuitOf(Api, 'get').on('stateChange', ({ to, reason }) => reasons.push(`${to}:${reason}`));
+    const round = await Promise.all([api.get(), api.get(), api.get(), api.get()].map(capture));
+    expect(round.map((outcome) => outcome.ok)).toEqual([false, true, true, true]);
+    expect(circuitOf(Api, 'get').options.halfOpenFailureRate).toBe(0.5);
+    expect(reasons).toEqual(['half-open:resetTimeout', 'closed:trialsSucceeded']);
+  });
+
+  it('rejects a bad halfOpenFailureRate when the class is defined, naming the method and the option', () => {
+    expect(() => {
+      class Api {
+        @CircuitBreaker({ halfOpenCalls: 4, halfOpenFailureRate: 2 })
+        async get(): Promise<string> {
+          return 'ok';
+        }
+      }
+      return Api;
+    }).toThrow('@CircuitBreaker on get(): `halfOpenFailureRate` must be a number > 0 and <= 1, got 2.');
+    expect(() => {
+      class Api {
+        @CircuitBreaker({ halfOpenFailureRate: 0.5 })
+        async get(): Promise<string> {
+          return 'ok';
+        }
+      }
+      return Api;
+    }).toThrow(/^@CircuitBreaker on get\(\): `halfOpenFailureRate` must be given with `halfOpenCalls` >= 2/);
+  });
+
   it('takes every option from its defaults: `@CircuitBreaker()`, and `@CircuitBreaker(HttpError)` with a filter only', async () => {
     class Api {
       @CircuitBreaker()

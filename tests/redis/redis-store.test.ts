@@ -182,6 +182,74 @@ describeWithRedis('redisStore against a real redis-server', () => {
     expect(state).toMatchObject({ state: 'open', epoch: '3', opens: '2', leases: '1', failures: '1' });
   });
 
+  it('decides the fleet-wide trials by halfOpenFailureRate in the lease holder: a tolerated failure, then closed everywhere', async () => {
+    const stores = await fleet(2, { quorum: 1 });
+    const name = uniqueName();
+    const options = { on: Down, threshold: 1, resetTimeout: 200, halfOpenCalls: 3, halfOpenFailureRate: 0.5, name };
+    const breakers = stores.map((store) => circuitBreaker({ ...options, store }));
+    await Promise.all(stores.map((store) => store.ready()));
+    const opened = stores.map((store) => nextChange(store, (event) => event.state === 'open'));
+    expect(outcome(breakers[0]!, fail)).toBe('failed');
+    await stores[0].flush();
+    await Promise.all(opened);
+
+    // Every process keeps calling until the lease holder runs its three trials, each settled by the test.
+    const trials: { process: number; control: ReturnType<typeof deferred> }[] = [];
+    await eventually(() => {
+      breakers.forEach((breaker, index) => {
+        fire(breaker, () => {
+          const control = deferred();
+          trials.push({ process: index, control });
+          return control.promise;
+        });
+      });
+      return trials.length >= 3;
+    }, 'three trial calls');
+    expect(trials).toHaveLength(3);
+    expect(new Set(trials.map((trial) => trial.process)).size).toBe(1);
+
+    const closed = stores.map((store) => nextChange(store, (event) => event.state === 'closed'));
+    trials[0]!.control.reject(new Down('one of three'));
+    await sleep(20);
+    expect(await admin.hget(redisCircuitKeys(name).state, 'state')).toBe('half-open'); // 1/3: below the rate
+    trials[1]!.control.resolve('ok');
+    trials[2]!.control.resolve('ok');
+    await Promise.all(closed);
+    expect(breakers.map((breaker) => breaker.state)).toEqual(['closed', 'closed']);
+  });
+
+  it('re-opens the shared circuit everywhere once the trials reach halfOpenFailureRate, without waiting for the rest', async () => {
+    const stores = await fleet(2, { quorum: 1 });
+    const name = uniqueName();
+    const options = { on: Down, threshold: 1, resetTimeout: 200, halfOpenCalls: 3, halfOpenFailureRate: 0.5, name };
+    const breakers = stores.map((store) => circuitBreaker({ ...options, store }));
+    await Promise.all(stores.map((store) => store.ready()));
+    const opened = stores.map((store) => nextChange(store, (event) => event.state === 'open'));
+    expect(outcome(breakers[0]!, fail)).toBe('failed');
+    await stores[0].flush();
+    await Promise.all(opened);
+
+    const trials: ReturnType<typeof deferred>[] = [];
+    await eventually(() => {
+      for (const breaker of breakers) {
+        fire(breaker, () => {
+          const control = deferred();
+          trials.push(control);
+          return control.promise;
+        });
+      }
+      return trials.length >= 3;
+    }, 'three trial calls');
+    const reopened = stores.map((store) => nextChange(store, (event) => event.state === 'open' && event.epoch === 3));
+    trials[0]!.reject(new Down('first'));
+    trials[1]!.reject(new Down('second')); // 2/3 reach 0.5: re-opened, the third still running
+    await Promise.all(reopened);
+    expect(breakers.map((breaker) => breaker.state)).toEqual(['open', 'open']);
+    trials[2]!.resolve('late');
+    await sleep(20);
+    expect(await admin.hget(redisCircuitKeys(name).state, 'state')).toBe('open');
+  });
+
   it('hands the trial to another process when the lease holder disappears mid-trial', async () => {
     const stores = await fleet(2, { quorum: 1 });
     const name = uniqueName();
@@ -293,6 +361,10 @@ describeWithRedis('redisStore against a real redis-server', () => {
       }
       return Mismatched;
     }).toThrow(/@CircuitBreaker.*call.*`threshold` must be 2/);
+    circuitBreaker({ halfOpenCalls: 4, halfOpenFailureRate: 0.5, name: `${name}-rate`, store });
+    expect(() => circuitBreaker({ halfOpenCalls: 4, name: `${name}-rate`, store })).toThrow(
+      /`halfOpenFailureRate` must be 0.5, as every breaker of this shared circuit \(they must agree\), got undefined/,
+    );
     expect(() => redisStore(JSON.parse('{}') as Redis)).toThrow(/redisStore: `client` must be an ioredis client/);
     expect(() => redisStore(clients[0]!, { quorum: 0 })).toThrow(/redisStore: `quorum` must be an integer >= 1/);
     expect(() => redisStore(clients[0]!, { window: -1 })).toThrow(/redisStore: `window` must be/);

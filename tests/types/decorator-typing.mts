@@ -137,9 +137,14 @@ AsyncBackoff('100', 1_000);
 CircuitBreaker({ threshold: 1, resetTimeout: 1, scope: 'global' });
 // @ts-expect-error `resetTimeout` is milliseconds
 CircuitBreaker(HttpError, { threshold: 1, resetTimeout: '1m' });
+// @ts-expect-error `halfOpenFailureRate` is a number (a share of the trials, 0.5 for half)
+CircuitBreaker({ halfOpenCalls: 4, halfOpenFailureRate: '50%' });
+CircuitBreaker({ halfOpenCalls: 4, halfOpenFailureRate: 0.5 });
 declare const sharedCircuit: CircuitBreakerPolicy;
 // @ts-expect-error a shared `breaker` keeps its own options: nothing else may be given
 CircuitBreaker({ breaker: sharedCircuit, threshold: 5 });
+// @ts-expect-error nor the trials' failure rate
+CircuitBreaker({ breaker: sharedCircuit, halfOpenFailureRate: 0.5 });
 // @ts-expect-error a shared `breaker` has no scope of its own
 CircuitBreaker({ breaker: sharedCircuit, scope: 'instance' });
 // @ts-expect-error `key` and `scope` exclude each other

@@ -216,7 +216,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     if (typeof name !== 'string' || name === '') invalidOption(label, 'name', 'a non-empty circuit name', name);
     const existing = this.#circuits.get(name);
     if (existing !== undefined) {
-      for (const option of ['threshold', 'resetTimeout', 'halfOpenCalls'] as const) {
+      for (const option of ['threshold', 'resetTimeout', 'halfOpenCalls', 'halfOpenFailureRate'] as const) {
         if (existing.options[option] !== options[option]) {
           invalidOption(
             `circuit '${name}'`,

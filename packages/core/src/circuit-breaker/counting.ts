@@ -246,6 +246,6 @@ class TimeWindow implements FailureRecord {
  * `k / 100` are at least 1 / (100 c) apart: no window short of 2^53 / 100
  * calls comes that close.
  */
-function reachesRate(failures: number, calls: number, rate: number): boolean {
+export function reachesRate(failures: number, calls: number, rate: number): boolean {
   return failures / calls >= rate;
 }

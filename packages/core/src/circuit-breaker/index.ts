@@ -1,22 +1,25 @@
-// The circuit breaker: policy.ts (thin: acquire → run → record), state-machine.ts (pure transitions),
-// counting.ts (the rules that trip it), store.ts (where the state lives), options.ts (validation, defaults),
-// half-open-wait.ts (calls waiting for the trials).
+// The circuit breaker: policy.ts (what a breaker offers, and the functions that make one), breaker.ts (the
+// implementation, thin: acquire → run → record), state-machine.ts (pure transitions), counting.ts (the rules
+// that trip it), store.ts (where the state lives), options.ts (validation, defaults), half-open-wait.ts (calls
+// waiting for the trials), events.ts (event payloads and their emission), statistics.ts (the counters).
 export {
   circuitBreaker,
   circuitBreakerFactory,
   type CircuitBreakerPolicy,
   type CircuitBreakerFactory,
-  type CircuitBreakerEvents,
-  type CircuitBreakerStats,
   type SyncValue,
   type CircuitBreakerJSON,
+  type CircuitIsolation,
+} from './policy.js';
+export {
+  type CircuitBreakerEvents,
   type CircuitChangeReason,
   type CircuitStateChangeEvent,
   type CircuitOpenedEvent,
   type CircuitHalfOpenedEvent,
   type CircuitClosedEvent,
-  type CircuitIsolation,
-} from './policy.js';
+} from './events.js';
+export { type CircuitBreakerStats } from './statistics.js';
 export {
   circuitBreakerDefaults,
   type CircuitBreakerOptions,

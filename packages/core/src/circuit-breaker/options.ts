@@ -58,8 +58,22 @@ export interface CircuitBreakerOptions {
    * time limit.
    */
   readonly resetTimeout?: Wait;
-  /** Trial calls a half-open circuit lets through; all must succeed to close it. Default 1. */
+  /**
+   * Trial calls a half-open circuit lets through; all must succeed to close
+   * it (unless `halfOpenFailureRate` says otherwise). Default 1.
+   */
   readonly halfOpenCalls?: number;
+  /**
+   * Decides the `halfOpenCalls` trials by their failure rate, as resilience4j
+   * does, instead of requiring all of them to succeed: the circuit re-opens
+   * as soon as `failed trials / halfOpenCalls` reaches this rate (without
+   * waiting for the trials left, which could no longer bring it below), and
+   * closes once every trial has finished below it. E.g. `halfOpenCalls: 10,
+   * halfOpenFailureRate: 0.3`: the third failure re-opens it, ten trials with
+   * at most two failures close it. A number > 0 and <= 1, with `halfOpenCalls`
+   * of 2 or more. Default: none (any failed trial re-opens the circuit).
+   */
+  readonly halfOpenFailureRate?: number;
   /**
    * Milliseconds a call arriving while every trial slot is taken may wait for
    * the trials' outcome instead of being rejected at once: admitted when they
@@ -121,6 +135,8 @@ export interface ResolvedCircuitBreakerOptions {
   readonly resetBackoff: Backoff | undefined;
   /** Trial calls a half-open circuit lets through. */
   readonly halfOpenCalls: number;
+  /** The trials' failure rate that re-opens the circuit; `undefined`: any failed trial does. */
+  readonly halfOpenFailureRate: number | undefined;
   /** Milliseconds a call may wait for running trials' outcome (0: rejected at once). */
   readonly halfOpenWait: number;
   /** The counting mode with its defaults filled in. */
@@ -145,6 +161,8 @@ export const circuitBreakerDefaults = Object.freeze({
   resetTimeout: 60_000,
   /** The seed: one trial call (as opossum and Polly). */
   halfOpenCalls: 1,
+  /** None: every trial must succeed (the seed, opossum, Polly, cockatiel); resilience4j decides by rate. */
+  halfOpenFailureRate: undefined,
   /** Fail fast while trials run, as every peer does (cockatiel queues without a bound). */
   halfOpenWait: 0,
   /** Names the circuit in errors and events. */
@@ -181,6 +199,7 @@ export function resolveCircuitBreakerOptions(
   const resetBackoff = typeof resetWait === 'number' ? undefined : resetWait;
   const resetTimeout = typeof resetWait === 'number' ? resetWait : waitBefore(resetWait, 1, 0);
   const halfOpenCalls = integerAtLeast(policy, 'halfOpenCalls', given.halfOpenCalls ?? d.halfOpenCalls, 1);
+  const halfOpenFailureRate = resolveHalfOpenFailureRate(given.halfOpenFailureRate, halfOpenCalls);
   const halfOpenWait = nonNegative(policy, 'halfOpenWait', given.halfOpenWait ?? d.halfOpenWait, false);
   const name = given.name ?? d.name;
   if (typeof name !== 'string') invalidOption(policy, 'name', 'a string', name);
@@ -216,6 +235,7 @@ export function resolveCircuitBreakerOptions(
   // same): a class-scope circuit keeps its own resolved copy, and each field would cost every circuit.
   if (failOn !== undefined) resolved.failOn = failOn;
   if (resetBackoff !== undefined) resolved.resetBackoff = resetBackoff;
+  if (halfOpenFailureRate !== undefined) resolved.halfOpenFailureRate = halfOpenFailureRate;
   if (onError !== undefined) resolved.onError = onError;
   if (clock !== undefined) resolved.clock = clock;
   if (store !== undefined) resolved.store = store;
@@ -292,6 +312,30 @@ function isStore(value: unknown): value is CircuitStore {
     typeof store.read === 'function' &&
     typeof store.compareAndSet === 'function'
   );
+}
+
+function resolveHalfOpenFailureRate(rate: unknown, halfOpenCalls: number): number | undefined {
+  if (rate === undefined) return undefined;
+  if (typeof rate !== 'number' || !(rate > 0 && rate <= 1)) {
+    invalidOption(
+      policy,
+      'halfOpenFailureRate',
+      'a number > 0 and <= 1',
+      rate,
+      typeof rate === 'number' ? RangeError : TypeError,
+    );
+  }
+  // With one trial its failure always reaches the rate: a rate given alone most likely forgot halfOpenCalls.
+  if (halfOpenCalls < 2) {
+    invalidOption(
+      policy,
+      'halfOpenFailureRate',
+      `given with \`halfOpenCalls\` >= 2 (with ${halfOpenCalls} trial call, its failure always re-opens the circuit)`,
+      rate,
+      RangeError,
+    );
+  }
+  return rate;
 }
 
 function resolveRestore(restore: unknown, store: unknown): CircuitRestore {

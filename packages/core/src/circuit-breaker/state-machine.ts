@@ -1,4 +1,5 @@
 import { waitBefore, type Backoff } from '../backoff.js';
+import { reachesRate } from './counting.js';
 
 /**
  * The circuit's state machine, as pure functions: (snapshot, event, now) → next
@@ -30,6 +31,12 @@ export interface CircuitSnapshot {
   readonly trials: number;
   /** Half-open only: trial calls that succeeded; all `halfOpenCalls` of them close the circuit. */
   readonly successes: number;
+  /**
+   * Half-open only: trial calls that failed without re-opening the circuit,
+   * which only `halfOpenFailureRate` allows. Absent (0) in snapshots saved by
+   * earlier versions and in a shared store's replica.
+   */
+  readonly failures?: number;
   /**
    * Counts state changes (not trial bookkeeping). A trial's outcome applies only
    * to the half-open period it was admitted in, and a failure record only to the
@@ -79,8 +86,13 @@ export interface CircuitLimits {
    * the circuit stays open `waitBefore(resetBackoff, n + 1, previous)` ms.
    */
   readonly resetBackoff?: Backoff | undefined;
-  /** How many trial calls a half-open circuit lets through; all must succeed to close it. */
+  /** How many trial calls a half-open circuit lets through; all must succeed to close it, unless… */
   readonly halfOpenCalls: number;
+  /**
+   * …given: the failed share of the `halfOpenCalls` trials that re-opens it,
+   * as soon as their failures reach it; trials that all finish below it close it.
+   */
+  readonly halfOpenFailureRate?: number | undefined;
 }
 
 /** The snapshot of a circuit that has never changed: closed, nothing recorded. Shared by every idle circuit. */
@@ -89,6 +101,7 @@ export const initialSnapshot: CircuitSnapshot = Object.freeze({
   since: 0,
   trials: 0,
   successes: 0,
+  failures: 0,
   epoch: 0,
   reopenings: 0,
   breakDuration: 0,
@@ -99,7 +112,7 @@ export const initialSnapshot: CircuitSnapshot = Object.freeze({
 export class IllegalTransitionError extends Error {
   constructor(from: CircuitSnapshot, event: CircuitEvent) {
     super(
-      `Circuit breaker: illegal transition '${event}' from '${from.state}' (trials ${from.trials}/${from.successes}).`,
+      `Circuit breaker: illegal transition '${event}' from '${from.state}' (trials ${from.trials}/${from.successes}/${trialFailuresOf(from)}).`,
     );
     this.name = 'IllegalTransitionError';
   }
@@ -167,6 +180,22 @@ export function areTrialsOverdue(snapshot: CircuitSnapshot, now: number, limits:
   );
 }
 
+/** Half-open: the trials that failed without re-opening the circuit (a snapshot without the count has none). */
+export function trialFailuresOf(snapshot: CircuitSnapshot): number {
+  return snapshot.failures ?? 0;
+}
+
+/**
+ * True when `failures` of a half-open period's trials re-open the circuit:
+ * any one, or with `halfOpenFailureRate`, once `failures / halfOpenCalls`
+ * reaches it. Failures only grow, so from then on no outcome of the trials
+ * left could keep the rate below it: the circuit re-opens without waiting for them.
+ */
+export function trialFailuresReopen(failures: number, limits: CircuitLimits): boolean {
+  const rate = limits.halfOpenFailureRate;
+  return rate === undefined || reachesRate(failures, limits.halfOpenCalls, rate);
+}
+
 /** The state users see for a stored state. */
 export function publicState(state: CircuitStateName): CircuitState {
   return state === 'isolated' ? 'open' : state;
@@ -176,6 +205,9 @@ export function publicState(state: CircuitStateName): CircuitState {
 export function isolationsOf(snapshot: CircuitSnapshot): number {
   return snapshot.state === 'isolated' ? (snapshot.isolations ?? 1) : 0;
 }
+
+// True while a trial let through has not settled yet: only such a trial can have an outcome.
+const hasTrialRunning = (from: CircuitSnapshot): boolean => from.successes + trialFailuresOf(from) < from.trials;
 
 // A step returns undefined when its guard fails: that, too, is an illegal transition.
 type Step = (from: CircuitSnapshot, now: number, limits: CircuitLimits) => CircuitSnapshot | undefined;
@@ -190,7 +222,17 @@ const snapshotOf = (
   reopenings: number,
   breakDuration: number,
   isolations = 0,
-): CircuitSnapshot => ({ state, since, trials: 0, successes: 0, epoch, reopenings, breakDuration, isolations });
+): CircuitSnapshot => ({
+  state,
+  since,
+  trials: 0,
+  successes: 0,
+  failures: 0,
+  epoch,
+  reopenings,
+  breakDuration,
+  isolations,
+});
 
 const toClosed: Step = (from, now) => snapshotOf('closed', now, from.epoch + 1, 0, 0);
 const toIsolated: Step = (from, now) => snapshotOf('isolated', now, from.epoch + 1, 0, 0, 1);
@@ -237,13 +279,21 @@ const transitions: { readonly [S in CircuitStateName]: { readonly [E in CircuitE
     // A new period (new epoch): the outcomes of the overdue trials will no longer count as trial outcomes.
     expireTrials: (from, now, limits) =>
       areTrialsOverdue(from, now, limits) ? toHalfOpen(from, now, limits) : undefined,
+    // Once every trial of the round has settled (below the rate: above it, it would have re-opened), it closes.
     trialSucceeded: (from, now, limits) => {
-      if (from.successes >= from.trials) return undefined;
+      if (!hasTrialRunning(from)) return undefined;
       const successes = from.successes + 1;
-      return successes >= limits.halfOpenCalls ? toClosed(from, now, limits) : { ...from, successes };
+      return successes + trialFailuresOf(from) >= limits.halfOpenCalls
+        ? toClosed(from, now, limits)
+        : { ...from, successes };
     },
-    trialFailed: (from, now, limits) => (from.successes < from.trials ? reopen(from, now, limits) : undefined),
-    releaseTrial: (from) => (from.successes < from.trials ? { ...from, trials: from.trials - 1 } : undefined),
+    trialFailed: (from, now, limits) => {
+      if (!hasTrialRunning(from)) return undefined;
+      const failures = trialFailuresOf(from) + 1;
+      if (trialFailuresReopen(failures, limits)) return reopen(from, now, limits);
+      return from.successes + failures >= limits.halfOpenCalls ? toClosed(from, now, limits) : { ...from, failures };
+    },
+    releaseTrial: (from) => (hasTrialRunning(from) ? { ...from, trials: from.trials - 1 } : undefined),
     isolate: toIsolated,
     reset: toClosed,
   },

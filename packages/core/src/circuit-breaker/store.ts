@@ -150,7 +150,7 @@ export function checkSnapshot(snapshot: unknown, policy: string, option: string)
   if (typeof snapshot !== 'object' || snapshot === null) {
     invalidOption(policy, option, 'a CircuitSnapshot (as saved from toJSON().snapshot)', snapshot);
   }
-  const { state, since, trials, successes, epoch, reopenings, breakDuration, isolations } =
+  const { state, since, trials, successes, failures, epoch, reopenings, breakDuration, isolations } =
     snapshot as Partial<CircuitSnapshot>;
   const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
   const valid =
@@ -160,7 +160,9 @@ export function checkSnapshot(snapshot: unknown, policy: string, option: string)
     count(trials) &&
     count(successes) &&
     count(epoch) &&
-    successes <= trials &&
+    // Absent from snapshots saved before trials could fail without re-opening the circuit: read as 0.
+    (failures === undefined || count(failures)) &&
+    successes + (failures ?? 0) <= trials &&
     // Absent from snapshots saved before the break duration could grow: the state machine reads them as 0 / resetTimeout.
     (reopenings === undefined || count(reopenings)) &&
     (isolations === undefined || count(isolations)) &&
@@ -174,10 +176,12 @@ export function checkSnapshot(snapshot: unknown, policy: string, option: string)
  * A snapshot saved at clock time `savedAt`, brought to clock time `now` (of
  * this process's clock, which may have started afresh): every time in it
  * keeps its age, so the time the circuit was down does not count (an open
- * circuit saved with 20 s of its break left has 20 s left), and trials that
- * ran in the saving process are forgotten (their outcomes can never come).
+ * circuit saved with 20 s of its break left has 20 s left), and the trials of
+ * the saving process are forgotten (the outcomes of those still running can
+ * never come): a restored half-open circuit starts a new round of trials.
  */
 export function restoreSnapshot(saved: CircuitSnapshot, savedAt: number, now: number): CircuitSnapshot {
   const since = now - (savedAt - saved.since);
-  return Object.freeze({ ...saved, since, trials: 0, successes: 0 });
+  // A half-open round is judged whole, on the trials of one process: the restored circuit starts a new round.
+  return Object.freeze({ ...saved, since, trials: 0, successes: 0, failures: 0 });
 }
