@@ -4,7 +4,16 @@
 // child loads only what its scenario uses.
 
 import { join } from 'node:path';
-import { HandBreaker, HandBucket, VALUE, retryLoop, throwPrebuilt, prebuiltError, tryCatchFallback, work } from './baselines.mjs';
+import {
+  HandBreaker,
+  HandBucket,
+  VALUE,
+  retryLoop,
+  throwPrebuilt,
+  prebuiltError,
+  tryCatchFallback,
+  work,
+} from './baselines.mjs';
 import { outDir } from './compile.mjs';
 
 const CONCURRENT = 1_000;

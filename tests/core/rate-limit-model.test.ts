@@ -96,9 +96,9 @@ async function check(options: Options, steps: readonly Step[]) {
   // Calls that waited started in the order they arrived.
   const waitedAndRan = admittedIds.filter((id) => queuedIds.includes(id));
   const inArrivalOrder = [...waitedAndRan].sort((a, b) => a - b);
-  if (waitedAndRan.some((id, i) => id !== inArrivalOrder[i])) throw new Error(`FIFO broken: ${waitedAndRan}`);
+  if (waitedAndRan.some((id, i) => id !== inArrivalOrder[i])) throw new Error(`FIFO broken: ${waitedAndRan.join()}`);
   if (settleCounts.size !== next || [...settleCounts.values()].some((count) => count !== 1)) {
-    throw new Error(`not every call settled once: ${[...settleCounts]} of ${next}`);
+    throw new Error(`not every call settled once: ${JSON.stringify([...settleCounts])} of ${next}`);
   }
   const statistics = limiter.statistics;
   expect(statistics.queued).toBe(0);

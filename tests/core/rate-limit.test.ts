@@ -17,7 +17,12 @@ import { track } from './policy-helpers';
 
 /** Runs `count` calls through `policy` at the current time; returns their tracked outcomes. */
 function burst(policy: ReturnType<typeof rateLimitPolicy>, count: number, clock: VirtualClock, signal?: AbortSignal) {
-  return Array.from({ length: count }, (_, i) => track(policy.execute(async () => i, signal), clock));
+  return Array.from({ length: count }, (_, i) =>
+    track(
+      policy.execute(async () => i, signal),
+      clock,
+    ),
+  );
 }
 
 describe('memoryRateLimitStore: token bucket (GCRA)', () => {
@@ -55,7 +60,10 @@ describe('memoryRateLimitStore: sliding window', () => {
   it('unlike the token bucket, allows no second burst right after the first', () => {
     const bucket = memoryRateLimitStore({ permits: 2, per: 1000 });
     const window = memoryRateLimitStore({ permits: 2, per: 1000, algorithm: 'sliding-window' });
-    for (const store of [bucket, window]) [store.acquire(0), store.acquire(0)];
+    for (const store of [bucket, window]) {
+      store.acquire(0);
+      store.acquire(0);
+    }
     expect(bucket.acquire(500)).toBe(0); // one token back after 500 ms
     expect(window.acquire(500)).toBe(500);
   });
@@ -83,7 +91,13 @@ describe('rateLimitPolicy', () => {
     expect(error).toBeInstanceOf(StaunchError);
     expect(error).not.toBeInstanceOf(TimeoutError);
     expect(isRateLimitedError(error)).toBe(true);
-    expect(error).toMatchObject({ code: 'STAUNCH_RATE_LIMITED', reason: 'limit', retryAfter: 500, permits: 2, per: 1000 });
+    expect(error).toMatchObject({
+      code: 'STAUNCH_RATE_LIMITED',
+      reason: 'limit',
+      retryAfter: 500,
+      permits: 2,
+      per: 1000,
+    });
     expect(error.message).toBe(
       'Rate limit reached (2 per 1000 ms): the call was rejected without running. Retry after 500 ms.',
     );
@@ -161,12 +175,18 @@ describe('rateLimitPolicy', () => {
     const clock = new VirtualClock();
     const limiter = rateLimitPolicy({ permits: 1, per: 1000, queue: 5, clock });
     const controller = new AbortController();
-    const first = track(limiter.execute(async () => 'first'), clock);
+    const first = track(
+      limiter.execute(async () => 'first'),
+      clock,
+    );
     const aborted = track(
       limiter.execute(async () => 'never', controller.signal),
       clock,
     );
-    const third = track(limiter.execute(async () => 'third'), clock);
+    const third = track(
+      limiter.execute(async () => 'third'),
+      clock,
+    );
     controller.abort(new Error('gone'));
     await clock.flush();
     expect(aborted.error).toEqual(new Error('gone'));
@@ -181,7 +201,10 @@ describe('rateLimitPolicy', () => {
     const limiter = rateLimitPolicy({ permits: 1, per: 1000, queue: 5, clock });
     const controller = new AbortController();
     await limiter.execute(async () => 'first');
-    const waiting = track(limiter.execute(async () => 'never', controller.signal), clock);
+    const waiting = track(
+      limiter.execute(async () => 'never', controller.signal),
+      clock,
+    );
     expect(clock.pending).toBe(1);
     controller.abort('stop');
     await clock.flush();
@@ -256,7 +279,9 @@ describe('rateLimitPolicy', () => {
     expect(() => rateLimitPolicy({ permits: 1, queue: -1 })).toThrow('`queue` must be an integer >= 0 (or Infinity)');
     expect(() => rateLimitPolicy({ permits: 1, maxWait: -1 })).toThrow('`maxWait` must be a number >= 0');
     expect(() => rateLimitPolicy({ permits: 1, name: '' })).toThrow('`name` must be a non-empty string');
-    expect(() => rateLimitPolicy({ permits: 1, store: {} as never })).toThrow('`store` must be a RateLimitStoreProvider');
+    expect(() => rateLimitPolicy({ permits: 1, store: {} as never })).toThrow(
+      '`store` must be a RateLimitStoreProvider',
+    );
     expect(() => rateLimitPolicy({ permits: 1, clock: {} as never })).toThrow('`clock` must be a Clock');
     expect(() => rateLimit('x' as never, { permits: 1 })).toThrow('rateLimit: `fn` must be a function');
   });

@@ -165,7 +165,10 @@ describe('@RateLimit', () => {
     [{ permits: 0 }, '@RateLimit on lookup(): `permits` must be an integer >= 1, got 0.'],
     [{}, '@RateLimit on lookup(): `permits` must be a number, got undefined.'],
     [{ permits: 1, per: 0 }, '@RateLimit on lookup(): `per` must be a finite number of ms > 0, got 0.'],
-    [{ permits: 1, algorithm: 'leaky' }, "@RateLimit on lookup(): `algorithm` must be 'token-bucket' or 'sliding-window'"],
+    [
+      { permits: 1, algorithm: 'leaky' },
+      "@RateLimit on lookup(): `algorithm` must be 'token-bucket' or 'sliding-window'",
+    ],
     [{ permits: 1, queue: 1.5 }, '@RateLimit on lookup(): `queue` must be an integer >= 0 (or Infinity), got 1.5.'],
     [{ permits: 1, maxWait: -5 }, '@RateLimit on lookup(): `maxWait` must be a number >= 0, got -5.'],
     [{ permits: 1, scope: 'global' }, "@RateLimit on lookup(): `scope` must be 'class' or 'instance', got \"global\"."],

@@ -22,7 +22,10 @@ const processes = 3;
  * `ran + 1`, Date.now() being truncated), how many more were admitted than the limit allows in that span.
  * Sliding window: `permits` in any span of at most `per`. Token bucket: `permits + floor(span × permits / per)`.
  */
-function worstExcess(calls: readonly [number, number][], options: Pick<HammerOptions, 'permits' | 'per' | 'algorithm'>) {
+function worstExcess(
+  calls: readonly [number, number][],
+  options: Pick<HammerOptions, 'permits' | 'per' | 'algorithm'>,
+) {
   const { permits, per, algorithm } = options;
   const bySent = [...calls].sort((a, b) => a[0] - b[0]);
   const ends = [...new Set(calls.map(([, ran]) => ran + 1))].sort((a, b) => a - b);
@@ -34,7 +37,12 @@ function worstExcess(calls: readonly [number, number][], options: Pick<HammerOpt
     for (const end of ends) {
       if (end <= start) continue;
       const span = end - start;
-      const allowed = algorithm === 'sliding-window' ? (span <= per ? permits : Infinity) : permits + Math.floor((span * permits) / per);
+      const allowed =
+        algorithm === 'sliding-window'
+          ? span <= per
+            ? permits
+            : Infinity
+          : permits + Math.floor((span * permits) / per);
       if (allowed === Infinity) break;
       const inside = after.filter(([, ran]) => ran + 1 <= end).length;
       worst = Math.max(worst, inside - allowed);
@@ -60,7 +68,9 @@ describeWithRedis('a rate limit shared by real processes', () => {
   const hammer = async (options: Omit<HammerOptions, 'name'>): Promise<[number, number][]> => {
     const name = `fleet-rate-${++count}`;
     const results = await Promise.all(
-      (fleet as Fleet).workers.map((worker) => worker.call('hammer', { ...options, name }) as Promise<[number, number][]>),
+      (fleet as Fleet).workers.map(
+        (worker) => worker.call('hammer', { ...options, name }) as Promise<[number, number][]>,
+      ),
     );
     return results.flat();
   };

@@ -9,10 +9,12 @@ import { describeWithRedis, startRedisServer, type RedisServer } from './support
 /** Runs `count` calls through `limiter` at once; the outcome of each: 'ok', or the rejection's reason. */
 async function burst(limiter: RateLimitPolicy, count: number): Promise<string[]> {
   const calls = Array.from({ length: count }, () =>
-    limiter.execute(async () => 'ok').catch((error: unknown) => {
-      if (error instanceof RateLimitedError) return error.reason;
-      throw error;
-    }),
+    limiter
+      .execute(async () => 'ok')
+      .catch((error: unknown) => {
+        if (error instanceof RateLimitedError) return error.reason;
+        throw error;
+      }),
   );
   return Promise.all(calls);
 }
@@ -127,7 +129,12 @@ describeWithRedis('redisRateLimitStore against a real redis-server', () => {
   });
 
   it('loads its script again when the server lost it (SCRIPT FLUSH, as after a restart)', async () => {
-    const limiter = rateLimitPolicy({ permits: 5, per: 1000, name: uniqueName(), store: redisRateLimitStore(connect()) });
+    const limiter = rateLimitPolicy({
+      permits: 5,
+      per: 1000,
+      name: uniqueName(),
+      store: redisRateLimitStore(connect()),
+    });
     expect(await burst(limiter, 1)).toEqual(['ok']);
     await admin.script('FLUSH');
     expect(await burst(limiter, 1)).toEqual(['ok']);
@@ -138,7 +145,12 @@ describeWithRedis('redisRateLimitStore against a real redis-server', () => {
     const client = new Redis(down.url, { maxRetriesPerRequest: 1, commandTimeout: 200 });
     client.on('error', () => undefined);
     clients.push(client);
-    const closed = rateLimitPolicy({ permits: 10, per: 60_000, name: uniqueName(), store: redisRateLimitStore(client) });
+    const closed = rateLimitPolicy({
+      permits: 10,
+      per: 60_000,
+      name: uniqueName(),
+      store: redisRateLimitStore(client),
+    });
     const open = rateLimitPolicy({
       permits: 10,
       per: 60_000,

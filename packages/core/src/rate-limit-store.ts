@@ -170,7 +170,7 @@ export class SlidingWindow implements RateLimitStore {
       times.push(now);
       return 0;
     }
-    const wait = times[this.#next]! + this.#per - now;
+    const wait = (times[this.#next] as number) + this.#per - now;
     if (wait > 0) return wait;
     times[this.#next] = now;
     this.#next = this.#next + 1 === times.length ? 0 : this.#next + 1;
@@ -182,7 +182,7 @@ export class SlidingWindow implements RateLimitStore {
     const times = this.#times;
     if (times.length === 0) return true;
     const newest = times.length < this.#permits ? times.length - 1 : (this.#next + times.length - 1) % times.length;
-    return times[newest]! + this.#per <= now;
+    return (times[newest] as number) + this.#per <= now;
   }
 }
 

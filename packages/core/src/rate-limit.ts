@@ -169,7 +169,7 @@ export class RateLimitPolicy {
 
   constructor(options: RateLimitOptions) {
     // Another limiter's resolved options (a keyed scope makes one limiter per key from them): shared, not copied.
-    if (resolvedOptions.has(options as object)) {
+    if (resolvedOptions.has(options)) {
       const resolved = options as ResolvedRateLimitOptions;
       this.options = resolved;
     } else {
@@ -243,7 +243,8 @@ export class RateLimitPolicy {
     }
     const wait = this.#store.acquire(now);
     if (wait === 0) return this.#run(f, thisArg, args) as Promise<Awaited<R>>;
-    if (typeof wait === 'number') return this.#refused(f, thisArg, args, signal, clock, now, wait) as Promise<Awaited<R>>;
+    if (typeof wait === 'number')
+      return this.#refused(f, thisArg, args, signal, clock, now, wait) as Promise<Awaited<R>>;
     return this.#ask(wait, f, thisArg, args, signal) as Promise<Awaited<R>>;
   }
 
@@ -281,16 +282,16 @@ export class RateLimitPolicy {
     return Promise.resolve(answer).then(
       (wait) => {
         this.#asking--;
-      if (signal?.aborted === true) {
-        this.#aborted++;
-        throw signal.reason;
-      }
-      if (wait === 0) return this.#run(fn, thisArg, args);
-      const clock = this.#clock();
-      const now = clock.now();
-      const waiting = this.#waiting;
-      const behind = waiting !== undefined && waiting.size > 0;
-      return this.#refused(fn, thisArg, args, signal, clock, now, behind ? this.#nextPermitAt - now : wait);
+        if (signal?.aborted === true) {
+          this.#aborted++;
+          throw signal.reason;
+        }
+        if (wait === 0) return this.#run(fn, thisArg, args);
+        const clock = this.#clock();
+        const now = clock.now();
+        const waiting = this.#waiting;
+        const behind = waiting !== undefined && waiting.size > 0;
+        return this.#refused(fn, thisArg, args, signal, clock, now, behind ? this.#nextPermitAt - now : wait);
       },
       (error: unknown) => {
         // A store broke its promise never to reject: the call gets the error.
@@ -336,7 +337,8 @@ export class RateLimitPolicy {
     waiting.push(waiter);
     if (signal !== undefined) followSignal(signal, waiter);
     // The first to wait arms the queue's one timer: for its permit, or its deadline if that comes first.
-    if (waiting.size === 1 && !this.#askingForHead && !this.#pumping) this.#arm(clock, Math.min(retryAfter, this.#maxWait));
+    if (waiting.size === 1 && !this.#askingForHead && !this.#pumping)
+      this.#arm(clock, Math.min(retryAfter, this.#maxWait));
     const events = this.#events;
     if (events?.has('queued') === true) events.emit('queued', { queued: waiting.size });
     return promise;
@@ -519,7 +521,8 @@ class Waiter implements QueueNode, Follower {
 
 function resolve(options: RateLimitOptions): ResolvedRateLimitOptions {
   const label = 'rateLimit';
-  if (typeof options !== 'object' || (options as unknown) === null) invalidOption(label, 'options', 'an object', options);
+  if (typeof options !== 'object' || (options as unknown) === null)
+    invalidOption(label, 'options', 'an object', options);
   const d = rateLimitDefaults;
   const permits = integerAtLeast(label, 'permits', options.permits, 1);
   const per = period(label, options.per ?? d.per);
@@ -533,7 +536,8 @@ function resolve(options: RateLimitOptions): ResolvedRateLimitOptions {
   const name = options.name ?? d.name;
   if (typeof name !== 'string' || name === '') invalidOption(label, 'name', 'a non-empty string', name);
   const clock = options.clock;
-  if (clock !== undefined && !isClock(clock)) invalidOption(label, 'clock', 'a Clock (now, sleep, schedule, cancel)', clock);
+  if (clock !== undefined && !isClock(clock))
+    invalidOption(label, 'clock', 'a Clock (now, sleep, schedule, cancel)', clock);
   return Object.freeze({ permits, per, algorithm, queue, maxWait, store, name, clock });
 }
 

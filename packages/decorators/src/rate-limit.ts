@@ -91,7 +91,11 @@ export function RateLimit(...args: unknown[]): AsyncMethodDecorator {
         ? () => new RateLimitPolicy(resolved)
         : // Keyed limits in a store are named by their key: one shared limit per key.
           (limitKey?: string) =>
-            new RateLimitPolicy({ ...resolved, store, name: limitKey === undefined ? ownName : `${ownName}[${limitKey}]` });
+            new RateLimitPolicy({
+              ...resolved,
+              store,
+              name: limitKey === undefined ? ownName : `${ownName}[${limitKey}]`,
+            });
     const plan = scopeFromOptions(
       label,
       { scope, key, maxKeys },
