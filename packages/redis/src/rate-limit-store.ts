@@ -174,16 +174,22 @@ local per = tonumber(ARGV[1])
 local permits = tonumber(ARGV[2])
 `;
 
-// GCRA: the key holds the theoretical arrival time (µs) of the next call at the even pace; a call may run
-// ahead of it by the bucket's depth (per - one interval). It expires when the bucket is full again.
+// GCRA: the theoretical arrival time (TAT, µs) of the next call at the even pace; a call may run ahead of
+// it by the bucket's depth (per - one interval). Kept as an offset \`t\` from a base time \`b\` (the server
+// time the key was made): an interval of a few µs added to an absolute time (~1.7e15 µs) would lose bits.
+// The key expires when the bucket is full again, so offsets stay small.
 const tokenBucket = script(`${now}
 local interval = per / permits
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local ahead = tat - now - (per - interval)
+local h = redis.call('HMGET', KEYS[1], 'b', 't')
+local base = tonumber(h[1]) or now
+local tat = tonumber(h[2]) or 0
+local elapsed = now - base
+if tat < elapsed then tat = elapsed end
+local ahead = tat - elapsed - (per - interval)
 if ahead > 0 then return math.ceil(ahead) end
 tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%.17g', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
+redis.call('HSET', KEYS[1], 'b', string.format('%.17g', base), 't', string.format('%.17g', tat))
+redis.call('PEXPIRE', KEYS[1], math.ceil((tat - elapsed) / 1000) + 1)
 return 0`);
 
 // An exact sliding window: a sorted set of the admission times (µs) of the last \`per\`; a member's name
