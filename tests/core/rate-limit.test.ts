@@ -12,6 +12,7 @@ import {
   type RateLimitStore,
   type RateLimitStoreProvider,
 } from '@staunch/core';
+import { getEventListeners } from 'node:events';
 import { VirtualClock } from '@staunch/core/testing';
 import { track } from './policy-helpers';
 
@@ -213,6 +214,29 @@ describe('rateLimitPolicy', () => {
     expect(limiter.idle).toBe(false); // the permit it took is still out
     await clock.advance(1000);
     expect(limiter.idle).toBe(true);
+  });
+
+  it('leaves nothing behind: no listener on the signal, no timer, once every waiting call has left (admitted, timed out or aborted)', async () => {
+    const clock = new VirtualClock();
+    const limiter = rateLimitPolicy({ permits: 1, per: 100, queue: 10, maxWait: 250, clock });
+    const controller = new AbortController();
+    const { signal } = controller;
+    const calls = burst(limiter, 6, clock, signal); // one runs, five wait on the one signal
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    await clock.advance(200); // two more admitted
+    const aborter = new AbortController();
+    const aborted = track(
+      limiter.execute(async () => 'never', aborter.signal),
+      clock,
+    );
+    aborter.abort('gone');
+    await clock.advance(100); // the rest time out at 250
+    expect(calls.map((c) => c.settled)).toEqual([true, true, true, true, true, true]);
+    expect(aborted.error).toBe('gone');
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(aborter.signal, 'abort')).toHaveLength(0);
+    expect(clock.pending).toBe(0);
+    expect(limiter.statistics).toEqual({ calls: 7, admitted: 3, rejected: 3, aborted: 1, queued: 0 });
   });
 
   it('rejects an already-aborted call without taking a permit', async () => {
