@@ -65,3 +65,22 @@ export class HandBreaker {
     }
   }
 }
+
+/** A hand-written token bucket: `capacity` tokens, refilled at `capacity` per `perMs`, computed on each call. */
+export class HandBucket {
+  constructor(capacity, perMs) {
+    this.capacity = capacity;
+    this.tokens = capacity;
+    this.rate = capacity / perMs;
+    this.last = performance.now();
+  }
+
+  async call(fn) {
+    const now = performance.now();
+    this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) throw new Error('rate limited');
+    this.tokens -= 1;
+    return fn();
+  }
+}

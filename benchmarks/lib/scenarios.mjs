@@ -4,7 +4,16 @@
 // child loads only what its scenario uses.
 
 import { join } from 'node:path';
-import { HandBreaker, VALUE, retryLoop, throwPrebuilt, prebuiltError, tryCatchFallback, work } from './baselines.mjs';
+import {
+  HandBreaker,
+  HandBucket,
+  VALUE,
+  retryLoop,
+  throwPrebuilt,
+  prebuiltError,
+  tryCatchFallback,
+  work,
+} from './baselines.mjs';
 import { outDir } from './compile.mjs';
 
 const CONCURRENT = 1_000;
@@ -70,6 +79,12 @@ export const groups = [
     target: { reference: 'breaker1000', max: 1, text: '≤ hand-written breaker' },
   },
   { id: 'bulkhead', title: 'Bulkhead, happy path', target: { base: true, max: 2.5, text: '≤ 2.5x bare await' } },
+  {
+    id: 'ratelimit',
+    title: 'Rate limit, admitted call',
+    target: { reference: 'bucket', max: 1.5, text: '≤ 1.5x hand-written token bucket' },
+  },
+  { id: 'ratelimit-redis', title: 'Rate limit with a Redis store, admitted call (× the same limit in memory)' },
   // `compare`: a second reference, measured in the same rounds (the store rows' `× memory store`).
   { id: 'store', title: 'Closed-circuit hot path with a shared store', compare: 'store-memory' },
   { id: 'staleness', title: 'How stale a process may be (loopback)' },
@@ -529,6 +544,65 @@ export const scenarios = [
         (error) => error instanceof Error && error.code === 'EOPENBREAKER',
       );
     },
+  },
+
+  // Rate limit, admitted call: a limit no run exhausts (a billion per second), so every call runs.
+  {
+    id: 'bucket',
+    group: 'baselines',
+    library: 'hand-written',
+    title: 'token bucket, refilled from the clock on each call',
+    make: async () => {
+      const bucket = new HandBucket(1e9, 1000);
+      return value(() => bucket.call(work));
+    },
+  },
+  {
+    id: 'ratelimit-decorated',
+    group: 'ratelimit',
+    library: 'staunch',
+    title: '`@RateLimit({ permits: 1e9, per: 1000 })`',
+    reference: 'bucket',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.rateLimited());
+    },
+  },
+  {
+    id: 'ratelimit-policy',
+    group: 'ratelimit',
+    library: 'staunch',
+    title: '`rateLimitPolicy({ permits: 1e9, per: 1000 }).execute(fn)`',
+    reference: 'bucket',
+    targeted: true,
+    make: async () => {
+      const policy = (await core()).rateLimitPolicy({ permits: 1e9, per: 1000 });
+      return value(() => policy.execute(work));
+    },
+  },
+  // The same limiter with its permits on a real redis-server, against itself in memory (same process, same rounds).
+  {
+    id: 'ratelimit-memory',
+    group: 'ratelimit-redis',
+    library: 'staunch',
+    title: '`rateLimitPolicy({ permits: 1e9, per: 1000 })`, in memory (more than it can exhaust)',
+    measuredIn: 'ratelimit-redis',
+    make: async () => {
+      const { memoryLimit } = await import('./redis-rate-limit.mjs');
+      const policy = (await core()).rateLimitPolicy(memoryLimit);
+      return value(() => policy.execute(work));
+    },
+  },
+  {
+    id: 'ratelimit-redis',
+    group: 'ratelimit-redis',
+    library: 'staunch',
+    title: '`rateLimitPolicy({ permits: 1e6, per: 1000, store: redisRateLimitStore(client) })`',
+    reference: 'ratelimit-memory',
+    companions: ['ratelimit-memory'],
+    redis: true,
+    make: () => import('./redis-rate-limit.mjs').then((m) => m.redisRateLimited()),
   },
 
   // Bulkhead, happy path: sequential calls always find a free slot; 1,000 concurrent ones queue for 10 slots.

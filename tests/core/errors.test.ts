@@ -11,6 +11,8 @@ import {
   isStaunchError,
   isTimeoutError,
   PollTimeoutError,
+  RateLimitedError,
+  isRateLimitedError,
   StaunchError,
   TimeoutError,
 } from '@staunch/core';
@@ -21,6 +23,7 @@ const samples = () => [
   new DeadlineExceededError(500),
   new CircuitOpenError('db', 250),
   new AttemptSignalError(),
+  new RateLimitedError(10, 1000, 'full', 100),
 ];
 
 describe('errors', () => {
@@ -49,6 +52,15 @@ describe('errors', () => {
     });
     expect(new AttemptTimeoutError(100, 2)).toMatchObject({ name: 'AttemptTimeoutError', timeout: 100, attempt: 2 });
     expect(new DeadlineExceededError(500)).toMatchObject({ name: 'DeadlineExceededError', timeout: 500 });
+    expect(new RateLimitedError(10, 1000, 'maxWait', 99.2)).toMatchObject({
+      name: 'RateLimitedError',
+      code: 'STAUNCH_RATE_LIMITED',
+      permits: 10,
+      per: 1000,
+      reason: 'maxWait',
+      retryAfter: 99.2,
+    });
+    expect(new RateLimitedError(10, 1000, 'maxWait', 99.2).message).toContain('Retry after 100 ms');
     expect(new AttemptSignalError().message).toMatch(
       /synchronously at the top of the decorated method, before the first await/,
     );
@@ -61,11 +73,12 @@ describe('errors', () => {
       isDeadlineExceededError,
       isCircuitOpenError,
       isAttemptSignalError,
+      isRateLimitedError,
     ];
     const errors = samples();
     guards.forEach((guard, g) => errors.forEach((error, e) => expect(guard(error)).toBe(g === e)));
     errors.forEach((error) => expect(isStaunchError(error)).toBe(true));
-    expect(errors.map(isTimeoutError)).toEqual([true, true, true, false, false]);
+    expect(errors.map(isTimeoutError)).toEqual([true, true, true, false, false, false]);
     expect(isStaunchError(new Error('x'))).toBe(false);
     expect(isStaunchError(null)).toBe(false);
   });

@@ -61,6 +61,11 @@ export class WaitQueue<Node extends QueueNode> {
     this.#size++;
   }
 
+  /** The head, left in place; `undefined` when empty. */
+  peek(): Node | undefined {
+    return this.#head;
+  }
+
   /** Removes and returns the head; `undefined` when empty. */
   shift(): Node | undefined {
     const node = this.#head;

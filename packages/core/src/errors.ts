@@ -173,6 +173,50 @@ export class BulkheadRejectedError extends StaunchError {
   }
 }
 
+/**
+ * Why a rate limiter rejected a call: no permit was free and the limiter
+ * queues no calls (`'limit'`), its queue was full (`'full'`), or the call
+ * waited `maxWait` ms in the queue without getting a permit (`'maxWait'`).
+ */
+export type RateLimitRejectionReason = 'limit' | 'full' | 'maxWait';
+
+/**
+ * A rate limiter rejected the call without running it: `permits` calls were
+ * already admitted in the last `per` ms. `retryAfter` says how long until a
+ * permit frees (an estimate for a limiter shared between processes).
+ */
+export class RateLimitedError extends StaunchError {
+  /** Milliseconds until the limiter next has a permit to give (0 when one frees now). */
+  readonly retryAfter: number;
+  /** How many calls the limiter admits per `per` ms. */
+  readonly permits: number;
+  /** The limiter's period, in ms. */
+  readonly per: number;
+  /** `'limit'`, `'full'` or `'maxWait'`. */
+  readonly reason: RateLimitRejectionReason;
+
+  constructor(permits: number, per: number, reason: RateLimitRejectionReason, retryAfter: number) {
+    const wait = `Retry after ${Math.ceil(retryAfter)} ms`;
+    super(
+      'STAUNCH_RATE_LIMITED',
+      reason === 'maxWait'
+        ? `The call waited its maxWait for a permit of the rate limit (${permits} per ${per} ms) and was rejected ` +
+            `without running. ${wait}, or raise \`maxWait\`.`
+        : `Rate limit reached (${permits} per ${per} ms)${reason === 'full' ? ' and its queue is full' : ''}: the ` +
+            `call was rejected without running. ${wait}.`,
+    );
+    this.retryAfter = retryAfter;
+    this.permits = permits;
+    this.per = per;
+    this.reason = reason;
+  }
+
+  static {
+    setName(this, 'RateLimitedError');
+    recognise(this, (error) => hasCode(error, 'STAUNCH_RATE_LIMITED'));
+  }
+}
+
 /** `attemptSignal()` was called outside the synchronous start of an attempt. */
 export class AttemptSignalError extends StaunchError {
   constructor() {
@@ -215,6 +259,9 @@ export const isCircuitOpenError = (error: unknown): error is CircuitOpenError =>
 /** True for {@link BulkheadRejectedError}. */
 export const isBulkheadRejectedError = (error: unknown): error is BulkheadRejectedError =>
   hasCode(error, 'STAUNCH_BULKHEAD_REJECTED');
+
+/** True for {@link RateLimitedError}. */
+export const isRateLimitedError = (error: unknown): error is RateLimitedError => hasCode(error, 'STAUNCH_RATE_LIMITED');
 
 /** True for {@link AttemptSignalError}. */
 export const isAttemptSignalError = (error: unknown): error is AttemptSignalError =>

@@ -19,6 +19,9 @@ export {
   BulkheadRejectedError,
   isBulkheadRejectedError,
   type BulkheadRejectionReason,
+  RateLimitedError,
+  isRateLimitedError,
+  type RateLimitRejectionReason,
 } from './errors.js';
 export { type ErrorClass, type ErrorFilter } from './error-filter.js';
 export { Events, type Listener, type Unsubscribe } from './events.js';
@@ -114,3 +117,24 @@ export {
   type BulkheadQueuedEvent,
   type BulkheadRejectedEvent,
 } from './bulkhead.js';
+export {
+  rateLimit,
+  rateLimitPolicy,
+  rateLimitDefaults,
+  RateLimitPolicy,
+  type RateLimitOptions,
+  type ResolvedRateLimitOptions,
+  type RateLimitStatistics,
+  type RateLimitEvents,
+  type RateLimitQueuedEvent,
+  type RateLimitRejectedEvent,
+} from './rate-limit.js';
+export {
+  memoryRateLimitStore,
+  TokenBucket,
+  SlidingWindow,
+  type RateLimitAlgorithm,
+  type RateLimitStore,
+  type RateLimitStoreProvider,
+  type RateLimitStoreOptions,
+} from './rate-limit-store.js';

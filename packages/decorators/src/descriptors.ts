@@ -4,6 +4,7 @@ import type {
   CircuitBreakerPolicy,
   FallbackPolicy,
   PollPolicy,
+  RateLimitPolicy,
   RetryPolicy,
   TimeoutPolicy,
 } from '@staunch/core';
@@ -13,6 +14,9 @@ export type CircuitScope = 'class' | 'instance' | 'key' | 'breaker';
 
 /** Which bulkhead a decorated method uses: one per method, instance or key, or a shared `bulkhead`. */
 export type BulkheadScope = 'class' | 'instance' | 'key' | 'bulkhead';
+
+/** Which rate limit a decorated method uses: one per method, instance or key, or a shared `limiter`. */
+export type RateLimitScope = 'class' | 'instance' | 'key' | 'limiter';
 
 /**
  * What a decorator recorded for a method: a plain, frozen value that tools can
@@ -37,5 +41,12 @@ export type PolicyDescriptor =
       readonly scope: BulkheadScope;
       readonly options: BulkheadPolicy['options'];
       /** Keyed bulkheads only: how many are kept before idle ones are forgotten. */
+      readonly maxKeys?: number;
+    }
+  | {
+      readonly kind: 'rateLimit';
+      readonly scope: RateLimitScope;
+      readonly options: RateLimitPolicy['options'];
+      /** Keyed limiters only: how many are kept before idle ones are forgotten. */
       readonly maxKeys?: number;
     };

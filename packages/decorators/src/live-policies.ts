@@ -4,6 +4,7 @@ import type {
   CircuitBreakerPolicy,
   FallbackPolicy,
   PollPolicy,
+  RateLimitPolicy,
   RetryPolicy,
   TimeoutPolicy,
 } from '@staunch/core';
@@ -22,6 +23,7 @@ export interface LivePolicies {
   fallback: FallbackPolicy;
   timeout: TimeoutPolicy;
   bulkhead: BulkheadPolicy;
+  rateLimit: RateLimitPolicy;
 }
 
 /**
@@ -53,7 +55,7 @@ export function circuitOf(target: object, method: string | symbol, key?: string)
 /**
  * The live policy a decorator put on a method, to listen to its events or
  * read its statistics. Most are one per decorated method, shared by all
- * instances; a scoped one (`@Bulkhead` with `scope: 'instance'` or `key`) is
+ * instances; a scoped one (`@Bulkhead` or `@RateLimit` with `scope: 'instance'` or `key`) is
  * found by passing an instance, and the `key` for a keyed one.
  *
  * @example
@@ -61,6 +63,7 @@ export function circuitOf(target: object, method: string | symbol, key?: string)
  * policyOf(Files, 'download', 'asyncRetry').statistics.attempts;
  * policyOf(Users, 'fetch', 'timeout').statistics.timeouts;
  * policyOf(client, 'fetch', 'bulkhead', 'api.example.com').statistics.queued;
+ * policyOf(Geocoder, 'lookup', 'rateLimit').statistics.rejected;
  */
 export function policyOf<K extends keyof LivePolicies>(
   target: object,

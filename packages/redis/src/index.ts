@@ -13,3 +13,10 @@ export {
   type ResolvedRedisStoreOptions,
 } from './options.js';
 export { redisCircuitKeys, type RedisCircuitKeys } from './keys.js';
+export {
+  redisRateLimitStore,
+  redisRateLimitKey,
+  redisRateLimitStoreDefaults,
+  type RedisRateLimitStoreOptions,
+  type ResolvedRedisRateLimitStoreOptions,
+} from './rate-limit-store.js';
