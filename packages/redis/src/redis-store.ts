@@ -139,6 +139,10 @@ interface Incident {
   // Retries while the connections look fine but Redis does not answer (paused, or the client's own
   // command timeout): the only timer the store keeps, and only during an incident.
   probe: TimerHandle | undefined;
+  // Redis answered and every circuit is being re-read: the incident ends when they all are. A re-read
+  // that fails (a Cluster node that answers PING but refuses the circuits' slots) puts it back to probing:
+  // the same incident, not a new one.
+  recovering: boolean;
 }
 
 /** Re-reads per round trip: a batch's replies are applied in one turn of the event loop (about 1 ms). */
@@ -170,8 +174,6 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   #listenDelay = 0;
   #clientReady: Promise<void> | undefined;
   #incident: Incident | undefined;
-  // Counts incidents: a recovery whose re-reads outlast a new incident must not announce itself.
-  #incidents = 0;
   #pinging = false;
   // The client has been ready once: failures noted before are kept until then, and a client that is not
   // ready afterwards is an incident. #synced: every circuit has re-read the state since.
@@ -239,7 +241,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   }
 
   get online(): boolean {
-    return this.#incident === undefined && !this.#closed;
+    return (this.#incident === undefined || this.#incident.recovering) && !this.#closed;
   }
 
   get connected(): boolean {
@@ -629,11 +631,17 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   }
 
   #fail(error: unknown): void {
-    if (this.#incident !== undefined || this.#closed) return;
-    this.#incidents++;
-    const incident: Incident = (this.#incident = { at: this.#clock.now(), probe: undefined });
+    if (this.#closed) return;
+    let incident = this.#incident;
+    if (incident !== undefined) {
+      if (!incident.recovering) return;
+      // The recovery failed: the incident goes on, said once already.
+      incident.recovering = false;
+    } else {
+      incident = this.#incident = { at: this.#clock.now(), probe: undefined, recovering: false };
+      this.#events.emit('unavailable', { error });
+    }
     for (const circuit of this.#live()) circuit.detach();
-    this.#events.emit('unavailable', { error });
     this.#probeLater(incident);
   }
 
@@ -675,18 +683,21 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   }
 
   #stopProbing(): void {
-    const probe = this.#incident?.probe;
-    if (probe !== undefined) this.#clock.cancel(probe);
+    const incident = this.#incident;
+    if (incident?.probe === undefined) return;
+    this.#clock.cancel(incident.probe);
+    incident.probe = undefined;
   }
 
   // The incident is over: re-read every circuit, then say so.
   #restore(): void {
-    this.#stopProbing();
     const incident = this.#incident as Incident;
-    this.#incident = undefined;
-    const count = this.#incidents;
+    if (incident.recovering) return;
+    this.#stopProbing();
+    incident.recovering = true;
     void this.#rereadAll().then(() => {
-      if (this.#incident !== undefined || this.#incidents !== count || this.#closed) return;
+      if (this.#incident !== incident || !incident.recovering || this.#closed) return;
+      this.#incident = undefined;
       this.#events.emit('restored', { downtime: this.#clock.now() - incident.at });
     });
   }
