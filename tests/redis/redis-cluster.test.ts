@@ -1,9 +1,10 @@
-import type { Cluster } from 'ioredis';
+import Redis, { type Cluster } from 'ioredis';
 import { circuitBreaker, type CircuitBreakerPolicy } from '@staunch/core';
 import { redisCircuitKeys, redisStore, type RedisCircuitStore, type RedisStoreEvents } from '@staunch/redis';
 import { Down, eventually, fail, outcome, sleep, succeed } from './support/circuit-helpers';
 import { describeWithRedis } from './support/redis-server';
 import { startRedisCluster, type RedisCluster } from './support/redis-cluster';
+import { clusterSlot } from '../../packages/redis/src/cluster-slot';
 
 // A real Redis Cluster, 3 masters and 3 replicas, started once for this file. Several stores in this
 // process stand in for a fleet (each with its own Cluster client and process id).
@@ -48,6 +49,7 @@ describeWithRedis(
     }
 
     const uniqueName = (): string => `cluster-${++circuitCount}`;
+    const names = (count: number): string[] => Array.from({ length: count }, uniqueName);
 
     it('trips, leases and closes a shared circuit across processes, whichever master holds it', async () => {
       const { stores: made, logs } = fleet(2);
@@ -80,6 +82,40 @@ describeWithRedis(
         'every shared circuit to close in both processes',
       );
       expect(logs.map((log) => log.unavailable.length)).toEqual([0, 0]);
+    });
+
+    it('computes the hash slot of a key as the cluster does', async () => {
+      const admin = cluster.client();
+      const keys = ['payments', 'staunch:circuit:{payments}', 'a{}b', '{}{x}', 'über{ñ}', 'x{y', ...names(20)];
+      for (const key of keys) expect(clusterSlot(key)).toBe(await admin.cluster('KEYSLOT', key));
+    });
+
+    it('sends each script to each node once, not one failed EVALSHA and one EVAL per circuit', async () => {
+      const masters = cluster.nodes.filter((node) => node.role === 'master');
+      const admins = masters.map((node) => {
+        const admin = new Redis(node.server.url);
+        return admin;
+      });
+      try {
+        await Promise.all(admins.map(async (admin) => [await admin.script('FLUSH'), await admin.config('RESETSTAT')]));
+        const { stores: made } = fleet(1);
+        const circuits = names(60).map((name) => circuitBreaker({ on: Down, threshold: 100, name, store: made[0]! }));
+        await made[0]!.ready();
+        for (const breaker of circuits) outcome(breaker, fail);
+        await made[0]!.flush();
+        const stats = await Promise.all(
+          admins.map(async (admin) => {
+            const info = await admin.info('commandstats');
+            const count = (command: string, field: string): number =>
+              Number(new RegExp(`^cmdstat_${command}:.*\\b${field}=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+            return { eval: count('eval', 'calls'), evalshaFailed: count('evalsha', 'failed_calls') };
+          }),
+        );
+        // Two scripts (read, report), once per master each; no EVALSHA ever refused.
+        expect(stats).toEqual(masters.map(() => ({ eval: 2, evalshaFailed: 0 })));
+      } finally {
+        for (const admin of admins) admin.disconnect();
+      }
     });
 
     it('reports a master lost without a replica once, and the end of the incident once its slots answer', async () => {

@@ -11,6 +11,7 @@ import {
 } from '@staunch/core';
 import { randomBytes } from 'node:crypto';
 import type { Cluster } from 'ioredis';
+import { clusterSlot } from './cluster-slot.js';
 import { redisCircuitKeys } from './keys.js';
 import {
   resolveRedisStoreOptions,
@@ -180,8 +181,9 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   #connectedOnce = false;
   #synced = false;
   #closed = false;
-  // The scripts the client's current connection has been sent: EVALSHA for those, EVAL for the first use.
-  readonly #loaded = new Set<string>();
+  // The scripts each node's current connection has been sent (a single server is node ''): EVALSHA for
+  // those, EVAL for the first use.
+  readonly #loaded = new Map<string, Set<string>>();
   // Re-reads asked for and not sent yet, with who waits for each (a second request joins the first), whether
   // #pump is sending them, and who waits for the queue to empty.
   readonly #reads = new Map<SharedCircuit, (() => void)[] | undefined>();
@@ -502,8 +504,9 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     if (isCluster(client)) return Promise.all(circuits.map(read));
     const pipeline = client.pipeline();
     const { sha, source } = scripts.read;
-    let first = !this.#loaded.has(sha);
-    this.#loaded.add(sha);
+    const loaded = this.#loadedOn('');
+    let first = !loaded.has(sha);
+    loaded.add(sha);
     for (const circuit of circuits) {
       const { keys, argv } = this.#arguments(circuit.name, circuit.options.resetTimeout, []);
       if (first) pipeline.eval(source, keys.length, ...keys, ...argv);
@@ -537,13 +540,23 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     return Math.max(idleTimeout, window ?? resetTimeout, resetTimeout + Math.max(resetTimeout, leaseTimeout));
   }
 
-  // EVAL the first time the current connection runs a script (Redis caches it), EVALSHA after, so N circuits
+  // The scripts sent to the node serving `key` (a Cluster's, by slot; not yet known: the node '').
+  #loadedOn(key: string): Set<string> {
+    const client = this.#client;
+    const node = isCluster(client) ? (client.slots[clusterSlot(key)]?.[0] ?? '') : '';
+    let loaded = this.#loaded.get(node);
+    if (loaded === undefined) this.#loaded.set(node, (loaded = new Set()));
+    return loaded;
+  }
+
+  // EVAL the first time a node's current connection runs a script (Redis caches it), EVALSHA after, so N circuits
   // starting at once send the source once, not N failed EVALSHA and N EVAL. NOSCRIPT (a restarted server,
   // SCRIPT FLUSH) falls back to EVAL.
   async #evaluate(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const client = this.#client;
-    if (!this.#loaded.has(script.sha)) {
-      this.#loaded.add(script.sha);
+    const loaded = this.#loadedOn(keys[0] ?? '');
+    if (!loaded.has(script.sha)) {
+      loaded.add(script.sha);
       return client.eval(script.source, keys.length, ...keys, ...args);
     }
     try {
