@@ -5,7 +5,8 @@ export const defaultPrefix = 'staunch:circuit:';
 export interface RedisCircuitKeys {
   /**
    * Hash: `state`, `epoch`, `openedAt` (server ms), `gen` (its generation) and the fleet's counters
-   * `failures`, `opens`, `leases`. Made by the first write (a failure reported), never expires.
+   * `failures`, `opens`, `leases`. Made by the first write (a failure reported); expires when idle
+   * (`idleTimeout` after the last script that touched it).
    */
   readonly state: string;
   /** String: the trial lease's holder; expires the longer of `resetTimeout` and `leaseTimeout` after it was taken. */

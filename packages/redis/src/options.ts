@@ -34,6 +34,19 @@ export interface RedisStoreOptions {
    * then run on local state until it answers again. Default 200.
    */
   readonly commandTimeout?: number;
+  /**
+   * Milliseconds a circuit's state stays in Redis after the last script that
+   * touched it (a report, a lease, a settle, a re-read): a TTL refreshed by
+   * use, so keyed circuits over an open-ended key set do not pile up. Never
+   * shorter than the circuit's window and `resetTimeout` plus its lease time.
+   * Default 86,400,000 (a day).
+   */
+  readonly idleTimeout?: number;
+  /**
+   * Milliseconds `close()` waits for pending reports to reach Redis, a first
+   * connection included, before it gives up on them. Default 1000.
+   */
+  readonly closeTimeout?: number;
   /** This process's identity in failure records and leases. Default: host, pid and a random suffix. */
   readonly processId?: string;
   /** The connection to subscribe on. Default: `client.duplicate()`, owned and closed by the store. */
@@ -49,6 +62,8 @@ export interface ResolvedRedisStoreOptions {
   readonly leaseTimeout: number;
   readonly prefix: string;
   readonly commandTimeout: number;
+  readonly idleTimeout: number;
+  readonly closeTimeout: number;
   readonly processId: string;
   readonly clock: Clock;
 }
@@ -59,6 +74,8 @@ export const redisStoreDefaults = Object.freeze({
   leaseTimeout: 5000,
   prefix: defaultPrefix,
   commandTimeout: 200,
+  idleTimeout: 86_400_000,
+  closeTimeout: 1000,
 });
 
 const label = 'redisStore';
@@ -80,6 +97,8 @@ export function resolveRedisStoreOptions(
   const window = given.window === undefined ? undefined : milliseconds('window', given.window);
   const leaseTimeout = milliseconds('leaseTimeout', given.leaseTimeout ?? d.leaseTimeout);
   const commandTimeout = milliseconds('commandTimeout', given.commandTimeout ?? d.commandTimeout);
+  const idleTimeout = milliseconds('idleTimeout', given.idleTimeout ?? d.idleTimeout);
+  const closeTimeout = milliseconds('closeTimeout', given.closeTimeout ?? d.closeTimeout);
   const prefix = given.prefix ?? d.prefix;
   if (typeof prefix !== 'string') invalidOption(label, 'prefix', 'a string', prefix);
   const processId = given.processId ?? processIdentity;
@@ -101,7 +120,17 @@ export function resolveRedisStoreOptions(
       'the client',
     );
   }
-  return Object.freeze({ quorum, window, leaseTimeout, prefix, commandTimeout, processId, clock });
+  return Object.freeze({
+    quorum,
+    window,
+    leaseTimeout,
+    prefix,
+    commandTimeout,
+    idleTimeout,
+    closeTimeout,
+    processId,
+    clock,
+  });
 }
 
 function milliseconds(option: string, value: unknown): number {

@@ -10,6 +10,8 @@ import {
   type Unsubscribe,
 } from '@staunch/core';
 import { randomBytes } from 'node:crypto';
+import type { Cluster } from 'ioredis';
+import { clusterSlot } from './cluster-slot.js';
 import { redisCircuitKeys } from './keys.js';
 import {
   resolveRedisStoreOptions,
@@ -17,7 +19,7 @@ import {
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
 } from './options.js';
-import type { LuaScript } from './scripts.js';
+import { scripts, type LuaScript } from './scripts.js';
 import { SharedCircuit } from './shared-circuit.js';
 import { parseMessage, parseReply, type CircuitLink, type SharedState } from './shared-state.js';
 
@@ -65,13 +67,17 @@ export interface RedisCircuitStore extends CircuitStoreProvider {
    * read the shared state: for startup and tests (calls never need to wait).
    */
   ready(): Promise<void>;
-  /** Resolves once every failure noted so far has been reported to Redis (or dropped by an incident). */
+  /**
+   * Resolves once every failure noted so far has been reported to Redis (or dropped by an incident).
+   * Failures noted before the first connection wait for it.
+   */
   flush(): Promise<void>;
   /** Starts calling `listener` for every `type` event; returns the function that stops it. */
   on<K extends keyof RedisStoreEvents>(type: K, listener: Listener<RedisStoreEvents[K]>): Unsubscribe;
   /**
-   * Reports what is pending, unsubscribes and closes the subscriber it made. The client stays open;
-   * `redisStore(client)` afterwards makes a new store.
+   * Reports what is pending (waiting at most `closeTimeout`, a first connection included), unsubscribes
+   * and closes the subscriber it made. The client stays open; `redisStore(client)` afterwards makes a new
+   * store.
    */
   close(): Promise<void>;
 }
@@ -101,29 +107,47 @@ export interface RedisCircuitStore extends CircuitStoreProvider {
 export function redisStore(client: RedisClient, options?: RedisStoreOptions): RedisCircuitStore {
   const resolved = resolveRedisStoreOptions(client, options);
   const subscriber = options?.subscriber;
-  // One store per client and settings, so that `store: redisStore(client)` written in every decorator
-  // shares one subscription and one replica per circuit. A given subscriber or clock makes its own.
-  if (subscriber !== undefined || options?.clock !== undefined) return new RedisStore(client, resolved, subscriber);
-  const { prefix, quorum, window, leaseTimeout, commandTimeout, processId } = resolved;
-  const key = [prefix, quorum, window, leaseTimeout, commandTimeout, processId].join('\n');
+  // One store per client and settings, so that `store: redisStore(client, settings)` written in every
+  // decorator shares one subscription and one replica per circuit. A clock or subscriber is a setting too,
+  // told apart by identity.
+  const { prefix, quorum, window, leaseTimeout, commandTimeout, idleTimeout, closeTimeout, processId } = resolved;
+  const settings = [prefix, quorum, window, leaseTimeout, commandTimeout, idleTimeout, closeTimeout, processId];
+  const key = [...settings, identity(resolved.clock), identity(subscriber)].join('\n');
   let stores = storesByClient.get(client);
   if (stores === undefined) storesByClient.set(client, (stores = new Map<string, RedisStore>()));
   let store = stores.get(key);
   if (store === undefined) {
     const own = stores;
-    stores.set(key, (store = new RedisStore(client, resolved, undefined, () => own.delete(key))));
+    stores.set(key, (store = new RedisStore(client, resolved, subscriber, () => own.delete(key))));
   }
   return store;
 }
 
 const storesByClient = new WeakMap<RedisClient, Map<string, RedisStore>>();
+const identities = new WeakMap<object, number>();
+let lastIdentity = 0;
+
+// A number per object, for the store cache's key: the same clock or subscriber, the same store.
+function identity(value: object | undefined): string {
+  if (value === undefined) return '';
+  let id = identities.get(value);
+  if (id === undefined) identities.set(value, (id = ++lastIdentity));
+  return String(id);
+}
 
 interface Incident {
   readonly at: number;
   // Retries while the connections look fine but Redis does not answer (paused, or the client's own
   // command timeout): the only timer the store keeps, and only during an incident.
   probe: TimerHandle | undefined;
+  // Redis answered and every circuit is being re-read: the incident ends when they all are. A re-read
+  // that fails (a Cluster node that answers PING but refuses the circuits' slots) puts it back to probing:
+  // the same incident, not a new one.
+  recovering: boolean;
 }
+
+/** Re-reads per round trip: a batch's replies are applied in one turn of the event loop (about 1 ms). */
+const readBatch = 100;
 
 /** Milliseconds between checks that Redis answers again, during an incident. */
 const probeInterval = 1000;
@@ -132,7 +156,12 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   readonly options: ResolvedRedisStoreOptions;
   readonly #client: RedisClient;
   readonly #clock: Clock;
-  readonly #circuits = new Map<string, SharedCircuit>();
+  // Held weakly: a replica lives as long as a breaker uses it, so keyed circuits whose breakers are gone
+  // (a Scope's bound evicted them) are released here too.
+  readonly #circuits = new Map<string, WeakRef<SharedCircuit>>();
+  readonly #released = new FinalizationRegistry<string>((name) => {
+    if (this.#circuits.get(name)?.deref() === undefined) this.#circuits.delete(name);
+  });
   readonly #events = new Events<RedisStoreEvents>();
   readonly #channel: string;
   #subscriber: RedisClient | undefined;
@@ -141,16 +170,34 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   #listening = false;
   #subscribed: Promise<void> | undefined;
   #onSubscribed: (() => void) | undefined;
+  // A SUBSCRIBE refused on a connection that stays up (an ACL without the channel) is retried, backing off.
+  #listenRetry: TimerHandle | undefined;
+  #listenDelay = 0;
   #clientReady: Promise<void> | undefined;
   #incident: Incident | undefined;
-  // Counts incidents: a recovery whose re-reads outlast a new incident must not announce itself.
-  #incidents = 0;
   #pinging = false;
+  // The client has been ready once: failures noted before are kept until then, and a client that is not
+  // ready afterwards is an incident. #synced: every circuit has re-read the state since.
   #connectedOnce = false;
+  #synced = false;
   #closed = false;
+  // The scripts each node's current connection has been sent (a single server is node ''): EVALSHA for
+  // those, EVAL for the first use.
+  readonly #loaded = new Map<string, Set<string>>();
+  // Re-reads asked for and not sent yet, with who waits for each (a second request joins the first), whether
+  // #pump is sending them, and who waits for the queue to empty.
+  readonly #reads = new Map<SharedCircuit, (() => void)[] | undefined>();
+  #pumping = false;
+  #readsDone: (() => void)[] | undefined;
+  // A walk over every circuit, re-reading each: #rereadAll starts one (a new one replaces it).
+  #walk: Iterator<WeakRef<SharedCircuit>> | undefined;
+  readonly #generationBase = randomBytes(6).toString('hex');
+  #commands = 0;
   // Removes the store from redisStore()'s cache once closed.
   readonly #forget: (() => void) | undefined;
   readonly #onReady = (): void => {
+    this.#loaded.clear();
+    if (!this.#connectedOnce) this.#firstConnection();
     this.#connected();
   };
   // Every (re)connection of the subscriber subscribes again, and only its confirmation counts as
@@ -168,7 +215,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   readonly #onMessage = (channel: string, message: string): void => {
     if (channel !== this.#channel) return;
     const parsed = parseMessage(message);
-    if (parsed !== undefined) this.#circuits.get(parsed.name)?.hear(parsed.state);
+    if (parsed !== undefined) this.#circuits.get(parsed.name)?.deref()?.hear(parsed.state);
   };
 
   constructor(
@@ -184,8 +231,11 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#channel = redisCircuitKeys('', options.prefix).channel;
     this.#subscriber = subscriber;
     this.#ownsSubscriber = subscriber === undefined;
-    this.#connectedOnce = client.status === 'ready';
     client.on('ready', this.#onReady);
+    if (client.status === 'ready') this.#firstConnection();
+    // A lazyConnect client waits for a first command, which the store never sends to a client that is
+    // not ready: connect it, or the store would wait forever.
+    else connectIfLazy(client);
   }
 
   get available(): boolean {
@@ -193,7 +243,11 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   }
 
   get online(): boolean {
-    return this.#incident === undefined && !this.#closed;
+    return (this.#incident === undefined || this.#incident.recovering) && !this.#closed;
+  }
+
+  get connected(): boolean {
+    return this.#connectedOnce;
   }
 
   get processId(): string {
@@ -214,7 +268,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
 
   circuit(name: string, options: ResolvedCircuitBreakerOptions): CircuitStore {
     if (typeof name !== 'string' || name === '') invalidOption(label, 'name', 'a non-empty circuit name', name);
-    const existing = this.#circuits.get(name);
+    const existing = this.#circuits.get(name)?.deref();
     if (existing !== undefined) {
       for (const option of ['threshold', 'resetTimeout', 'halfOpenCalls', 'halfOpenFailureRate'] as const) {
         if (existing.options[option] !== options[option]) {
@@ -229,9 +283,10 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
       return existing;
     }
     const circuit = new SharedCircuit(name, options, this);
-    this.#circuits.set(name, circuit);
+    this.#circuits.set(name, new WeakRef(circuit));
+    this.#released.register(circuit, name);
     void this.#subscribe();
-    if (this.#client.status === 'ready') void circuit.sync();
+    if (this.#client.status === 'ready') void this.reread(circuit);
     return circuit;
   }
 
@@ -245,13 +300,11 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
               resolve();
             });
           });
-    return Promise.all([this.#subscribe(), this.#clientReady])
-      .then(() => Promise.all([...this.#circuits.values()].map((c) => c.sync())))
-      .then(noop);
+    return Promise.all([this.#subscribe(), this.#clientReady]).then(() => this.#rereadAll());
   }
 
   flush(): Promise<void> {
-    return Promise.all([...this.#circuits.values()].map((c) => c.drained())).then(noop);
+    return Promise.all(this.#live().map((c) => c.drained())).then(noop);
   }
 
   on<K extends keyof RedisStoreEvents>(type: K, listener: Listener<RedisStoreEvents[K]>): Unsubscribe {
@@ -261,12 +314,14 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#forget?.();
-    // Pending reports get one command timeout to go out; a paused server must not hang the shutdown.
-    await within(this.#clock, this.options.commandTimeout, this.flush());
+    // Pending reports (those noted before a first connection too) get closeTimeout to go out; a paused or
+    // unreachable server must not hang the shutdown.
+    await within(this.#clock, this.options.closeTimeout, this.flush());
     this.#closed = true;
     this.#stopProbing();
+    this.#stopListenRetry();
     // Circuits outlive the store only as local circuits.
-    for (const circuit of this.#circuits.values()) circuit.detach();
+    for (const circuit of this.#live()) circuit.detach();
     this.#client.removeListener('ready', this.#onReady);
     const subscriber = this.#subscriber;
     if (subscriber === undefined) return;
@@ -288,30 +343,79 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     resetTimeout: number,
     args: readonly (string | number)[],
   ): Promise<SharedState | undefined> {
-    const client = this.#client;
-    if (!this.online) return Promise.resolve(undefined);
-    if (client.status !== 'ready') {
-      // Not connected: never queue behind the client's offline queue. Before the first connection that is
-      // simply "not yet"; afterwards it is an incident.
-      if (this.#connectedOnce) this.#fail(new Error(`@staunch/redis: the Redis client is ${client.status}`));
-      return Promise.resolve(undefined);
-    }
-    const keys = redisCircuitKeys(name, this.options.prefix);
-    // The generation a script gives a state hash it finds missing: new for every command, so a state
-    // lost and made again never comes back under the generation it had.
-    const argv = [name, keys.channel, resetTimeout, randomBytes(8).toString('hex'), ...args];
-    const command = evaluate(client, script, [keys.state, keys.lease, keys.failures, keys.processes], argv);
-    const clock = this.#clock;
-    const timer = clock.schedule(this.options.commandTimeout, () => {
-      this.#fail(new Error(`@staunch/redis: Redis did not answer within ${this.options.commandTimeout} ms`));
+    if (!this.#sendable()) return Promise.resolve(undefined);
+    return this.#timed(this.#send(script, name, resetTimeout, args)).then((reply) =>
+      reply === undefined ? undefined : parseReply(reply),
+    );
+  }
+
+  reread(circuit: SharedCircuit): Promise<void> {
+    if (!this.#sendable()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.#reads.get(circuit);
+      if (waiters === undefined) this.#reads.set(circuit, [resolve]);
+      else waiters.push(resolve);
+      this.#startPump();
     });
-    return command.then(
-      (reply) => {
+  }
+
+  changed(name: string, state: SharedState): void {
+    this.#events.emit('change', { circuit: name, state: state.state, epoch: state.epoch, holder: state.holder });
+  }
+
+  // Whether a command may go out now: online and connected. Never through a client that is not ready (its
+  // offline queue would grow): before the first connection that is simply "not yet"; afterwards an incident.
+  #sendable(): boolean {
+    if (!this.online) return false;
+    const { status } = this.#client;
+    if (status === 'ready') return true;
+    if (this.#connectedOnce) this.#fail(new Error(`@staunch/redis: the Redis client is ${status}`));
+    return false;
+  }
+
+  // Sends `script` for the circuit `name`.
+  #send(script: LuaScript, name: string, resetTimeout: number, args: readonly (string | number)[]): Promise<unknown> {
+    const { keys, argv } = this.#arguments(name, resetTimeout, args);
+    return this.#evaluate(script, keys, argv);
+  }
+
+  // A script's four keys, and its arguments: the common ones, its own, the idle expiry.
+  #arguments(
+    name: string,
+    resetTimeout: number,
+    args: readonly (string | number)[],
+  ): { keys: string[]; argv: (string | number)[] } {
+    const circuitKeys = redisCircuitKeys(name, this.options.prefix);
+    const { state, lease, failures, processes, channel } = circuitKeys;
+    // The generation a script gives a state hash it finds missing: new for every command, so a state lost
+    // and made again never comes back under the generation it had (a random base per store, and a count).
+    const generation = `${this.#generationBase}${(++this.#commands).toString(36)}`;
+    const argv = [name, channel, resetTimeout, generation, ...args, this.#idleTtl(resetTimeout)];
+    return { keys: [state, lease, failures, processes], argv };
+  }
+
+  // `work`'s value, or undefined (and an incident) if it fails or Redis takes longer than commandTimeout.
+  #timed<T>(work: Promise<T>): Promise<T | undefined> {
+    const clock = this.#clock;
+    const { commandTimeout } = this.options;
+    let answered = false;
+    const timer = clock.schedule(commandTimeout, () => {
+      // A timer that fires late because this process stalled (GC, a long synchronous task) may find the
+      // reply already waiting in the socket. It is read in this turn's I/O phase, which comes after the
+      // timers: look again on the next turn's, so that only a reply still missing counts.
+      clock.schedule(0, () => {
+        if (!answered) this.#fail(new Error(`@staunch/redis: Redis did not answer within ${commandTimeout} ms`));
+      });
+    });
+    return work.then(
+      (value) => {
+        answered = true;
         clock.cancel(timer);
         this.#answered();
-        return parseReply(reply);
+        return value;
       },
       (error: unknown) => {
+        answered = true;
         clock.cancel(timer);
         this.#fail(error);
         return undefined;
@@ -319,8 +423,155 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     );
   }
 
-  changed(name: string, state: SharedState): void {
-    this.#events.emit('change', { circuit: name, state: state.state, epoch: state.epoch, holder: state.holder });
+  // Re-reads every live circuit (a first connection, a new subscription, the end of an incident). Nothing
+  // is queued up front: #pump walks the circuits a batch at a time, so that no turn does more than a
+  // batch's work however many circuits there are. Settles once every one has been re-read.
+  #rereadAll(): Promise<void> {
+    if (!this.#sendable()) return Promise.resolve();
+    this.#walk = this.#circuits.values();
+    return new Promise((resolve) => {
+      (this.#readsDone ??= []).push(resolve);
+      this.#startPump();
+    });
+  }
+
+  #startPump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    queueMicrotask(() => void this.#pump());
+  }
+
+  // The next batch: re-reads asked for first, then the circuits of a walk over all of them.
+  #nextBatch(): { readonly circuits: SharedCircuit[]; readonly waiting: (() => void)[] } {
+    const circuits: SharedCircuit[] = [];
+    const waiting: (() => void)[] = [];
+    for (const [circuit, waiters] of this.#reads) {
+      this.#reads.delete(circuit);
+      circuits.push(circuit);
+      if (waiters !== undefined) waiting.push(...waiters);
+      if (circuits.length === readBatch) return { circuits, waiting };
+    }
+    const walk = this.#walk;
+    while (walk !== undefined && circuits.length < readBatch) {
+      const next = walk.next();
+      if (next.done === true) {
+        this.#walk = undefined;
+        break;
+      }
+      const circuit = next.value.deref();
+      if (circuit === undefined) continue;
+      // Failures kept from before the first connection go out with it.
+      circuit.resume();
+      circuits.push(circuit);
+    }
+    return { circuits, waiting };
+  }
+
+  // Sends the re-reads a batch at a time, the next once the last is answered: 20,000 circuits re-reading
+  // after an incident make 100 round trips of bounded work each (one write, one timer per batch), instead
+  // of 20,000 commands and timers at once, whose queue alone outlasts commandTimeout.
+  async #pump(): Promise<void> {
+    for (;;) {
+      if (!this.#sendable()) {
+        // An incident, or not connected: whoever waits is told; the circuits run on local state.
+        for (const waiters of this.#reads.values()) if (waiters !== undefined) for (const resolve of waiters) resolve();
+        this.#reads.clear();
+        this.#walk = undefined;
+        break;
+      }
+      const { circuits, waiting } = this.#nextBatch();
+      if (circuits.length === 0) break;
+      const sentAt = circuits.map((circuit) => circuit.generations);
+      const replies = await this.#timed(this.#sendReads(circuits));
+      if (replies !== undefined) {
+        circuits.forEach((circuit, i) => {
+          circuit.apply(parseReply(replies[i]), false, sentAt[i]);
+        });
+      }
+      for (const resolve of waiting) resolve();
+    }
+    this.#pumping = false;
+    const done = this.#readsDone;
+    this.#readsDone = undefined;
+    if (done !== undefined) for (const resolve of done) resolve();
+  }
+
+  // One pipeline (one write) for a single server. A Cluster client writes each command to its slot's node.
+  async #sendReads(circuits: readonly SharedCircuit[]): Promise<unknown[]> {
+    const client = this.#client;
+    const read = (circuit: SharedCircuit): Promise<unknown> =>
+      this.#send(scripts.read, circuit.name, circuit.options.resetTimeout, []);
+    if (isCluster(client)) return Promise.all(circuits.map(read));
+    const pipeline = client.pipeline();
+    const { sha, source } = scripts.read;
+    const loaded = this.#loadedOn('');
+    let first = !loaded.has(sha);
+    loaded.add(sha);
+    for (const circuit of circuits) {
+      const { keys, argv } = this.#arguments(circuit.name, circuit.options.resetTimeout, []);
+      if (first) pipeline.eval(source, keys.length, ...keys, ...argv);
+      else pipeline.evalsha(sha, keys.length, ...keys, ...argv);
+      first = false;
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return Promise.all(
+      circuits.map((circuit, i) => {
+        const [error, reply] = results[i] ?? [new Error('@staunch/redis: no reply in the pipeline')];
+        if (error === null) return reply;
+        // NOSCRIPT (a restarted server, SCRIPT FLUSH): this one again, by EVAL.
+        return isNoScript(error) ? read(circuit) : Promise.reject(error);
+      }),
+    );
+  }
+
+  // The live replicas (those whose breakers are gone are skipped; the registry removes their entries).
+  #live(): SharedCircuit[] {
+    const live: SharedCircuit[] = [];
+    for (const ref of this.#circuits.values()) {
+      const circuit = ref.deref();
+      if (circuit !== undefined) live.push(circuit);
+    }
+    return live;
+  }
+
+  // The state hash outlives everything that may still refer to it: the window and an open wait plus a lease.
+  #idleTtl(resetTimeout: number): number {
+    const { idleTimeout, window, leaseTimeout } = this.options;
+    return Math.max(idleTimeout, window ?? resetTimeout, resetTimeout + Math.max(resetTimeout, leaseTimeout));
+  }
+
+  // The scripts sent to the node serving `key` (a Cluster's, by slot; not yet known: the node '').
+  #loadedOn(key: string): Set<string> {
+    const client = this.#client;
+    const node = isCluster(client) ? (client.slots[clusterSlot(key)]?.[0] ?? '') : '';
+    let loaded = this.#loaded.get(node);
+    if (loaded === undefined) this.#loaded.set(node, (loaded = new Set()));
+    return loaded;
+  }
+
+  // EVAL the first time a node's current connection runs a script (Redis caches it), EVALSHA after, so N circuits
+  // starting at once send the source once, not N failed EVALSHA and N EVAL. NOSCRIPT (a restarted server,
+  // SCRIPT FLUSH) falls back to EVAL.
+  async #evaluate(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const client = this.#client;
+    const loaded = this.#loadedOn(keys[0] ?? '');
+    if (!loaded.has(script.sha)) {
+      loaded.add(script.sha);
+      return client.eval(script.source, keys.length, ...keys, ...args);
+    }
+    try {
+      return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return client.eval(script.source, keys.length, ...keys, ...args);
+    }
+  }
+
+  // The client is ready for the first time: report what was noted meanwhile, and check the eviction policy.
+  #firstConnection(): void {
+    this.#connectedOnce = true;
+    for (const circuit of this.#live()) circuit.resume();
+    checkEviction(this.#client);
   }
 
   #subscribe(): Promise<void> {
@@ -331,50 +582,79 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     subscriber.on('ready', this.#onSubscriberReady);
     subscriber.on('error', this.#onSubscriberError);
     subscriber.on('close', this.#onConnectionLost);
+    connectIfLazy(subscriber);
     this.#listen();
     return this.#subscribed;
   }
 
   #listen(): void {
     const subscriber = this.#subscriber;
-    if (subscriber === undefined || this.#closed) return;
+    this.#stopListenRetry();
+    // Not before the connection is ready: its 'ready' calls this again. A SUBSCRIBE sent sooner would sit in
+    // the offline queue, or be refused outright with enableOfflineQueue: false (a false incident).
+    if (subscriber === undefined || this.#closed || subscriber.status !== 'ready') return;
     subscriber.subscribe(this.#channel).then(
       () => {
         if (this.#closed || subscriber.status !== 'ready') return;
         const first = !this.#listening;
         this.#listening = true;
+        this.#listenDelay = 0;
         this.#onSubscribed?.();
         this.#onSubscribed = undefined;
         if (first) this.#connected(true);
       },
       (error: unknown) => {
+        if (this.#closed) return;
         this.#fail(error);
+        // Refused on a connection that stays up (NOPERM): nothing else would ask again.
+        if (subscriber.status === 'ready') this.#retryListen();
       },
     );
+  }
+
+  // 50 ms, doubling up to the probe interval: soon after the permission is granted, without hammering.
+  #retryListen(): void {
+    this.#listenDelay = Math.min(probeInterval, this.#listenDelay === 0 ? 50 : this.#listenDelay * 2);
+    this.#listenRetry = this.#clock.schedule(this.#listenDelay, () => {
+      this.#listenRetry = undefined;
+      this.#listen();
+    });
+    (this.#listenRetry as { unref?: () => void }).unref?.();
+  }
+
+  #stopListenRetry(): void {
+    if (this.#listenRetry === undefined) return;
+    this.#clock.cancel(this.#listenRetry);
+    this.#listenRetry = undefined;
   }
 
   // A connection is (re)established: once the client is ready and the subscription confirmed, the incident
   // (if any) is over; a new subscription re-reads every circuit, since messages may have been missed.
   #connected(resubscribed = false): void {
     if (this.#client.status !== 'ready' || !this.#listening || this.#closed) return;
-    const first = !this.#connectedOnce;
-    this.#connectedOnce = true;
+    const first = !this.#synced;
+    this.#synced = true;
     if (this.#incident !== undefined) this.#restore();
-    else if (first || resubscribed) for (const circuit of this.#circuits.values()) void circuit.sync();
+    else if (first || resubscribed) void this.#rereadAll();
   }
 
   // A command succeeded: Redis is back, if it was gone and the subscription is up.
   #answered(): void {
-    this.#connectedOnce = true;
     if (this.#incident !== undefined && this.#listening) this.#restore();
   }
 
   #fail(error: unknown): void {
-    if (this.#incident !== undefined || this.#closed) return;
-    this.#incidents++;
-    const incident: Incident = (this.#incident = { at: this.#clock.now(), probe: undefined });
-    for (const circuit of this.#circuits.values()) circuit.detach();
-    this.#events.emit('unavailable', { error });
+    if (this.#closed) return;
+    let incident = this.#incident;
+    if (incident !== undefined) {
+      if (!incident.recovering) return;
+      // The recovery failed: the incident goes on, said once already.
+      incident.recovering = false;
+    } else {
+      incident = this.#incident = { at: this.#clock.now(), probe: undefined, recovering: false };
+      this.#events.emit('unavailable', { error });
+    }
+    for (const circuit of this.#live()) circuit.detach();
     this.#probeLater(incident);
   }
 
@@ -416,18 +696,21 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   }
 
   #stopProbing(): void {
-    const probe = this.#incident?.probe;
-    if (probe !== undefined) this.#clock.cancel(probe);
+    const incident = this.#incident;
+    if (incident?.probe === undefined) return;
+    this.#clock.cancel(incident.probe);
+    incident.probe = undefined;
   }
 
   // The incident is over: re-read every circuit, then say so.
   #restore(): void {
-    this.#stopProbing();
     const incident = this.#incident as Incident;
-    this.#incident = undefined;
-    const count = this.#incidents;
-    void Promise.all([...this.#circuits.values()].map((circuit) => circuit.sync())).then(() => {
-      if (this.#incident !== undefined || this.#incidents !== count || this.#closed) return;
+    if (incident.recovering) return;
+    this.#stopProbing();
+    incident.recovering = true;
+    void this.#rereadAll().then(() => {
+      if (this.#incident !== incident || !incident.recovering || this.#closed) return;
+      this.#incident = undefined;
       this.#events.emit('restored', { downtime: this.#clock.now() - incident.at });
     });
   }
@@ -436,6 +719,38 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
 const label = 'redisStore';
 
 function noop(): void {}
+
+function isCluster(client: RedisClient): client is Cluster {
+  return (client as Partial<Cluster>).isCluster === true;
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+function connectIfLazy(connection: RedisClient): void {
+  if (connection.status === 'wait') connection.connect().catch(noop);
+}
+
+// Keys with a time to live (all of a circuit's) may be evicted under memory pressure by any policy but
+// noeviction, which loses a lease or an open state mid-flight: say so once per client, at its first
+// connection. A server that refuses INFO (an ACL without it) is not checked.
+const checked = new WeakSet<RedisClient>();
+function checkEviction(client: RedisClient): void {
+  if (checked.has(client)) return;
+  checked.add(client);
+  client.info('memory').then((info) => {
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    const limit = /^maxmemory:(\d+)/m.exec(info)?.[1];
+    if (policy === undefined || policy === 'noeviction' || limit === '0') return;
+    process.emitWarning(
+      `@staunch/redis: the server's maxmemory-policy is ${policy} with maxmemory ${limit}: under memory ` +
+        'pressure it may evict shared circuit state (a trial lease, an open circuit). Use noeviction, or a ' +
+        'server of its own for the circuits.',
+      { type: 'StaunchWarning', code: 'STAUNCH_REDIS_EVICTION' },
+    );
+  }, noop);
+}
 
 // QUIT when connected (ioredis's disconnect() leaves a 2 s timer behind), but never wait on a paused server.
 async function closeConnection(connection: RedisClient, clock: Clock, timeoutMs: number): Promise<void> {
@@ -460,20 +775,5 @@ async function within<T>(clock: Clock, ms: number, work: Promise<T>): Promise<T 
     return await Promise.race([work, late]);
   } finally {
     clock.cancel(timer as TimerHandle);
-  }
-}
-
-// EVALSHA, and EVAL when the server does not have the script yet (first use, or after a restart).
-async function evaluate(
-  client: RedisClient,
-  script: LuaScript,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.eval(script.source, keys.length, ...keys, ...args);
   }
 }

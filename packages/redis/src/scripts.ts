@@ -51,13 +51,13 @@ local now = clock()
 `;
 
 // ARGV: name, channel, resetTimeout, a generation for a state hash not yet made (shared by every
-// script), then each script's own.
-const read = `${prologue}
+// script), then each script's own, then (last) the state hash's time to live when idle (ms).
+const read = `
 return current(now)`;
 
 // ARGV[5..]: process id, failures, window, threshold, quorum. Each failure's member is named by its
 // number in the fleet's counter, so no two are ever the same (a restarted process reuses its id).
-const report = `${prologue}
+const report = `
 local state, epoch = load()
 written()
 local n = tonumber(ARGV[6])
@@ -81,7 +81,7 @@ end
 return current(now)`;
 
 // ARGV[5..]: the lease token asked for, the lease's time to live (ms).
-const acquire = `${prologue}
+const acquire = `
 local state, epoch, openedAt = load()
 if state == 'closed' then return current(now) end
 if state == 'open' and openedAt + tonumber(ARGV[3]) > now then return current(now) end
@@ -96,7 +96,7 @@ announce('half-open', epoch, ttl, ARGV[5])
 return {'half-open', epoch, ttl, ARGV[5], gen}`;
 
 // ARGV[5..]: the lease token, the half-open epoch it was granted for, 'closed' or 'open'.
-const settle = `${prologue}
+const settle = `
 local state, epoch = load()
 if state == 'half-open' and epoch == tonumber(ARGV[6]) and redis.call('GET', KEYS[2]) == ARGV[5] then
   redis.call('DEL', KEYS[2])
@@ -119,8 +119,17 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-const script = (source: string): LuaScript =>
-  Object.freeze({ source, sha: createHash('sha1').update(source).digest('hex') });
+// Every script's body runs as a function, so that whichever way it returns, the state hash it found or
+// made gets its idle expiry pushed back: state nobody uses goes away by itself.
+const epilogue = `
+local reply = main()
+if gen ~= '' then redis.call('PEXPIRE', KEYS[1], ms(ARGV[#ARGV])) end
+return reply`;
+
+const script = (body: string): LuaScript => {
+  const source = `${prologue}local function main()${body}\nend${epilogue}`;
+  return Object.freeze({ source, sha: createHash('sha1').update(source).digest('hex') });
+};
 
 /** The four scripts a shared circuit runs. */
 export const scripts = Object.freeze({

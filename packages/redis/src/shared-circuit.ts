@@ -58,6 +58,9 @@ export class SharedCircuit implements CircuitStore {
   #lastToken = '';
   // Failures not yet reported: a count, never a queue, so an outage cannot grow it past a number.
   #pending = 0;
+  // When the first of them was noted, while the store had never been connected: they are reported once it
+  // is, unless they are older than the window by then.
+  #pendingSince = 0;
   #reporting = false;
   #drained: (() => void)[] | undefined;
   // Held weakly: a breaker keeps its own watcher alive, so a breaker nobody uses any more can be collected.
@@ -99,9 +102,16 @@ export class SharedCircuit implements CircuitStore {
   }
 
   recordFailure(): void {
-    if (!this.#link.online) return;
+    const link = this.#link;
+    // During an incident failures are dropped; before the first connection they are kept, since there is
+    // nothing stale to replay (a short-lived job, a crash-looping worker would never count otherwise).
+    if (!link.online && link.connected) return;
     // The first failure of a burst schedules one report for the whole burst.
     if (++this.#pending === 1 && !this.#reporting) {
+      if (!link.connected || !link.online) {
+        this.#pendingSince = this.#now();
+        return;
+      }
       queueMicrotask(
         (this.#flushSoon ??= () => {
           this.#report();
@@ -184,12 +194,28 @@ export class SharedCircuit implements CircuitStore {
     else this.#impose('closed', now);
   }
 
-  /** Reads the shared state from Redis and applies it. */
+  /** Reads the shared state from Redis (paced with the store's other re-reads) and applies it. */
   sync(): Promise<void> {
-    const sentAt = this.#generations;
-    return this.#link.run(scripts.read, this.name, this.options.resetTimeout, []).then((shared) => {
-      if (shared !== undefined) this.apply(shared, false, sentAt);
-    });
+    return this.#link.reread(this);
+  }
+
+  /** Counts generation changes: a re-read remembers it when sent, and gives it back to {@link apply}. */
+  get generations(): number {
+    return this.#generations;
+  }
+
+  /**
+   * The store is connected and online: report the failures noted before its first connection, unless
+   * they are older than the window by now.
+   */
+  resume(): void {
+    if (this.#pending === 0) return;
+    if (this.#now() - this.#pendingSince > this.#window()) {
+      this.#pending = 0;
+      this.#settleDrained();
+    } else {
+      this.#report();
+    }
   }
 
   /** Redis is unreachable or slow: from now on the local circuit decides alone, from where it is. */
@@ -197,7 +223,7 @@ export class SharedCircuit implements CircuitStore {
     this.#held = false;
     this.#ownOpenSince = undefined;
     this.#lease = undefined;
-    this.#pending = 0;
+    if (this.#link.connected) this.#pending = 0;
     this.#known = -1;
     this.#knownState = '';
     this.#settleDrained();
@@ -289,13 +315,12 @@ export class SharedCircuit implements CircuitStore {
 
   #report(): void {
     const count = this.#pending;
-    if (count === 0 || this.#reporting || !this.#link.online) return;
+    const link = this.#link;
+    if (count === 0 || this.#reporting || !link.online || !link.connected) return;
     this.#pending = 0;
     this.#reporting = true;
     const { threshold, resetTimeout } = this.options;
-    const link = this.#link;
-    const window = link.window ?? Math.max(1, resetTimeout);
-    const args = [link.processId, count, window, threshold, link.quorum];
+    const args = [link.processId, count, this.#window(), threshold, link.quorum];
     const sentAt = this.#generations;
     void link.run(scripts.report, this.name, resetTimeout, args).then((shared) => {
       this.#reporting = false;
@@ -305,8 +330,12 @@ export class SharedCircuit implements CircuitStore {
     });
   }
 
+  #window(): number {
+    return this.#link.window ?? Math.max(1, this.options.resetTimeout);
+  }
+
   #settleDrained(): void {
-    if (this.#reporting) return;
+    if (this.#reporting || this.#pending > 0) return;
     const waiting = this.#drained;
     this.#drained = undefined;
     if (waiting !== undefined) for (const resolve of waiting) resolve();

@@ -1,4 +1,5 @@
 import type { LuaScript } from './scripts.js';
+import type { SharedCircuit } from './shared-circuit.js';
 
 /** A shared circuit's state as Redis holds it: what every script replies and every transition publishes. */
 export interface SharedState {
@@ -18,6 +19,11 @@ export interface SharedState {
 export interface CircuitLink {
   /** False during an incident (Redis unreachable or slow): circuits then run on local state alone. */
   readonly online: boolean;
+  /**
+   * The client has been ready at least once. Failures noted before are kept
+   * (a count per circuit), even through an incident, and reported once it is.
+   */
+  readonly connected: boolean;
   /** This process's identity in failure records and lease tokens. */
   readonly processId: string;
   /** Distinct processes whose failures a shared circuit needs before it opens. */
@@ -37,6 +43,12 @@ export interface CircuitLink {
     resetTimeout: number,
     args: readonly (string | number)[],
   ): Promise<SharedState | undefined>;
+  /**
+   * Reads `circuit`'s shared state and applies it, paced with every other
+   * re-read of the store (batched round trips). Settles once applied, or once
+   * it failed (the store then handles the incident). Never rejects.
+   */
+  reread(circuit: SharedCircuit): Promise<void>;
   /** Reports a shared transition this process has learned of. */
   changed(name: string, state: SharedState): void;
 }

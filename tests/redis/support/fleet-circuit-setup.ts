@@ -76,8 +76,10 @@ export interface HammerResult {
 /** The incidents one store (of one quorum) reported: its `unavailable` and `restored` events, with receipt times. */
 export interface IncidentLog {
   readonly quorum: number;
-  readonly unavailable: { readonly at: number; readonly error: string }[];
-  readonly restored: { readonly at: number; readonly downtime: number }[];
+  // `at`: Date.now(), comparable across processes; `tick`: performance.now(), the clock the store measures the
+  // downtime with (monotonic: the wall clock may be slewed or stepped in between).
+  readonly unavailable: { readonly at: number; readonly tick: number; readonly error: string }[];
+  readonly restored: { readonly at: number; readonly tick: number; readonly downtime: number }[];
 }
 
 /** Where a circuit's store stands: no incident yet, in one (`unavailable` and no `restored` since), past it. */
@@ -186,11 +188,11 @@ const setup: FleetSetup = async ({ index, env }) => {
       });
       const incidents: IncidentLog = { quorum, unavailable: [], restored: [] };
       store.on('unavailable', ({ error }) => {
-        incidents.unavailable.push({ at: Date.now(), error: String(error) });
+        incidents.unavailable.push({ at: Date.now(), tick: performance.now(), error: String(error) });
         wakeAll();
       });
       store.on('restored', ({ downtime }) => {
-        incidents.restored.push({ at: Date.now(), downtime });
+        incidents.restored.push({ at: Date.now(), tick: performance.now(), downtime });
         wakeAll();
       });
       incidentLogs.set(store, incidents);

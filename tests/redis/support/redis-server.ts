@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  findOnPath,
   findRedisServer,
   freePort,
   pingRedis as ping,
@@ -63,24 +64,25 @@ export function redisServerAvailable(): boolean {
 let warned = false;
 
 /**
- * `describe` when redis-server is installed; otherwise `describe.skip` (with one warning), or
- * an error when STAUNCH_REQUIRE_REDIS=1 (CI), so that a missing server is never a silent skip.
+ * `describe` when redis-server is installed (and redis-cli, with `{ cli: true }`); otherwise
+ * `describe.skip` (with one warning), or an error when STAUNCH_REQUIRE_REDIS=1 (CI), so that a
+ * missing server is never a silent skip.
  */
-export function describeWithRedis(name: string, fn: () => void): void {
-  if (redisServerAvailable()) {
+export function describeWithRedis(name: string, fn: () => void, needs: { readonly cli?: boolean } = {}): void {
+  if (redisServerAvailable() && (needs.cli !== true || findOnPath('redis-cli') !== undefined)) {
     describe(name, fn);
     return;
   }
   if (process.env.STAUNCH_REQUIRE_REDIS === '1') {
     throw new Error(
-      'STAUNCH_REQUIRE_REDIS=1 but redis-server is not on PATH: install it ' +
-        '(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis), or unset STAUNCH_REQUIRE_REDIS',
+      'STAUNCH_REQUIRE_REDIS=1 but redis-server or redis-cli is not on PATH: install them ' +
+        '(Debian/Ubuntu: apt-get install redis-server redis-tools; macOS: brew install redis), or unset STAUNCH_REQUIRE_REDIS',
     );
   }
   if (!warned) {
     warned = true;
     console.warn(
-      'redis-server is not on PATH: skipping the Redis tests (install redis-server to run them; ' +
+      'redis-server or redis-cli is not on PATH: skipping Redis tests (install redis-server and redis-tools to run them; ' +
         'STAUNCH_REQUIRE_REDIS=1 makes this an error)',
     );
   }

@@ -1,0 +1,18 @@
+/**
+ * The Redis Cluster hash slot of a key (CRC16-XMODEM of the key, or of its hash tag: the part between
+ * the first `{` and the next `}`, when not empty), as the servers compute it. The store uses it to tell
+ * which node a script goes to, so that each node is sent a script's source once.
+ */
+export function clusterSlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(key, 'utf8')) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

@@ -1,0 +1,148 @@
+import Redis, { type Cluster } from 'ioredis';
+import { circuitBreaker, type CircuitBreakerPolicy } from '@staunch/core';
+import { redisCircuitKeys, redisStore, type RedisCircuitStore, type RedisStoreEvents } from '@staunch/redis';
+import { Down, eventually, fail, outcome, sleep, succeed } from './support/circuit-helpers';
+import { describeWithRedis } from './support/redis-server';
+import { startRedisCluster, type RedisCluster } from './support/redis-cluster';
+import { clusterSlot } from '../../packages/redis/src/cluster-slot';
+
+// A real Redis Cluster, 3 masters and 3 replicas, started once for this file. Several stores in this
+// process stand in for a fleet (each with its own Cluster client and process id).
+
+type Log = { [K in keyof RedisStoreEvents]: RedisStoreEvents[K][] };
+
+describeWithRedis(
+  'redisStore on a Redis Cluster',
+  () => {
+    let cluster: RedisCluster;
+    const clients: Cluster[] = [];
+    const stores: RedisCircuitStore[] = [];
+    let circuitCount = 0;
+
+    beforeAll(async () => {
+      cluster = await startRedisCluster();
+    });
+    afterEach(async () => {
+      await Promise.all(stores.splice(0).map((store) => store.close()));
+      for (const client of clients.splice(0)) client.disconnect();
+    });
+    afterAll(async () => {
+      await cluster.stop();
+    });
+
+    function fleet(count: number, quorum = 2): { stores: RedisCircuitStore[]; logs: Log[] } {
+      const logs: Log[] = [];
+      const made: RedisCircuitStore[] = [];
+      for (let i = 0; i < count; i++) {
+        const client = cluster.client({ clusterRetryStrategy: () => 100 });
+        client.on('error', () => undefined);
+        clients.push(client);
+        const store = redisStore(client, { processId: `c${i}`, quorum, leaseTimeout: 1 });
+        const log: Log = { unavailable: [], restored: [], change: [] };
+        store.on('unavailable', (event) => log.unavailable.push(event));
+        store.on('restored', (event) => log.restored.push(event));
+        stores.push(store);
+        made.push(store);
+        logs.push(log);
+      }
+      return { stores: made, logs };
+    }
+
+    const uniqueName = (): string => `cluster-${++circuitCount}`;
+    const names = (count: number): string[] => Array.from({ length: count }, uniqueName);
+
+    it('trips, leases and closes a shared circuit across processes, whichever master holds it', async () => {
+      const { stores: made, logs } = fleet(2);
+      // One circuit per master, at least: names until every master holds one.
+      const names: string[] = [];
+      const masters = new Set<number>();
+      while (masters.size < 3) {
+        const name = uniqueName();
+        names.push(name);
+        masters.add((await cluster.nodeOf(redisCircuitKeys(name).state)).server.port);
+      }
+      const breakers = names.map((name) =>
+        made.map((store) => circuitBreaker({ on: Down, threshold: 2, resetTimeout: 200, name, store })),
+      );
+      await Promise.all(made.map((store) => store.ready()));
+      for (const [a, b] of breakers as [CircuitBreakerPolicy, CircuitBreakerPolicy][]) {
+        outcome(a, fail);
+        outcome(b, fail);
+      }
+      await eventually(
+        () => breakers.every((pair) => pair.every((breaker) => breaker.state === 'open')),
+        'every shared circuit to open in both processes',
+      );
+      await sleep(200);
+      for (const pair of breakers) {
+        await eventually(() => pair.some((breaker) => outcome(breaker, succeed) === 'ok'), 'a trial to succeed');
+      }
+      await eventually(
+        () => breakers.every((pair) => pair.every((breaker) => breaker.state === 'closed')),
+        'every shared circuit to close in both processes',
+      );
+      expect(logs.map((log) => log.unavailable.length)).toEqual([0, 0]);
+    });
+
+    it('computes the hash slot of a key as the cluster does', async () => {
+      const admin = cluster.client();
+      const keys = ['payments', 'staunch:circuit:{payments}', 'a{}b', '{}{x}', 'über{ñ}', 'x{y', ...names(20)];
+      for (const key of keys) expect(clusterSlot(key)).toBe(await admin.cluster('KEYSLOT', key));
+    });
+
+    it('sends each script to each node once, not one failed EVALSHA and one EVAL per circuit', async () => {
+      const masters = cluster.nodes.filter((node) => node.role === 'master');
+      const admins = masters.map((node) => {
+        const admin = new Redis(node.server.url);
+        return admin;
+      });
+      try {
+        await Promise.all(admins.map(async (admin) => [await admin.script('FLUSH'), await admin.config('RESETSTAT')]));
+        const { stores: made } = fleet(1);
+        const circuits = names(60).map((name) => circuitBreaker({ on: Down, threshold: 100, name, store: made[0]! }));
+        await made[0]!.ready();
+        for (const breaker of circuits) outcome(breaker, fail);
+        await made[0]!.flush();
+        const stats = await Promise.all(
+          admins.map(async (admin) => {
+            const info = await admin.info('commandstats');
+            const count = (command: string, field: string): number =>
+              Number(new RegExp(`^cmdstat_${command}:.*\\b${field}=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+            return { eval: count('eval', 'calls'), evalshaFailed: count('evalsha', 'failed_calls') };
+          }),
+        );
+        // Two scripts (read, report), once per master each; no EVALSHA ever refused.
+        expect(stats).toEqual(masters.map(() => ({ eval: 2, evalshaFailed: 0 })));
+      } finally {
+        for (const admin of admins) admin.disconnect();
+      }
+    });
+
+    it('reports a master lost without a replica once, and the end of the incident once its slots answer', async () => {
+      const { stores: made, logs } = fleet(1);
+      const names = Array.from({ length: 30 }, uniqueName);
+      const breakers = names.map((name) =>
+        circuitBreaker({ on: Down, threshold: 100, resetTimeout: 1000, name, store: made[0]! }),
+      );
+      await made[0]!.ready();
+      const master = await cluster.nodeOf(redisCircuitKeys(names[0]!).state);
+      const replica = (await cluster.replicaOf(master))!;
+      // The replica first, so that no failover can save the master's slots: the cluster is down
+      // (require-full-coverage), yet every other node still answers PING.
+      await replica.server.kill();
+      await master.server.kill();
+      for (const breaker of breakers) outcome(breaker, fail);
+      await eventually(() => logs[0]!.unavailable.length === 1, 'the incident', 15_000);
+      await sleep(4000); // four probe intervals: PING is answered, the circuits' keys are not
+      expect(logs[0]!.unavailable).toHaveLength(1);
+      expect(logs[0]!.restored).toHaveLength(0);
+      expect(made[0]!.available).toBe(false);
+
+      await Promise.all([master.server.restart(), replica.server.restart()]);
+      await cluster.waitUntilOk();
+      await eventually(() => logs[0]!.restored.length === 1, 'the recovery', 15_000);
+      expect(logs[0]!.unavailable).toHaveLength(1);
+    });
+  },
+  { cli: true },
+);
