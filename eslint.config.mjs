@@ -38,7 +38,6 @@ export default tseslint.config(
       'tests/legacy/**/*.ts',
       'tests/nestjs/**/*.ts',
       'packages/nestjs/**/*.ts',
-      'examples/nest-style-service/**/*.ts',
       'examples/nest-app/**/*.ts',
       'tests/examples/**/*.legacy.test.ts',
     ],
