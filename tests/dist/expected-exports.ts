@@ -57,4 +57,14 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'circuitOf',
   ],
   '@staunch/redis': ['redisStore', 'redisCircuitKeys', 'redisStoreDefaults'],
+  '@staunch/nestjs': [
+    'StaunchModule',
+    'STAUNCH_MODULE_OPTIONS',
+    'StaunchExceptionFilter',
+    'httpAnswerOf',
+    'RATE_LIMITED_CODE',
+    'StaunchHealthIndicator',
+    'StaunchDiscovery',
+    'moduleCircuitStore',
+  ],
 };
