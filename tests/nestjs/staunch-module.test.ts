@@ -1,16 +1,20 @@
 // @staunch/nestjs in a real Nest app (a child process: Nest 12 is ESM-only, see
 // support/register.cjs), over real HTTP on 127.0.0.1.
 import { join } from 'node:path';
-import { startNestApp, type NestProcess } from './support/nest-process';
+import { nestMajors, startNestApp, type NestProcess } from './support/nest-process';
 
-describe('@staunch/nestjs in a real Nest application', () => {
+describe.each(nestMajors)('@staunch/nestjs in a real Nest %i application', (major) => {
   let app: NestProcess;
   const get = (path: string, method = 'GET'): Promise<Response> => fetch(`${app.url}/${path}`, { method });
   const json = async (path: string): Promise<unknown> => (await get(path)).json();
 
   beforeAll(async () => {
-    app = await startNestApp(join(__dirname, 'support/staunch-app.ts'));
+    app = await startNestApp(join(__dirname, 'support/staunch-app.ts'), { major });
   }, 60_000);
+
+  it(`runs on Nest ${major}`, () => {
+    expect(app.nestVersion.split('.')[0]).toBe(String(major));
+  });
   afterAll(async () => {
     await app.stop();
   });

@@ -17,16 +17,23 @@ const sources = {
   '@staunch/nestjs': 'packages/nestjs/src/index.ts',
 };
 
+// STAUNCH_NEST_MAJOR=11: every `@nestjs/*` (the app's, @staunch/nestjs's, and Nest's own requires of
+// each other) from the separate install of the previous major, tests/nestjs/nest11 (see nest-process.ts).
+const nest11 = process.env.STAUNCH_NEST_MAJOR === '11' ? join(root, 'tests/nestjs/nest11/node_modules') : undefined;
+
 const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
+Module._resolveFilename = function (request, parent, isMain, options) {
   const source = sources[request];
   if (source !== undefined) return join(root, source);
+  if (nest11 !== undefined && request.startsWith('@nestjs/')) {
+    return resolve.call(this, request, parent, isMain, { paths: [nest11] });
+  }
   // The sources import each other as './x.js' (ESM style); the file on disk is './x.ts'.
   if (request.startsWith('.') && request.endsWith('.js') && parent?.filename?.endsWith('.ts')) {
     const ts = join(parent.filename, '..', request.slice(0, -3) + '.ts');
     if (existsSync(ts)) return ts;
   }
-  return resolve.call(this, request, parent, ...rest);
+  return resolve.call(this, request, parent, isMain, options);
 };
 
 require('ts-node').register({

@@ -2,6 +2,7 @@
 // `createApp()`, listens on 127.0.0.1 (a free port), reports the port over IPC, and closes the
 // app when told to (or when its parent goes away).
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
@@ -25,7 +26,10 @@ async function main(): Promise<void> {
     if (message === 'close') close();
   });
   process.on('disconnect', close);
-  process.send?.({ port: address.port });
+  // Which Nest really answered: the test checks it is the major it asked for.
+  const manifest = readFileSync(require.resolve('@nestjs/core/package.json'), 'utf8');
+  const { version } = JSON.parse(manifest) as { version: string };
+  process.send?.({ port: address.port, nest: version });
 }
 
 main().catch((error: unknown) => {

@@ -198,14 +198,12 @@ export class AppController {
 
   @Get('policies')
   policies(): object[] {
-    return this.discovery
-      .methods()
-      .map((m) => ({
-        at: `${m.className}.${String(m.method)}`,
-        kind: m.kind,
-        scope: m.scope,
-        policies: m.policies.map((p) => p.kind),
-      }));
+    return this.discovery.methods().map((m) => ({
+      at: `${m.className}.${String(m.method)}`,
+      kind: m.kind,
+      scope: m.scope,
+      policies: m.policies.map((p) => p.kind),
+    }));
   }
 
   @Get('health')
