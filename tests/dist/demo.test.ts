@@ -33,14 +33,14 @@ describe('npm start (examples/demo.ts)', () => {
     for (const name of ['quick-start', 'api-client', 'export-job', 'repository', 'nest-app']) {
       expect(stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     }
-  });
+  }, 60_000); // ts-node compiles the demo in a child process: seconds on a loaded machine
 
   it('rejects an unknown scenario with exit code 2 and the list', async () => {
     const { code, stderr } = await demo('no-such-thing');
     expect(code).toBe(2);
     expect(stderr).toContain('Unknown scenario: no-such-thing');
     expect(stderr).toContain('nest-app');
-  });
+  }, 60_000);
 
   it('runs the scenarios it is given, prints plain text to a pipe, and ends with the summary table', async () => {
     const { code, stdout } = await demo('quick-start', 'nest-app');
