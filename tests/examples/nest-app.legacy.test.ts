@@ -15,7 +15,7 @@ describe('examples/nest-app (real NestJS, real HTTP)', () => {
     app = await startNestApp(join(__dirname, '../../examples/nest-app/app.ts'), {
       env: { UPSTREAM_URL: upstream.url },
     });
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await app.stop();
     await upstream.close();

@@ -11,7 +11,7 @@ describe.each(nestMajors)(
     let app: NestProcess;
     beforeAll(async () => {
       app = await startNestApp(join(__dirname, 'support/nest-handlers-app.ts'), { major });
-    }, 60_000);
+    }, 90_000);
     afterAll(async () => {
       await app.stop();
     });

@@ -10,7 +10,7 @@ describe.each(nestMajors)('@staunch/nestjs in a real Nest %i application', (majo
 
   beforeAll(async () => {
     app = await startNestApp(join(__dirname, 'support/staunch-app.ts'), { major });
-  }, 60_000);
+  }, 90_000);
 
   it(`runs on Nest ${major}`, () => {
     expect(app.nestVersion.split('.')[0]).toBe(String(major));

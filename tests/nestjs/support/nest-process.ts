@@ -29,7 +29,7 @@ export interface NestProcessOptions {
   readonly major?: NestMajor;
   /** Extra environment for the child. */
   readonly env?: Readonly<Record<string, string>>;
-  /** How long the app may take to start, ms. Default 30,000. */
+  /** How long the app may take to start, ms. Default 60,000 (ts-node compiles the sources first). */
   readonly startTimeout?: number;
 }
 
@@ -47,7 +47,7 @@ export async function startNestApp(appFile: string, options: NestProcessOptions 
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   try {
-    const { port, nest } = await started(child, options.startTimeout ?? 30_000, () => output);
+    const { port, nest } = await started(child, options.startTimeout ?? 60_000, () => output);
     return {
       url: `http://127.0.0.1:${port}`,
       nestVersion: nest,
