@@ -34,7 +34,13 @@ export default tseslint.config(
   },
   {
     // Legacy-decorator code is typed by tsconfig.legacy.json (experimentalDecorators).
-    files: ['tests/legacy/**/*.ts', 'examples/nest-style-service/**/*.ts', 'tests/examples/**/*.legacy.test.ts'],
+    files: [
+      'tests/legacy/**/*.ts',
+      'tests/nestjs/**/*.ts',
+      'packages/nestjs/**/*.ts',
+      'examples/nest-app/**/*.ts',
+      'tests/examples/**/*.legacy.test.ts',
+    ],
     languageOptions: {
       parserOptions: { project: './tsconfig.legacy.json', tsconfigRootDir: import.meta.dirname },
     },

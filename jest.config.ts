@@ -10,6 +10,7 @@ const sourceMapper = {
   '^@staunch/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
   '^@staunch/decorators$': '<rootDir>/packages/decorators/src/index.ts',
   '^@staunch/redis$': '<rootDir>/packages/redis/src/index.ts',
+  '^@staunch/nestjs$': '<rootDir>/packages/nestjs/src/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
@@ -37,6 +38,9 @@ const config: Config = {
       setupFiles: ['reflect-metadata'],
       testMatch: ['<rootDir>/tests/legacy/**/*.test.ts', '<rootDir>/tests/examples/**/*.legacy.test.ts'],
     }),
+    // Real NestJS apps in child processes (Nest 12 is ESM-only: jest's module system cannot load it;
+    // tests/nestjs/support/register.cjs), spoken to over HTTP.
+    project('nestjs', 'tsconfig.legacy.json', { setupFiles: ['reflect-metadata'] }),
     project('examples', 'tsconfig.json', {
       testPathIgnorePatterns: ['/node_modules/', '\\.legacy\\.test\\.ts$'],
       transform: {

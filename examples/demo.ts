@@ -14,7 +14,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { apiClientScenario, exportJobScenario } from './api-client/scenario';
-import type { NestStyleMessage } from './nest-style-service/main';
+import type { NestAppMessage } from './nest-app/message';
 import { quickStart } from './quick-start';
 import { repositoryScenario } from './repository/scenario';
 import { overloadScenario } from './overload/scenario';
@@ -67,10 +67,11 @@ const scenarios: readonly Scenario[] = [
     run: (timeline) => sharedCircuitScenario(timeline),
   },
   {
-    name: 'nest-style',
-    title: 'Nest-style service: the same decorators under experimentalDecorators',
-    about: 'constructor injection from design:paramtypes, policies read from reflect-metadata',
-    run: runNestStyle,
+    name: 'nest-app',
+    title: 'NestJS app: @Retry > @CircuitBreaker > @Timeout behind real routes, with @staunch/nestjs',
+    about:
+      'real HTTP to a Nest app over a flaky upstream: retries, an outage answered 503 + Retry-After, health down and up',
+    run: runNestApp,
   },
 ];
 
@@ -175,12 +176,12 @@ function summary(results: readonly Result[], paint: (code: string, text: string)
 }
 
 /**
- * The Nest-style example is compiled with experimentalDecorators, and ts-node compiles one
- * process with one tsconfig: it runs in a child process and sends its timeline over IPC.
+ * The Nest example is compiled with experimentalDecorators, and ts-node compiles one process with
+ * one tsconfig: it runs in a child process and sends its timeline over IPC.
  */
-function runNestStyle(timeline: Timeline): Promise<void> {
+function runNestApp(timeline: Timeline): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(__dirname, 'nest-style-service', 'main.ts'), [], {
+    const child = fork(join(__dirname, 'nest-app', 'main.ts'), [], {
       execArgv: ['-r', 'ts-node/register'],
       env: {
         ...process.env,
@@ -190,7 +191,7 @@ function runNestStyle(timeline: Timeline): Promise<void> {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let failure: string | undefined;
-    child.on('message', (message: NestStyleMessage) => {
+    child.on('message', (message: NestAppMessage) => {
       if ('entry' in message) timeline.record(message.entry);
       else if ('tally' in message) Object.assign(timeline.tally, message.tally);
       else failure = message.error;
@@ -198,7 +199,7 @@ function runNestStyle(timeline: Timeline): Promise<void> {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code === 0 && failure === undefined) resolve();
-      else reject(new Error(failure ?? `the nest-style process exited with code ${String(code)}`));
+      else reject(new Error(failure ?? `the nest-app process exited with code ${String(code)}`));
     });
   });
 }

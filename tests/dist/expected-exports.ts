@@ -74,4 +74,14 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'redisRateLimitKey',
     'redisRateLimitStoreDefaults',
   ],
+  '@staunch/nestjs': [
+    'StaunchModule',
+    'STAUNCH_MODULE_OPTIONS',
+    'StaunchExceptionFilter',
+    'httpAnswerOf',
+    'RATE_LIMITED_CODE',
+    'StaunchHealthIndicator',
+    'StaunchDiscovery',
+    'moduleCircuitStore',
+  ],
 };

@@ -39,9 +39,11 @@ export function defineDecorator(
       const constructor = isStatic ? (value as object) : (value as { constructor: object }).constructor;
       const metadata = ownMetadataOf(constructor);
       const declared = declaredReturnType(value as object, context) === Promise;
-      const { layer, wrapper } = wrap(method, build, metadata, descriptor.value as AnyMethod, declared);
+      const original = descriptor.value as AnyMethod;
+      const { layer, wrapper } = wrap(method, build, metadata, original, declared);
+      if (wrapper !== original) carryMethodMetadata(original, wrapper);
       descriptor.value = wrapper;
-      mirrorToReflectMetadata(value as object, context, layer);
+      mirrorToReflectMetadata(value as object, context, layer, wrapper);
       return descriptor;
     }
     throw new TypeError(
@@ -112,11 +114,13 @@ function isMethodDescriptor(value: unknown): value is PropertyDescriptor & { val
 
 const REFLECT_KEY = 'staunch:policies';
 
-// reflect-metadata's API, when it is loaded (legacy users: NestJS, TypeORM).
+// reflect-metadata's API, when it is loaded (legacy users: NestJS, TypeORM). Never required: the
+// functions are looked up on Reflect, where reflect-metadata installs them.
 const reflect = Reflect as unknown as {
-  readonly defineMetadata?: (k: unknown, v: unknown, t: object, p: string | symbol) => void;
-  readonly getMetadata?: (k: unknown, t: object, p: string | symbol) => unknown;
-  readonly getOwnMetadata?: (k: unknown, t: object, p: string | symbol) => unknown;
+  readonly defineMetadata?: (k: unknown, v: unknown, t: object, p?: string | symbol) => void;
+  readonly getMetadata?: (k: unknown, t: object, p?: string | symbol) => unknown;
+  readonly getOwnMetadata?: (k: unknown, t: object, p?: string | symbol) => unknown;
+  readonly getOwnMetadataKeys?: (t: object) => readonly unknown[];
 };
 
 // The return type `emitDecoratorMetadata` recorded (`Promise` for `(): Promise<T>`), read when the class is defined.
@@ -124,9 +128,30 @@ function declaredReturnType(target: object, key: string | symbol): unknown {
   return typeof reflect.getMetadata === 'function' ? reflect.getMetadata('design:returntype', target, key) : undefined;
 }
 
-// Legacy users (NestJS, TypeORM) read metadata with reflect-metadata; mirror it there when it is loaded.
-function mirrorToReflectMetadata(target: object, key: string | symbol, layer: Layer): void {
+// Frameworks keep a method's metadata on the method function itself (Nest: route path and verb,
+// guards, interceptors, `@SetMetadata`, `@HttpCode`), and a decorator applied before this one
+// stored it on the function the wrapper replaces. Carry it over, once, at class definition:
+// reflect-metadata entries and own properties the wrapper does not have (never its name, length,
+// prototype or staunch's plan). Decorators applied after this one store on the wrapper itself.
+function carryMethodMetadata(original: AnyMethod, wrapper: AnyMethod): void {
+  for (const key of Reflect.ownKeys(original)) {
+    if (Object.hasOwn(wrapper, key)) continue;
+    Object.defineProperty(wrapper, key, Object.getOwnPropertyDescriptor(original, key) as PropertyDescriptor);
+  }
+  if (typeof reflect.getOwnMetadataKeys !== 'function' || typeof reflect.defineMetadata !== 'function') return;
+  for (const key of reflect.getOwnMetadataKeys(original)) {
+    reflect.defineMetadata(key, reflect.getOwnMetadata?.(key, original), wrapper);
+  }
+}
+
+// Legacy users (NestJS, TypeORM) read metadata with reflect-metadata; mirror it there when it is
+// loaded: on (prototype, method name), and on the method function, where Nest's
+// `reflector.get('staunch:policies', context.getHandler())` looks. Every policy of the method,
+// outermost first, also when a foreign decorator between two staunch ones made two wrappers.
+function mirrorToReflectMetadata(target: object, key: string | symbol, layer: Layer, wrapper: AnyMethod): void {
   if (typeof reflect.defineMetadata !== 'function' || typeof reflect.getOwnMetadata !== 'function') return;
   const inner = (reflect.getOwnMetadata(REFLECT_KEY, target, key) as readonly unknown[] | undefined) ?? [];
-  reflect.defineMetadata(REFLECT_KEY, Object.freeze([layer.descriptor, ...inner]), target, key);
+  const policies = Object.freeze([layer.descriptor, ...inner]);
+  reflect.defineMetadata(REFLECT_KEY, policies, target, key);
+  reflect.defineMetadata(REFLECT_KEY, policies, wrapper);
 }

@@ -1,20 +1,18 @@
 /**
- * Runs the Nest-style story in a process of its own: this folder is compiled with
+ * Runs the Nest story in a process of its own: this folder is compiled with
  * `experimentalDecorators` (tsconfig.legacy.json), which ts-node can only do per process. The
  * demo forks this file and reads the timeline over IPC; run alone, it prints the timeline:
  *
- *   TS_NODE_PROJECT=tsconfig.legacy.json node -r ts-node/register examples/nest-style-service/main.ts
+ *   TS_NODE_PROJECT=tsconfig.legacy.json node -r ts-node/register examples/nest-app/main.ts
  */
-import { Timeline, renderEntry, wantsColour, type TimelineEntry } from '../support/timeline';
-import { nestStyleScenario } from './scenario';
-
-/** What this process tells the demo, one message per entry, then the tally or the error. */
-export type NestStyleMessage =
-  { readonly entry: TimelineEntry } | { readonly tally: Timeline['tally'] } | { readonly error: string };
+import 'reflect-metadata';
+import { Timeline, renderEntry, wantsColour } from '../support/timeline';
+import type { NestAppMessage } from './message';
+import { nestAppScenario } from './scenario';
 
 const send = process.send?.bind(process);
 const colour = wantsColour(process.stdout, process.env);
-const tell = (message: NestStyleMessage) => {
+const tell = (message: NestAppMessage) => {
   if (send !== undefined) send(message);
   else if ('entry' in message) console.log(renderEntry(message.entry, colour));
 };
@@ -22,7 +20,7 @@ const timeline = new Timeline((entry) => {
   tell({ entry });
 });
 
-nestStyleScenario(timeline).then(
+nestAppScenario(timeline).then(
   () => {
     tell({ tally: timeline.tally });
   },

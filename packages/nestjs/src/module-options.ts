@@ -1,0 +1,32 @@
+import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
+import type { CircuitStore, CircuitStoreProvider } from '@staunch/decorators';
+import type { DiscoveredMethod } from './policy-discovery.js';
+
+/** What `StaunchModule.forRoot()` takes (and `forRootAsync()`'s factory returns). */
+export interface StaunchModuleOptions {
+  /**
+   * Where the circuits of `@CircuitBreaker({ store: moduleCircuitStore, name })` keep their state,
+   * such as `redisStore(redis)` from `@staunch/redis`. Default: each circuit in this process's memory.
+   */
+  readonly store?: CircuitStore | CircuitStoreProvider;
+  /**
+   * Installs {@link StaunchExceptionFilter} as a global filter (open circuit and full bulkhead → 503,
+   * rate limited → 429, with `Retry-After`). Default `true`; `false` to register it yourself.
+   */
+  readonly exceptionFilter?: boolean;
+  /** Called once when the application has bootstrapped, with every decorated method found: a log line, a metric. */
+  readonly onPolicies?: (methods: readonly DiscoveredMethod[]) => void;
+}
+
+/** `StaunchModule.forRootAsync()`'s options: a factory with injected dependencies (a Redis client, config). */
+export interface StaunchModuleAsyncOptions extends Pick<StaunchModuleOptions, 'exceptionFilter'> {
+  /** Modules whose providers the factory injects. */
+  readonly imports?: NonNullable<ModuleMetadata['imports']>;
+  /** Tokens of the factory's arguments, in order. */
+  readonly inject?: NonNullable<FactoryProvider['inject']>;
+  /** Makes the options (`exceptionFilter` there is ignored: it is decided beside the factory). */
+  readonly useFactory: (...args: never[]) => StaunchModuleOptions | Promise<StaunchModuleOptions>;
+}
+
+/** The injection token of the resolved {@link StaunchModuleOptions}. */
+export const STAUNCH_MODULE_OPTIONS = Symbol.for('staunch.nestjs.moduleOptions');
