@@ -114,3 +114,18 @@ export {
   type BulkheadQueuedEvent,
   type BulkheadRejectedEvent,
 } from './bulkhead.js';
+export {
+  livePolicies,
+  livePolicyOf,
+  registerPolicy,
+  registerDecoratedPolicy,
+  announcePolicy,
+  watchPolicies,
+  type LivePolicy,
+  type LivePoliciesOptions,
+  type PolicyHealth,
+  type PolicyScope,
+  type PolicySite,
+  type PolicyGroup,
+} from './registry.js';
+export { policyHealth, type PoliciesHealth } from './health.js';

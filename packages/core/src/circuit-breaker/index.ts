@@ -15,6 +15,7 @@ export {
   type CircuitOpenedEvent,
   type CircuitHalfOpenedEvent,
   type CircuitClosedEvent,
+  type CircuitRejectedEvent,
   type CircuitIsolation,
 } from './policy.js';
 export {

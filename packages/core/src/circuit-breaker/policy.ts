@@ -31,6 +31,7 @@ import {
   type CircuitState,
 } from './state-machine.js';
 import { restoreSnapshot, type CircuitStore } from './store.js';
+import { registered } from '../registry.js';
 
 /**
  * Why a circuit changed state: `'failures'` (the counting rule tripped it),
@@ -83,6 +84,13 @@ export interface CircuitClosedEvent {
   /** `'trialsSucceeded'`, `'released'` or `'reset'`. */
   readonly reason: CircuitChangeReason;
 }
+/** Payload of the `rejected` event: a call was refused without running. */
+export interface CircuitRejectedEvent {
+  /** The circuit's name. */
+  readonly circuit: string;
+  /** The error the call fails with. */
+  readonly error: CircuitOpenError;
+}
 /**
  * The events of a circuit, for `breaker.on(type, listener)`. They fire when a
  * change is computed: on a call, or on reading `state`; never from a timer.
@@ -90,6 +98,8 @@ export interface CircuitClosedEvent {
 export interface CircuitBreakerEvents {
   /** Every change of state, with its reason. */
   stateChange: CircuitStateChangeEvent;
+  /** A call was refused without running (open circuit, or no trial slot): for telemetry. */
+  rejected: CircuitRejectedEvent;
   /** It started rejecting calls. */
   opened: CircuitOpenedEvent;
   /** Trial calls may go through. */
@@ -276,7 +286,7 @@ export interface CircuitBreakerFactory {
  * console.log(inventory.state); // 'open'
  */
 export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreakerPolicy {
-  return new Breaker(resolveCircuitBreakerOptions(options), undefined);
+  return registered(new Breaker(resolveCircuitBreakerOptions(options), undefined), 'circuitBreaker');
 }
 
 /**
@@ -544,6 +554,7 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       return this.#waitForTrials(fn, thisArg, args, entry, signal) as R;
     }
     this.#rejections++;
+    if (this.#events?.has('rejected') === true) this.#events.emit('rejected', { circuit: this.#name, error: permit });
     if (entry === syncEntry || (entry === byFunction && !isAsyncFunction(fn))) throw permit;
     return rejectSoon(permit) as R;
   }
@@ -573,7 +584,9 @@ class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         },
         timeout: () => {
           this.#rejections++;
-          reject(openError(this.#name, 0));
+          const error = openError(this.#name, 0);
+          if (this.#events?.has('rejected') === true) this.#events.emit('rejected', { circuit: this.#name, error });
+          reject(error);
         },
         abort: (reason) => {
           this.#aborted++;
