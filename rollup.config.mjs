@@ -6,13 +6,16 @@ const packages = [
   { name: 'core', entries: { index: 'src/index.ts', testing: 'src/testing/index.ts' } },
   { name: 'decorators', entries: { index: 'src/index.ts' } },
   { name: 'redis', entries: { index: 'src/index.ts' } },
+  { name: 'otel', entries: { index: 'src/index.ts' } },
 ];
 
-// Dependencies and peers stay imports: ioredis is the user's own client (a peer of @staunch/redis).
+// Dependencies and peers stay imports: ioredis is the user's own client (a peer of @staunch/redis), and
+// @opentelemetry/api the user's own API copy (a peer of @staunch/otel).
 const external = (id) =>
   id === 'tslib' ||
   id === 'reflect-metadata' ||
   id === 'ioredis' ||
+  id.startsWith('@opentelemetry/') ||
   id.startsWith('@staunch/') ||
   id.startsWith('node:');
 
