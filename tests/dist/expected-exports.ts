@@ -42,6 +42,13 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'BulkheadPolicy',
     'BulkheadRejectedError',
     'isBulkheadRejectedError',
+    'livePolicies',
+    'livePolicyOf',
+    'registerPolicy',
+    'registerDecoratedPolicy',
+    'announcePolicy',
+    'watchPolicies',
+    'policyHealth',
   ],
   '@staunch/core/testing': ['VirtualClock', 'seededRandom'],
   '@staunch/decorators': [
@@ -57,4 +64,5 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'circuitOf',
   ],
   '@staunch/redis': ['redisStore', 'redisCircuitKeys', 'redisStoreDefaults'],
+  '@staunch/otel': ['instrument', 'meterName', 'metricNames', 'attributeNames'],
 };
