@@ -19,7 +19,13 @@ import { join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 const root = resolve(import.meta.dirname, '..');
-const readmes = ['README.md', 'packages/core/README.md', 'packages/decorators/README.md', 'packages/redis/README.md'];
+const readmes = [
+  'README.md',
+  'packages/core/README.md',
+  'packages/decorators/README.md',
+  'packages/redis/README.md',
+  'packages/otel/README.md',
+];
 const preamble = join(root, 'scripts/readme-snippets.d.ts');
 const scratch = join(root, 'node_modules/.cache/staunch-readme-snippets');
 const verbose = process.argv.includes('--verbose');
@@ -74,6 +80,7 @@ const base = {
     '@staunch/core/testing': [join(root, 'packages/core/src/testing/index.ts')],
     '@staunch/decorators': [join(root, 'packages/decorators/src/index.ts')],
     '@staunch/redis': [join(root, 'packages/redis/src/index.ts')],
+    '@staunch/otel': [join(root, 'packages/otel/src/index.ts')],
   },
 };
 
