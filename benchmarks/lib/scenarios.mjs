@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { HandBreaker, VALUE, retryLoop, throwPrebuilt, prebuiltError, tryCatchFallback, work } from './baselines.mjs';
 import { outDir } from './compile.mjs';
+import { otelGroup, otelScenarios } from './otel.mjs';
 
 const CONCURRENT = 1_000;
 
@@ -79,6 +80,7 @@ export const groups = [
     title: 'Idle circuit: heap per circuit, timers held',
     target: { bytes: 256, text: '≤ 256 bytes, no timers' },
   },
+  otelGroup,
 ];
 
 /**
@@ -729,6 +731,8 @@ export const scenarios = [
 ];
 
 /** Looks a scenario up by id. */
+scenarios.push(...otelScenarios);
+
 export function scenario(id) {
   const found = scenarios.find((s) => s.id === id);
   if (found === undefined) throw new Error(`no scenario "${id}"`);

@@ -137,6 +137,13 @@ export function registerPolicy(policy: object, kind: string, details?: { readonl
  * Lists a decorated method's policy (class scope) or its scope of many (a
  * {@link PolicyGroup}: instance or key scope) with its site. For the decorators; a
  * policy already listed by its factory moves under the site instead of being listed twice.
+ *
+ * @example
+ * import { livePolicies, registerDecoratedPolicy, retryPolicy } from '@staunch/core';
+ *
+ * const policy = retryPolicy();
+ * registerDecoratedPolicy(policy, 'retry', 'class', { class: 'Billing', method: 'charge', name: undefined });
+ * console.log(livePolicies().find((p) => p.policy === policy)?.method); // 'charge'
  */
 export function registerDecoratedPolicy(
   target: object,
@@ -154,7 +161,20 @@ export function registerDecoratedPolicy(
   add(target, kind, scope, site, group);
 }
 
-/** A new policy of a group (made for a new instance or key); tells watchers, if there are any. */
+/**
+ * A new policy of a group (made for a new instance or key); tells watchers, if there are any.
+ * For the decorators' scopes, which call it when they make state.
+ *
+ * @example
+ * import { announcePolicy, circuitBreaker, registerDecoratedPolicy, type PolicyGroup } from '@staunch/core';
+ *
+ * const circuits = new Map([['a', circuitBreaker()]]);
+ * const group: PolicyGroup = { forEachPolicy: (visit) => circuits.forEach((c, key) => visit(c, key)) };
+ * registerDecoratedPolicy(group, 'circuitBreaker', 'key', { class: 'Hosts', method: 'get', name: 'get' });
+ * const b = circuitBreaker();
+ * circuits.set('b', b);
+ * announcePolicy(group, b, 'b');
+ */
 export function announcePolicy(group: PolicyGroup, policy: object, key: string | undefined): void {
   if (registry.watchers.size === 0) return;
   const source = registry.groups.get(group);
@@ -167,6 +187,13 @@ export function announcePolicy(group: PolicyGroup, policy: object, key: string |
  * Calls `watcher` with the row of every policy made from now on (standalone,
  * or a new instance's or key's): for telemetry that subscribes to each
  * policy's events. Returns the function that stops it.
+ *
+ * @example
+ * import { circuitBreaker, watchPolicies } from '@staunch/core';
+ *
+ * const stop = watchPolicies((p) => p.kind === 'circuitBreaker' && console.log('new circuit', p.name));
+ * circuitBreaker({ name: 'search' }); // logs: new circuit search
+ * stop();
  */
 export function watchPolicies(watcher: (policy: LivePolicy) => void): () => void {
   registry.watchers.add(watcher);

@@ -1,7 +1,14 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { LivePolicy } from '@staunch/core';
 
-/** The attribute names staunch reports under, stated once. */
+/**
+ * The attribute names staunch reports under, stated once.
+ *
+ * @example
+ * import { attributeNames } from '@staunch/otel';
+ *
+ * console.log(attributeNames.outcome); // 'staunch.outcome'
+ */
 export const attributeNames = Object.freeze({
   kind: 'staunch.policy.kind',
   name: 'staunch.policy.name',

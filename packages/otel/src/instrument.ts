@@ -100,7 +100,14 @@ export function instrument(options?: InstrumentOptions): Instrumentation {
   };
 }
 
-/** The instrumentation scope staunch's meter is made under. */
+/**
+ * The instrumentation scope staunch's meter is made under.
+ *
+ * @example
+ * import { meterName } from '@staunch/otel';
+ *
+ * console.log(meterName); // '@staunch/otel'
+ */
 export const meterName = '@staunch/otel';
 
 // The API's own no-op provider (what `getMeterProvider()` returns until an SDK registers).

@@ -3,7 +3,14 @@ import { livePolicies } from '@staunch/core';
 import { attributeNames, policyAttributes } from './attributes.js';
 import { circuitStates, outcomesByKind } from './outcomes.js';
 
-/** The instruments, stated once: names under `staunch.`, units in UCUM annotations (OTel's naming rules). */
+/**
+ * The instruments' names, stated once: under `staunch.`, units in UCUM annotations (OTel's naming rules).
+ *
+ * @example
+ * import { metricNames } from '@staunch/otel';
+ *
+ * console.log(metricNames.circuitState); // 'staunch.circuit.state'
+ */
 export const metricNames = Object.freeze({
   calls: 'staunch.calls',
   attempts: 'staunch.attempts',
