@@ -163,6 +163,8 @@ export abstract class AttemptPolicy<V = unknown> {
   readonly #timeoutError: (attemptTimeout: number, attempt: number) => TimeoutError;
   /** Which lean first-attempt path this policy can take, decided once from its limits. */
   readonly #firstPath: FirstPath;
+  /** Someone listens to `attempt`: the only event the lean first-attempt paths cannot emit. */
+  #attemptListened = false;
 
   protected constructor(limits: LoopLimits) {
     this.#clock = limits.clock;
@@ -203,7 +205,13 @@ export abstract class AttemptPolicy<V = unknown> {
 
   /** Calls `listener` for every `type` event; returns the function that stops it. */
   on<K extends keyof AttemptPolicyEvents>(type: K, listener: Listener<AttemptPolicyEvents[K]>): Unsubscribe {
-    return this.#events.on(type, listener);
+    const off = this.#events.on(type, listener);
+    if (type !== 'attempt') return off;
+    this.#attemptListened = true;
+    return () => {
+      off();
+      this.#attemptListened = this.#events.has('attempt');
+    };
   }
 
   /** Counters so far (a frozen snapshot). The first read turns on timing (`totalTime`). */
@@ -246,13 +254,7 @@ export abstract class AttemptPolicy<V = unknown> {
     const outer = abortableAttempt();
     // Only an 'attempt' listener needs the loop from the first attempt on: the lean paths emit 'success',
     // and a failed first attempt continues in the loop, which emits the rest (telemetry listens to those).
-    if (
-      path !== LOOP &&
-      signal === undefined &&
-      outer === undefined &&
-      !this.#stats.timed &&
-      !this.#events.has('attempt')
-    ) {
+    if (path !== LOOP && signal === undefined && outer === undefined && !this.#stats.timed && !this.#attemptListened) {
       return path === PLAIN ? this.#first(fn, thisArg, args) : this.#firstTimed(fn, thisArg, args);
     }
     return this.#loop(fn, thisArg, args, signal, outer, undefined);
