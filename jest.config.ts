@@ -11,6 +11,7 @@ const sourceMapper = {
   '^@staunch/decorators$': '<rootDir>/packages/decorators/src/index.ts',
   '^@staunch/redis$': '<rootDir>/packages/redis/src/index.ts',
   '^@staunch/nestjs$': '<rootDir>/packages/nestjs/src/index.ts',
+  '^@staunch/otel$': '<rootDir>/packages/otel/src/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
@@ -30,6 +31,8 @@ const config: Config = {
   projects: [
     project('core', 'tsconfig.json'),
     project('decorators', 'tsconfig.json'),
+    // @staunch/otel against the real OpenTelemetry SDK (in-memory reader and span exporter).
+    project('otel', 'tsconfig.json'),
     // Against real redis-server processes the tests start themselves (tests/redis/support): slower.
     project('redis', 'tsconfig.json', { setupFilesAfterEnv: ['<rootDir>/tests/redis/support/jest-setup.ts'] }),
     // Everything compiled with experimentalDecorators, the legacy-mode example's test included (one

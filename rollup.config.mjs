@@ -7,15 +7,18 @@ const packages = [
   { name: 'decorators', entries: { index: 'src/index.ts' } },
   { name: 'redis', entries: { index: 'src/index.ts' } },
   { name: 'nestjs', entries: { index: 'src/index.ts' } },
+  { name: 'otel', entries: { index: 'src/index.ts' } },
 ];
 
 // Dependencies and peers stay imports: ioredis is the user's own client (a peer of @staunch/redis),
-// Nest the user's own framework (peers of @staunch/nestjs).
+// Nest the user's own framework (peers of @staunch/nestjs), @opentelemetry/api the user's own API copy
+// (a peer of @staunch/otel).
 const external = (id) =>
   id === 'tslib' ||
   id === 'reflect-metadata' ||
   id === 'ioredis' ||
   id.startsWith('@nestjs/') ||
+  id.startsWith('@opentelemetry/') ||
   id.startsWith('@staunch/') ||
   id.startsWith('node:');
 

@@ -29,7 +29,7 @@ const only = process.argv
   .split(',');
 
 const started = performance.now();
-for (const pkg of ['core', 'decorators', 'redis']) {
+for (const pkg of ['core', 'decorators', 'redis', 'otel']) {
   if (!existsSync(join(root, 'packages', pkg, 'dist', 'index.mjs'))) {
     console.error(`packages/${pkg}/dist is missing: run \`npm run build\` first.`);
     process.exit(1);
@@ -41,6 +41,8 @@ compileDecorated();
 const matched = new Set(
   scenarios.filter((s) => only === undefined || only.some((o) => s.id === o || s.group === o)).map((s) => s.id),
 );
+// A scenario judged against another measured in its own processes (`versus`) needs that one too.
+for (const s of scenarios) if (matched.has(s.id) && s.versus !== undefined) matched.add(s.versus);
 for (const s of scenarios) {
   if (s.measuredIn !== undefined && (matched.has(s.id) || matched.has(s.measuredIn))) {
     matched.add(s.id).add(s.measuredIn);

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['packages/core', 'packages/decorators', 'packages/redis', 'packages/nestjs'];
+const packages = ['packages/core', 'packages/decorators', 'packages/redis', 'packages/nestjs', 'packages/otel'];
 /** Packages that must not be marked side-effect free (importing them installs Symbol.metadata). */
 const withSideEffects = new Set(['@staunch/decorators']);
 const allowed = [/^dist\/./, /^README\.md$/, /^LICENSE$/, /^package\.json$/];

@@ -25,6 +25,7 @@ const readmes = [
   'packages/decorators/README.md',
   'packages/redis/README.md',
   'packages/nestjs/README.md',
+  'packages/otel/README.md',
 ];
 const preamble = join(root, 'scripts/readme-snippets.d.ts');
 const scratch = join(root, 'node_modules/.cache/staunch-readme-snippets');
@@ -81,6 +82,7 @@ const base = {
     '@staunch/decorators': [join(root, 'packages/decorators/src/index.ts')],
     '@staunch/redis': [join(root, 'packages/redis/src/index.ts')],
     '@staunch/nestjs': [join(root, 'packages/nestjs/src/index.ts')],
+    '@staunch/otel': [join(root, 'packages/otel/src/index.ts')],
   },
 };
 

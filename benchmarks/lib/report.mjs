@@ -34,7 +34,33 @@ export function evaluate(selected, outcomes) {
     }
     if (rows.length > 0) report.groups.push({ group, rows });
   }
+  judgeVersus(report, problems);
   return report;
+}
+
+// A target `versus`: this row's `× bare` over the `× bare` of the scenario named by `subject.versus`,
+// measured in processes of its own (for what cannot share a process, such as instrumentation).
+function judgeVersus(report, problems) {
+  const rows = report.groups.flatMap(({ rows }) => rows);
+  for (const { group, rows: own } of report.groups) {
+    for (const row of own) {
+      const target = row.subject.target ?? group.target;
+      if (row.kind !== 'time' || target?.versus !== true || row.bare === undefined) continue;
+      const other = rows.find((r) => r.kind === 'time' && r.subject.id === row.subject.versus)?.bare;
+      if (other === undefined) {
+        problems.push(`${row.subject.id}: ${row.subject.versus} was not measured`);
+        continue;
+      }
+      // The spread: the most pessimistic and optimistic pairings of the two IQRs.
+      row.metric = {
+        median: row.bare.median / other.median,
+        p25: row.bare.p25 / other.p75,
+        p75: row.bare.p75 / other.p25,
+      };
+      row.reference = { median: row.metric.median };
+      if (row.subject.targeted) row.verdict = { value: row.metric.median, met: row.metric.median <= target.max };
+    }
+  }
 }
 
 function timeRow(group, subject, outcome, problems) {
@@ -170,7 +196,7 @@ const tables = {
       ns(row.ns),
       x(row.bare?.median ?? 1),
       spread(row.bare),
-      row.reference === undefined ? '' : `${x(row.reference.median)} ${row.subject.reference}`,
+      row.reference === undefined ? '' : `${x(row.reference.median)} ${row.subject.reference ?? row.subject.versus}`,
       row.metric === undefined ? '' : `${x(row.metric.median)} (${spread(row.metric)})`,
       verdictText(row.verdict),
     ],
@@ -320,7 +346,9 @@ export function markdown(report, env, seconds) {
       let measured;
       if (row.kind === 'memory') measured = `${row.memory.bytes} bytes, ${row.memory.timers} timers per 1,000 circuits`;
       else {
-        const of = (row.subject.target ?? group.target).base ? 'bare await' : `of ${row.subject.reference}`;
+        const of = (row.subject.target ?? group.target).base
+          ? 'bare await'
+          : `of ${row.subject.reference ?? `${row.subject.versus}, × bare in its own processes`}`;
         measured = `${x(row.metric.median)} ${of} (${spread(row.metric)})`;
       }
       const scenarioText = row.kind === 'memory' ? row.memory.title : row.subject.title;

@@ -15,6 +15,7 @@ import {
   work,
 } from './baselines.mjs';
 import { outDir } from './compile.mjs';
+import { otelGroup, otelScenarios } from './otel.mjs';
 
 const CONCURRENT = 1_000;
 
@@ -94,6 +95,7 @@ export const groups = [
     title: 'Idle circuit: heap per circuit, timers held',
     target: { bytes: 256, text: '≤ 256 bytes, no timers' },
   },
+  otelGroup,
 ];
 
 /**
@@ -803,6 +805,8 @@ export const scenarios = [
 ];
 
 /** Looks a scenario up by id. */
+scenarios.push(...otelScenarios);
+
 export function scenario(id) {
   const found = scenarios.find((s) => s.id === id);
   if (found === undefined) throw new Error(`no scenario "${id}"`);

@@ -51,6 +51,13 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'memoryRateLimitStore',
     'TokenBucket',
     'SlidingWindow',
+    'livePolicies',
+    'livePolicyOf',
+    'registerPolicy',
+    'registerDecoratedPolicy',
+    'announcePolicy',
+    'watchPolicies',
+    'policyHealth',
   ],
   '@staunch/core/testing': ['VirtualClock', 'seededRandom'],
   '@staunch/decorators': [
@@ -84,4 +91,5 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'StaunchDiscovery',
     'moduleCircuitStore',
   ],
+  '@staunch/otel': ['instrument', 'meterName', 'metricNames', 'attributeNames'],
 };

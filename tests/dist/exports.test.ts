@@ -51,7 +51,7 @@ const failed = (checks: Record<string, unknown>): string[] =>
     .filter(([, ok]) => ok !== true)
     .map(([name]) => name);
 
-const packages = ['core', 'decorators', 'redis', 'nestjs'].map((name) => {
+const packages = ['core', 'decorators', 'redis', 'nestjs', 'otel'].map((name) => {
   const dir = join(root, 'packages', name);
   return {
     name,

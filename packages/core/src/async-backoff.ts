@@ -17,6 +17,7 @@ import { toWait, waitBefore, type Wait } from './backoff.js';
 import type { Clock } from './clock.js';
 import { anyError, noError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from './error-filter.js';
 import { integerAtLeast, invalidOption, optionalErrorFilter, optionalFunction } from './validation.js';
+import { registered } from './registry.js';
 
 /** Options of {@link asyncRetry} / {@link asyncRetryPolicy}. */
 export interface AsyncRetryOptions extends ClockOption {
@@ -73,7 +74,8 @@ export function asyncBackoff<T>(
 
 /** A reusable asyncBackoff policy: options resolved and validated once, here. */
 export function asyncBackoffPolicy(options?: AsyncBackoffOptions): AsyncBackoffPolicy {
-  return new AsyncBackoffPolicy('asyncBackoff', resolveAsyncBackoffOptions('asyncBackoff', options, undefined));
+  const resolved = resolveAsyncBackoffOptions('asyncBackoff', options, undefined);
+  return registered(new AsyncBackoffPolicy('asyncBackoff', resolved), 'asyncBackoff');
 }
 
 /**
@@ -94,7 +96,8 @@ export function asyncRetry<T>(
 /** A reusable asyncRetry policy: options resolved and validated once, here. */
 export function asyncRetryPolicy(maxTries?: number, options?: AsyncRetryOptions): AsyncRetryPolicy {
   checkNoLimits(options);
-  return new AsyncBackoffPolicy('asyncRetry', resolveAsyncBackoffOptions('asyncRetry', options, maxTries));
+  const resolved = resolveAsyncBackoffOptions('asyncRetry', options, maxTries);
+  return registered(new AsyncBackoffPolicy('asyncRetry', resolved), 'asyncRetry');
 }
 
 /** An asyncRetry policy: the same engine as asyncBackoff, with `kind: 'asyncRetry'`. */

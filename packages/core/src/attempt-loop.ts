@@ -138,6 +138,9 @@ let continueTimed: (race: TimedAttempt, outcome: Outcome, result: unknown) => Pr
 // A lean timed first attempt succeeded: its policy, if any, counts it.
 let succeedTimed: (race: TimedAttempt, value: unknown) => void;
 
+/** A policy's counters as they are, for the registry: reading `statistics` would turn timing on. */
+export let countersOf: (policy: AttemptPolicy) => Readonly<StatisticsRecorder>;
+
 /**
  * The one attempt loop every policy runs (poll, retry, asyncBackoff,
  * asyncRetry). A subclass is only a decision rule: after each outcome it says
@@ -160,6 +163,8 @@ export abstract class AttemptPolicy<V = unknown> {
   readonly #timeoutError: (attemptTimeout: number, attempt: number) => TimeoutError;
   /** Which lean first-attempt path this policy can take, decided once from its limits. */
   readonly #firstPath: FirstPath;
+  /** Someone listens to `attempt`: the only event the lean first-attempt paths cannot emit. */
+  #attemptListened = false;
 
   protected constructor(limits: LoopLimits) {
     this.#clock = limits.clock;
@@ -200,7 +205,13 @@ export abstract class AttemptPolicy<V = unknown> {
 
   /** Calls `listener` for every `type` event; returns the function that stops it. */
   on<K extends keyof AttemptPolicyEvents>(type: K, listener: Listener<AttemptPolicyEvents[K]>): Unsubscribe {
-    return this.#events.on(type, listener);
+    const off = this.#events.on(type, listener);
+    if (type !== 'attempt') return off;
+    this.#attemptListened = true;
+    return () => {
+      off();
+      this.#attemptListened = this.#events.has('attempt');
+    };
   }
 
   /** Counters so far (a frozen snapshot). The first read turns on timing (`totalTime`). */
@@ -241,7 +252,9 @@ export abstract class AttemptPolicy<V = unknown> {
     }
     const path = this.#firstPath;
     const outer = abortableAttempt();
-    if (path !== LOOP && signal === undefined && outer === undefined && !this.#stats.timed && !this.#events.active) {
+    // Only an 'attempt' listener needs the loop from the first attempt on: the lean paths emit 'success',
+    // and a failed first attempt continues in the loop, which emits the rest (telemetry listens to those).
+    if (path !== LOOP && signal === undefined && outer === undefined && !this.#stats.timed && !this.#attemptListened) {
       return path === PLAIN ? this.#first(fn, thisArg, args) : this.#firstTimed(fn, thisArg, args);
     }
     return this.#loop(fn, thisArg, args, signal, outer, undefined);
@@ -518,6 +531,7 @@ export abstract class AttemptPolicy<V = unknown> {
   }
 
   static {
+    countersOf = (policy) => policy.#stats;
     resumeAfterFirst = (policy, fn, error) => {
       policy.#stats.calls++;
       policy.#stats.attempts++;

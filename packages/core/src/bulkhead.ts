@@ -6,6 +6,7 @@ import { Events, type Listener, type Unsubscribe } from './events.js';
 import { followSignal, unfollowSignal } from './follow-signal.js';
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from './hot-path.js';
 import { integerAtLeast, invalidOption, nonNegative, signalProblem } from './validation.js';
+import { registered } from './registry.js';
 
 /** Options of {@link bulkhead} / {@link bulkheadPolicy}. Every one has a default ({@link bulkheadDefaults}). */
 export interface BulkheadOptions {
@@ -91,7 +92,7 @@ export function bulkhead<This, Args extends unknown[], R>(
   options?: BulkheadOptions,
 ): (this: This, ...args: Args) => Promise<Awaited<R>> {
   if (typeof fn !== 'function') invalidOption('bulkhead', 'fn', 'a function', fn);
-  const policy = new BulkheadPolicy(options);
+  const policy = registered(new BulkheadPolicy(options), 'bulkhead');
   return function (this: This, ...args: Args): Promise<Awaited<R>> {
     return policy.call(fn, this, args);
   };
@@ -99,7 +100,7 @@ export function bulkhead<This, Args extends unknown[], R>(
 
 /** A reusable bulkhead: options resolved and validated once, here. */
 export function bulkheadPolicy(options?: BulkheadOptions): BulkheadPolicy {
-  return new BulkheadPolicy(options);
+  return registered(new BulkheadPolicy(options), 'bulkhead');
 }
 
 // Set by BulkheadPolicy's static block: how a waiter told of its caller's abort reaches the policy's queue.

@@ -2,6 +2,7 @@ import { anyError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from '.
 import { Events, type Listener, type Unsubscribe } from './events.js';
 import { invoke, isNativePromise, isThenable, promiseOf } from './hot-path.js';
 import { invalidOption, optionalErrorFilter } from './validation.js';
+import { registered } from './registry.js';
 
 /** Options of {@link fallback} / {@link fallbackPolicy}. */
 export interface FallbackOptions {
@@ -113,7 +114,7 @@ export function fallbackPolicy<V>(fn: (error: unknown) => V, options?: FallbackO
 // eslint-disable-next-line @typescript-eslint/unified-signatures
 export function fallbackPolicy<V>(value: V, options?: FallbackOptions): FallbackPolicy<V>;
 export function fallbackPolicy<V>(valueOrFn: V, options?: FallbackOptions): FallbackPolicy<V> {
-  return new FallbackPolicy<V>(valueOrFn, options);
+  return registered(new FallbackPolicy<V>(valueOrFn, options), 'fallback');
 }
 
 /** Answers matching errors with a fallback value; see {@link fallbackPolicy}. */

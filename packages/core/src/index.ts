@@ -138,3 +138,18 @@ export {
   type RateLimitStoreProvider,
   type RateLimitStoreOptions,
 } from './rate-limit-store.js';
+export {
+  livePolicies,
+  livePolicyOf,
+  registerPolicy,
+  registerDecoratedPolicy,
+  announcePolicy,
+  watchPolicies,
+  type LivePolicy,
+  type LivePoliciesOptions,
+  type PolicyHealth,
+  type PolicyScope,
+  type PolicySite,
+  type PolicyGroup,
+} from './registry.js';
+export { policyHealth, type PoliciesHealth } from './health.js';

@@ -13,6 +13,7 @@ import type { Clock } from './clock.js';
 import { PollTimeoutError } from './errors.js';
 import { isThenable } from './hot-path.js';
 import { invalidOption, nonNegative } from './validation.js';
+import { registered } from './registry.js';
 
 /** Options of {@link poll} / {@link pollPolicy}. */
 export interface PollOptions extends ClockOption {
@@ -48,12 +49,12 @@ export async function poll<T>(
   until: (value: NoInference<T>) => unknown,
   options?: PollOptions & SignalOption,
 ): Promise<T> {
-  return await pollPolicy(until, options).execute(fn, options?.signal);
+  return await new PollPolicy(until, options).execute(fn, options?.signal);
 }
 
 /** A reusable poll policy for values of type `T`: options resolved and validated once, here. */
 export function pollPolicy<T>(until: (value: T) => unknown, options?: PollOptions): PollPolicy<T> {
-  return new PollPolicy(until, options);
+  return registered(new PollPolicy(until, options), 'poll');
 }
 
 /** Polls until a predicate holds; see {@link pollPolicy}. */

@@ -14,6 +14,7 @@ import {
   type RateLimitStoreProvider,
 } from './rate-limit-store.js';
 import { integerAtLeast, invalidOption, nonNegative, signalProblem } from './validation.js';
+import { registered } from './registry.js';
 
 /** Options of {@link rateLimit} / {@link rateLimitPolicy}: `permits` is required, the rest have defaults ({@link rateLimitDefaults}). */
 export interface RateLimitOptions {
@@ -120,7 +121,7 @@ export function rateLimit<This, Args extends unknown[], R>(
   options: RateLimitOptions,
 ): (this: This, ...args: Args) => Promise<Awaited<R>> {
   if (typeof fn !== 'function') invalidOption('rateLimit', 'fn', 'a function', fn);
-  const policy = new RateLimitPolicy(options);
+  const policy = registered(new RateLimitPolicy(options), 'rateLimit');
   return function (this: This, ...args: Args): Promise<Awaited<R>> {
     return policy.call(fn, this, args);
   };
@@ -128,7 +129,7 @@ export function rateLimit<This, Args extends unknown[], R>(
 
 /** A reusable rate limiter: options resolved and validated once, here. */
 export function rateLimitPolicy(options: RateLimitOptions): RateLimitPolicy {
-  return new RateLimitPolicy(options);
+  return registered(new RateLimitPolicy(options), 'rateLimit');
 }
 
 // Set by RateLimitPolicy's static block: how a waiter told of its caller's abort reaches the policy's queue.

@@ -15,6 +15,7 @@ import type { Clock } from './clock.js';
 import { anyError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from './error-filter.js';
 import { reportCallbackError } from './report-callback-error.js';
 import { invalidOption, optionalErrorFilter, optionalFunction } from './validation.js';
+import { registered } from './registry.js';
 
 /** Options of {@link retry} / {@link retryPolicy}. */
 export interface RetryOptions extends ClockOption {
@@ -76,7 +77,7 @@ export function retry<T>(
 
 /** A reusable retry policy: options resolved and validated once, here. */
 export function retryPolicy(on?: ErrorFilter | RetryOptionsWithFilter, options?: RetryOptions): RetryPolicy {
-  return new RetryPolicy(on, options);
+  return registered(new RetryPolicy(on, options), 'retry');
 }
 
 /** Retries matching errors up to `times` calls in all; see {@link retryPolicy}. */

@@ -13,6 +13,7 @@ import {
 import type { Clock } from './clock.js';
 import { CallTimeoutError, type TimeoutError } from './errors.js';
 import { invalidOption } from './validation.js';
+import { registered } from './registry.js';
 
 /** Options of {@link timeout} / {@link timeoutPolicy} (the limit itself is the `ms` argument). */
 export type TimeoutOptions = ClockOption;
@@ -55,7 +56,7 @@ export function timeout<T>(
 
 /** A reusable timeout policy: `ms` and the options validated once, here. */
 export function timeoutPolicy(ms: number, options?: TimeoutOptions): TimeoutPolicy {
-  return new TimeoutPolicy(resolveTimeoutOptions(ms, options, true));
+  return registered(new TimeoutPolicy(resolveTimeoutOptions(ms, options, true)), 'timeout');
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type CircuitBreakerOptions,
   type CircuitBreakerPolicy,
   type ErrorFilter,
+  type PolicySite,
 } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator, type DecoratedMethod } from './define-decorator.js';
 import type { MethodDecorator } from './decorator-types.js';
@@ -100,6 +101,13 @@ export class CircuitLayer implements Layer {
     this.#label = label;
     this.#scope = scope;
     this.#key = key;
+  }
+
+  // A shared `breaker` is listed by the factory that made it, not under one of the methods sharing it.
+  register(site: PolicySite): void {
+    if (this.descriptor.scope === 'breaker') return;
+    site.name = this.descriptor.options.name;
+    this.#scope.register('circuitBreaker', site);
   }
 
   run(next: AnyMethod, self: unknown, args: unknown[], inner = false): unknown {

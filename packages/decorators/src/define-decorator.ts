@@ -1,4 +1,4 @@
-import { withValidationLabel } from '@staunch/core';
+import { withValidationLabel, type PolicySite } from '@staunch/core';
 import { addLayer, planOf, returnsPromises, type AnyMethod, type Layer } from './interceptor.js';
 import { ownMetadataOf, ownWrappersOf, recordPolicy, recordWrapper } from './metadata.js';
 
@@ -9,6 +9,8 @@ export interface DecoratedMethod {
   readonly private: boolean;
   /** '@Retry on charge()', for error messages. */
   readonly label: string;
+  /** Where the registry (`livePolicies()`) says the method's policies are; the class name is filled in once known. */
+  readonly site: PolicySite;
 }
 
 /**
@@ -31,12 +33,14 @@ export function defineDecorator(
       }
       const method = describe(decorator, context.name, context.static, context.private);
       const metadata = context.metadata as Record<PropertyKey, unknown>;
+      learnClassName(context, method.site, metadata);
       return wrap(method, build, metadata, value as AnyMethod, false).wrapper;
     }
     if (args.length === 3 && isLegacyKey(context) && isMethodDescriptor(descriptor)) {
       const isStatic = typeof value === 'function';
       const method = describe(decorator, context, isStatic, false);
       const constructor = isStatic ? (value as object) : (value as { constructor: object }).constructor;
+      method.site.class = nameOf(constructor);
       const metadata = ownMetadataOf(constructor);
       const declared = declaredReturnType(value as object, context) === Promise;
       const original = descriptor.value as AnyMethod;
@@ -84,6 +88,7 @@ function wrap(
 ): { readonly layer: Layer; readonly wrapper: AnyMethod } {
   const layer = withValidationLabel(method.label, () => build(method));
   recordPolicy(metadata, method.name, method, layer.descriptor);
+  layer.register?.(method.site);
   const below = planOf(ownWrappersOf(metadata, method.name, method.static)[0]);
   const wrapper = addLayer(value, layer, declaresPromise || (below !== undefined && returnsPromises(below)));
   recordWrapper(metadata, method.name, method.static, wrapper);
@@ -97,7 +102,33 @@ function describe(decorator: string, name: string | symbol, isStatic: boolean, i
     static: isStatic,
     private: isPrivate,
     label: `${decorator} on ${isStatic ? 'static ' : ''}${shown}()`,
+    site: { class: undefined, method: shown, name: undefined },
   };
+}
+
+// A TC39 method decorator cannot see its class: its name is learnt from an initializer, which runs once
+// the class exists (static methods) or when an instance is made (the others: a no-op after the first).
+// The class is the one whose own metadata this is, not a subclass the first instance may belong to.
+function learnClassName(context: ClassMemberDecoratorContext, site: PolicySite, metadata: object): void {
+  if (typeof context.addInitializer !== 'function') return;
+  context.addInitializer(function (this: unknown): void {
+    if (site.class !== undefined) return;
+    let level: unknown = context.static ? this : (this as { constructor?: unknown } | undefined)?.constructor;
+    for (; typeof level === 'function'; level = Object.getPrototypeOf(level)) {
+      if (
+        Object.hasOwn(level, Symbol.metadata) &&
+        (level as unknown as Record<symbol, unknown>)[Symbol.metadata] === metadata
+      ) {
+        site.class = nameOf(level);
+        return;
+      }
+    }
+  });
+}
+
+function nameOf(constructor: object): string | undefined {
+  const name = (constructor as { readonly name?: unknown }).name;
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
 function isStage3Context(value: unknown): value is ClassMethodDecoratorContext | ClassMemberDecoratorContext {

@@ -1,3 +1,4 @@
+import type { PolicySite } from '@staunch/core';
 import type { PolicyDescriptor } from './descriptors.js';
 
 /** A method as the interceptor sees it: `this` and arguments are passed through untouched. */
@@ -19,6 +20,8 @@ export interface Layer {
   step?(next: AnyMethod): AnyMethod | undefined;
   /** True when `run` always returns a promise and never throws (the async-only policies). */
   readonly returnsPromise?: boolean;
+  /** Lists the layer's policies in the registry (`livePolicies()`) under the decorated method's `site`. */
+  register?(site: PolicySite): void;
 }
 
 /** The live state behind one wrapper: its layers, outermost first, and the original method. */

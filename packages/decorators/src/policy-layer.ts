@@ -1,3 +1,4 @@
+import { registerDecoratedPolicy, type PolicySite } from '@staunch/core';
 import type { AnyMethod, Layer } from './interceptor.js';
 import type { PolicyDescriptor } from './descriptors.js';
 
@@ -18,6 +19,10 @@ export class PolicyLayer implements Layer {
     readonly policy: CallablePolicy,
     readonly returnsPromise = true,
   ) {}
+
+  register(site: PolicySite): void {
+    registerDecoratedPolicy(this.policy, this.descriptor.kind, 'class', site);
+  }
 
   run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
     return this.policy.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args);

@@ -1,4 +1,10 @@
-import { invalidOption } from '@staunch/core';
+import {
+  announcePolicy,
+  invalidOption,
+  registerDecoratedPolicy,
+  type PolicyGroup,
+  type PolicySite,
+} from '@staunch/core';
 import type { PolicyDescriptor } from './descriptors.js';
 import type { AnyMethod, Layer } from './interceptor.js';
 
@@ -14,11 +20,14 @@ import type { AnyMethod, Layer } from './interceptor.js';
  * accumulate forever. State in use is never forgotten, so the map can hold
  * more than `maxKeys` while that many are busy.
  */
-export class Scope<State extends object> {
+export class Scope<State extends object> implements PolicyGroup {
   /** The one object of a class or shared scope; undefined for the other scopes. */
   readonly single: State | undefined;
   readonly #make: ((key?: string) => State) | undefined;
   readonly #perInstance: WeakMap<object, State> | undefined;
+  // The per-instance state, held weakly, so the registry can list it (a WeakMap cannot be walked).
+  readonly #instances: Set<WeakRef<State>> | undefined;
+  #pruneAt = 64;
   readonly #perKey: Map<string, State> | undefined;
   readonly #isIdle: ((state: State) => boolean) | undefined;
   readonly #maxKeys: number;
@@ -37,6 +46,7 @@ export class Scope<State extends object> {
     this.single = single;
     this.#make = make;
     this.#perInstance = kind === 'instance' ? new WeakMap() : undefined;
+    this.#instances = kind === 'instance' ? new Set() : undefined;
     this.#perKey = kind === 'key' ? new Map() : undefined;
     this.#isIdle = isIdle;
     this.#maxKeys = maxKeys;
@@ -79,7 +89,10 @@ export class Scope<State extends object> {
         throw new TypeError(`${label}: ${this.#noun} with scope 'instance' needs an object as \`this\`, got ${got}.`);
       }
       let state = perInstance.get(self);
-      if (state === undefined) perInstance.set(self, (state = make()));
+      if (state === undefined) {
+        perInstance.set(self, (state = make()));
+        this.#remember(state);
+      }
       return state;
     }
     if (typeof key !== 'string') throw new TypeError(`${label}: \`key\` must return a string, got ${typeof key}.`);
@@ -88,8 +101,41 @@ export class Scope<State extends object> {
     if (state === undefined) {
       if (perKey.size >= this.#sweepAt) this.#sweep(perKey);
       perKey.set(key, (state = make(key)));
+      announcePolicy(this, state, key);
     }
     return state;
+  }
+
+  /** Lists this scope's policies in the registry (`livePolicies()`), under `kind` and `site`. */
+  register(kind: string, site: PolicySite): void {
+    const single = this.single;
+    if (single !== undefined) registerDecoratedPolicy(single, kind, 'class', site);
+    else registerDecoratedPolicy(this, kind, this.#perKey === undefined ? 'instance' : 'key', site);
+  }
+
+  /** Every state this scope holds now, with its key for a keyed scope: what the registry lists. */
+  forEachPolicy(visit: (policy: object, key: string | undefined) => void): void {
+    if (this.single !== undefined) visit(this.single, undefined);
+    if (this.#perKey !== undefined) for (const [key, state] of this.#perKey) visit(state, key);
+    if (this.#instances !== undefined) {
+      for (const ref of this.#instances) {
+        const state = ref.deref();
+        if (state === undefined) this.#instances.delete(ref);
+        else visit(state, undefined);
+      }
+    }
+  }
+
+  // Remembers a new instance's state (weakly) and tells the registry's watchers. Collected states are
+  // dropped by listings and by an amortised sweep here, so the set stays near the live instance count.
+  #remember(state: State): void {
+    const instances = this.#instances as Set<WeakRef<State>>;
+    if (instances.size >= this.#pruneAt) {
+      for (const ref of instances) if (ref.deref() === undefined) instances.delete(ref);
+      this.#pruneAt = Math.max(64, 2 * instances.size);
+    }
+    instances.add(new WeakRef(state));
+    announcePolicy(this, state, undefined);
   }
 
   #sweep(perKey: Map<string, State>): void {
@@ -187,6 +233,13 @@ export class ScopedLayer<Policy extends ScopedPolicy> implements Layer {
     this.#label = label;
     this.#scope = scope;
     this.#key = key;
+  }
+
+  // A shared bulkhead is listed by the factory that made it, not under one of the methods sharing it.
+  register(site: PolicySite): void {
+    if ((this.descriptor as { readonly scope?: string }).scope !== 'bulkhead') {
+      this.#scope.register(this.descriptor.kind, site);
+    }
   }
 
   run(next: AnyMethod, self: unknown, args: unknown[]): unknown {

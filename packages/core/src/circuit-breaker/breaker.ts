@@ -278,6 +278,7 @@ export class Breaker implements CircuitBreakerPolicy, HandOffTaker {
       return this.#waitForTrials(fn, thisArg, args, entry, signal) as R;
     }
     this.#rejections++;
+    if (this.#events?.has('rejected') === true) this.#events.emit('rejected', { circuit: this.#name, error: permit });
     if (entry === syncEntry || (entry === byFunction && !isAsyncFunction(fn))) throw permit;
     return rejectSoon(permit) as R;
   }
@@ -307,7 +308,9 @@ export class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         },
         timeout: () => {
           this.#rejections++;
-          reject(openError(this.#name, 0));
+          const error = openError(this.#name, 0);
+          if (this.#events?.has('rejected') === true) this.#events.emit('rejected', { circuit: this.#name, error });
+          reject(error);
         },
         abort: (reason) => {
           this.#aborted++;

@@ -1,4 +1,5 @@
 import type { Events } from '../events.js';
+import type { CircuitOpenError } from '../errors.js';
 import {
   publicState,
   retryAfter,
@@ -71,6 +72,13 @@ export interface CircuitClosedEvent {
   /** `'trialsSucceeded'`, `'released'` or `'reset'`. */
   readonly reason: CircuitChangeReason;
 }
+/** Payload of the `rejected` event: a call was refused without running. */
+export interface CircuitRejectedEvent {
+  /** The circuit's name. */
+  readonly circuit: string;
+  /** The error the call fails with. */
+  readonly error: CircuitOpenError;
+}
 /**
  * The events of a circuit, for `breaker.on(type, listener)`. They fire when a
  * change is computed: on a call, or on reading `state`; never from a timer.
@@ -78,6 +86,8 @@ export interface CircuitClosedEvent {
 export interface CircuitBreakerEvents {
   /** Every change of state, with its reason. */
   stateChange: CircuitStateChangeEvent;
+  /** A call was refused without running (open circuit, or no trial slot): for telemetry. */
+  rejected: CircuitRejectedEvent;
   /** It started rejecting calls. */
   opened: CircuitOpenedEvent;
   /** Trial calls may go through. */

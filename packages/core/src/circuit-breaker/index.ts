@@ -18,6 +18,7 @@ export {
   type CircuitOpenedEvent,
   type CircuitHalfOpenedEvent,
   type CircuitClosedEvent,
+  type CircuitRejectedEvent,
 } from './events.js';
 export { type CircuitBreakerStats } from './statistics.js';
 export {

@@ -1,4 +1,5 @@
 import type { Listener, Unsubscribe } from '../events.js';
+import { registered } from '../registry.js';
 import { Breaker } from './breaker.js';
 import type { CircuitBreakerEvents } from './events.js';
 import {
@@ -168,7 +169,7 @@ export interface CircuitBreakerFactory {
  * console.log(inventory.state); // 'open'
  */
 export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreakerPolicy {
-  return new Breaker(resolveCircuitBreakerOptions(options), undefined);
+  return registered(new Breaker(resolveCircuitBreakerOptions(options), undefined), 'circuitBreaker');
 }
 
 /**
