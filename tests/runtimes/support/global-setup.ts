@@ -1,0 +1,33 @@
+/**
+ * Once per `runtimes` run: pack the built packages (`npm run build` first) and install the
+ * tarballs, offline, into a fresh user project (`.pack/runtimes/app`, `"type": "module"`), with
+ * the scenario's sources in `app/src` and the build recipes' configuration files at its root. Every test of the project shares this one pack.
+ */
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { appDir, packDir, recipeDir, root, scenarioDir, tarball, tarballDir } from './paths';
+import { run } from './run';
+
+export default async function globalSetup(): Promise<void> {
+  rmSync(packDir, { recursive: true, force: true });
+  mkdirSync(tarballDir, { recursive: true });
+  const packages = ['core', 'decorators', 'redis'].flatMap((name) => ['--workspace', `packages/${name}`]);
+  await run('npm', ['pack', ...packages, '--pack-destination', tarballDir, '--ignore-scripts', '--silent'], {
+    cwd: root,
+  });
+
+  mkdirSync(join(appDir, 'src'), { recursive: true });
+  writeFileSync(
+    join(appDir, 'package.json'),
+    `${JSON.stringify({ name: 'staunch-runtimes-app', private: true, type: 'module' }, null, 2)}\n`,
+  );
+  await run(
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', tarball('core'), tarball('decorators')],
+    { cwd: appDir },
+  );
+  for (const file of readdirSync(scenarioDir)) cpSync(join(scenarioDir, file), join(appDir, 'src', file));
+  // The recipes' configuration files, at the root of the app, where users put them.
+  cpSync(recipeDir, appDir, { recursive: true });
+}
