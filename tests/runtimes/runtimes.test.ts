@@ -4,9 +4,6 @@
  * packages; the TypeScript source as each runs it, and tsc's output). Each run gets its own
  * loopback server.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-
 import { appDir, bin, nodes } from './support/paths';
 import { allPassed, parseReport, type Report } from './support/report';
 import { attempt, run } from './support/run';
@@ -22,13 +19,6 @@ async function scenario(program: string, args: readonly string[]): Promise<Repor
     await server.close();
   }
 }
-
-beforeAll(async () => {
-  const tsc = (config: string): Promise<string> => run(bin('tsc'), ['-p', config], { cwd: appDir });
-  await Promise.all([tsc('tsconfig.esm.json'), tsc('tsconfig.cjs.json'), tsc('tsconfig.legacy.json')]);
-  // tsc's CommonJS output next to a package.json that says so (the app itself is "type": "module").
-  writeFileSync(join(appDir, 'out/tsc-cjs/package.json'), '{ "type": "commonjs" }\n');
-}, 120_000);
 
 describe.each(nodes)('Node $major', ({ bin: node }) => {
   it('runs the scenario from tsc’s ES modules (import → dist/index.mjs)', async () => {

@@ -9,6 +9,6 @@ void runScenario(page.location?.origin ?? '').then(
     page.staunchReport = checks;
   },
   (error: unknown) => {
-    page.staunchReport = { error: String(error) };
+    page.staunchReport = { error: error instanceof Error ? error.stack : String(error) };
   },
 );
