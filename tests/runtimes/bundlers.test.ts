@@ -15,10 +15,12 @@ import { startServer } from './support/server';
 const node20 = nodes[0].bin;
 const vite = join(root, 'node_modules/vite/bin/vite.js');
 const transpile = join(__dirname, 'support/transpile.mjs');
-const esbuild = (out: string, ...flags: string[]) => (): Promise<string> =>
-  run(bin('esbuild'), ['src/main.ts', '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`, ...flags], {
-    cwd: appDir,
-  });
+const esbuild =
+  (out: string, ...flags: string[]) =>
+  (): Promise<string> =>
+    run(bin('esbuild'), ['src/main.ts', '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`, ...flags], {
+      cwd: appDir,
+    });
 
 interface Recipe {
   readonly name: string;

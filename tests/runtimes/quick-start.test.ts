@@ -60,13 +60,20 @@ describe('the README Quick start, step by step, in an empty folder', () => {
 
     for (const { bin: node } of nodes) {
       const ran = await step((runLine?.code ?? '').trim(), dir, node);
-      expect({ code: ran.code, stdout: ran.stdout, stderr: ran.stderr }).toEqual({ code: 0, stdout: '6\n', stderr: '' });
+      expect({ code: ran.code, stdout: ran.stdout, stderr: ran.stderr }).toEqual({
+        code: 0,
+        stdout: '6\n',
+        stderr: '',
+      });
     }
   }, 180_000);
 
   it('without "target": "es2022" (tsc --init’s esnext), Node stops at the `@` with a SyntaxError', async () => {
     const esnext = join(dir, 'tsconfig.esnext.json');
-    writeFileSync(esnext, JSON.stringify({ extends: './tsconfig.json', compilerOptions: { target: 'esnext', outDir: 'esnext' } }));
+    writeFileSync(
+      esnext,
+      JSON.stringify({ extends: './tsconfig.json', compilerOptions: { target: 'esnext', outDir: 'esnext' } }),
+    );
     expect((await attempt(bin('tsc'), ['-p', esnext], { cwd: dir })).code).toBe(0);
     const ran = await attempt(process.execPath, ['esnext/index.js'], { cwd: dir });
     expect(ran.code).not.toBe(0);

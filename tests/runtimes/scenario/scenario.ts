@@ -80,7 +80,11 @@ export async function runScenario(base: string): Promise<Record<string, unknown>
   const inventory = new Inventory();
   const stock = await inventory.stock('sku-42');
   check('retry: 2 failures, then the result', stock === 6 && inventory.calls === 3, { stock, calls: inventory.calls });
-  check('retry: recorded as metadata', policiesOf(Inventory, 'stock')[0]?.kind === 'retry', policiesOf(Inventory, 'stock'));
+  check(
+    'retry: recorded as metadata',
+    policiesOf(Inventory, 'stock')[0]?.kind === 'retry',
+    policiesOf(Inventory, 'stock'),
+  );
 
   const payments = new Payments();
   const circuit = circuitOf(Payments, 'charge');
