@@ -22,6 +22,7 @@ export default tseslint.config(
       // Global placeholder declarations for README snippets, checked by scripts/check-readme-snippets.mjs
       // (kept out of the root program, where they would hide missing imports).
       'scripts/readme-snippets.d.ts',
+      'scripts/readme-snippets-modules.d.ts',
     ],
   },
   js.configs.recommended,
