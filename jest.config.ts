@@ -54,6 +54,7 @@ const config: Config = {
       moduleNameMapper: {},
       globalSetup: '<rootDir>/tests/runtimes/support/global-setup.ts',
       globalTeardown: '<rootDir>/tests/runtimes/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/tests/runtimes/support/jest-setup.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/tests/runtimes/(scenario|recipes)/'],
     }),
   ],
