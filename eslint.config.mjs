@@ -1,5 +1,10 @@
+import { builtinModules } from 'node:module';
+
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+// Why core and decorators may not import a Node built-in (the rule is below).
+const nodeOnly = '@staunch/core and @staunch/decorators run outside Node (browsers, Deno, Bun): no Node built-ins.';
 
 export default tseslint.config(
   {
@@ -17,6 +22,7 @@ export default tseslint.config(
       // Global placeholder declarations for README snippets, checked by scripts/check-readme-snippets.mjs
       // (kept out of the root program, where they would hide missing imports).
       'scripts/readme-snippets.d.ts',
+      'scripts/readme-snippets-modules.d.ts',
     ],
   },
   js.configs.recommended,
@@ -55,6 +61,20 @@ export default tseslint.config(
         'error',
         { object: 'Date', property: 'now', message: 'Read time from the injected Clock.' },
         { object: 'performance', property: 'now', message: 'Read time from the injected Clock.' },
+      ],
+    },
+  },
+  {
+    // Core and decorators run in browsers, Deno and Bun too (tests/runtimes): no Node built-ins.
+    // Only @staunch/redis needs Node (node:crypto, node:os).
+    files: ['packages/core/src/**/*.ts', 'packages/decorators/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: builtinModules.map((name) => ({ name, message: nodeOnly })),
+          patterns: [{ group: ['node:*'], message: nodeOnly }],
+        },
       ],
     },
   },

@@ -55,6 +55,15 @@ const config: Config = {
     }),
     // The built packages, resolved through their `exports` maps by child Node processes: no source mapping here.
     project('dist', 'tsconfig.json', { moduleNameMapper: {} }),
+    // The PACKED packages on every runtime and through every build tool (tests/runtimes): one pack,
+    // made by the global setup, shared by all the files. `npm run build` first.
+    project('runtimes', 'tsconfig.json', {
+      moduleNameMapper: {},
+      globalSetup: '<rootDir>/tests/runtimes/support/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/runtimes/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/tests/runtimes/support/jest-setup.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/tests/runtimes/(scenario|recipes)/'],
+    }),
   ],
 };
 

@@ -1,5 +1,7 @@
 // Packs each workspace package as npm would publish it and checks the tarball, offline:
-//   - it holds only dist/, README.md, LICENSE and package.json (and has LICENSE and dist/);
+//   - it holds only the built code and types (dist/*.mjs, .cjs, .d.mts, .d.cts), README.md, LICENSE and
+//     package.json, and has each of them: no sources, no tests, no source maps (the builds' maps point at
+//     src/*.ts, which is not published, so they would only send debuggers and bundlers to missing files);
 //   - every file its package.json points at is inside;
 //   - @staunch/decorators keeps its side effects (it installs Symbol.metadata on import);
 //   - publint reports nothing at all (no error, warning or suggestion);
@@ -16,8 +18,8 @@ const root = resolve(import.meta.dirname, '..');
 const packages = ['packages/core', 'packages/decorators', 'packages/redis', 'packages/nestjs', 'packages/otel'];
 /** Packages that must not be marked side-effect free (importing them installs Symbol.metadata). */
 const withSideEffects = new Set(['@staunch/decorators']);
-const allowed = [/^dist\/./, /^README\.md$/, /^LICENSE$/, /^package\.json$/];
-const required = ['package.json', 'LICENSE'];
+const allowed = [/^dist\/[^/]+\.(mjs|cjs|d\.mts|d\.cts)$/, /^README\.md$/, /^LICENSE$/, /^package\.json$/];
+const required = ['package.json', 'LICENSE', 'README.md'];
 
 const verbose = process.argv.includes('--verbose');
 const exec = promisify(execFile);
@@ -59,7 +61,9 @@ try {
     if (stray.length > 0) problems.push(`unexpected files in the tarball: ${stray.join(', ')}`);
     for (const file of required) if (!files.includes(file)) problems.push(`${file} is missing from the tarball`);
     if (!files.some((file) => file.startsWith('dist/'))) problems.push('no dist/ in the tarball: run `npm run build`');
-    const notes = files.includes('README.md') ? [] : ['no README.md yet'];
+    for (const kind of ['.mjs', '.cjs', '.d.mts', '.d.cts']) {
+      if (!files.some((file) => file.startsWith('dist/') && file.endsWith(kind))) problems.push(`no dist/*${kind}`);
+    }
 
     // The manifest users get, read from the tarball itself.
     const unpacked = join(scratch, tarball.name.replace('/', '__'));
@@ -94,8 +98,7 @@ try {
     if (status !== 'ok') failures++;
     console.log(
       `${tarball.name.padEnd(20)} ${status.padEnd(4)}  ${String(files.length).padStart(2)} files, ` +
-        `${(tarball.size / 1024).toFixed(1)} kB packed  publint ${publintOk ? 'ok' : 'FAIL'}  attw ${attwOk ? 'ok' : 'FAIL'}` +
-        (notes.length > 0 ? `  (${notes.join('; ')})` : ''),
+        `${(tarball.size / 1024).toFixed(1)} kB packed  publint ${publintOk ? 'ok' : 'FAIL'}  attw ${attwOk ? 'ok' : 'FAIL'}`,
     );
     for (const problem of problems) console.log(indent(problem));
     if (verbose) console.log(indent(`${files.join('\n')}\n${attw.output}`));

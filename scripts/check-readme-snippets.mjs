@@ -6,10 +6,13 @@
 //   <!-- snippet: skip -->      not checked (an illustrative fragment; use sparingly)
 //   <!-- snippet: continue -->  appended to the previous block of the same file (a story told in steps)
 //   <!-- snippet: legacy -->    compiled with experimentalDecorators + emitDecoratorMetadata
-// Blocks may use the placeholder names declared in scripts/readme-snippets.d.ts (HttpError, Receipt,
-// …) without declaring them: the reader's own types. A block with no import of its own is a
-// fragment: it sees every export of @staunch/decorators (which re-exports @staunch/core), as if
-// imported; a block with imports must import what it uses, like real code. An ellipsis `…` stands for elided code:
+// In the root README, blocks may use the placeholder names declared in scripts/readme-snippets.d.ts
+// (HttpError, Receipt, …) without declaring them: the reader's own types; and a block with no import
+// of its own is a fragment: it sees every export of @staunch/decorators (which re-exports
+// @staunch/core), as if imported. The package READMEs are the npm pages, read one snippet at a
+// time: there, every block compiles as written (it imports and declares all it uses; only the
+// third-party modules of scripts/readme-snippets-modules.d.ts are stubbed), and every link is
+// absolute or points at a heading of the same README. An ellipsis `…` stands for elided code:
 // a `{ … }` at the end of a line is a method body that throws, another `{ … }` an empty object,
 // any other `…` the value `undefined!`.
 //
@@ -28,6 +31,7 @@ const readmes = [
   'packages/otel/README.md',
 ];
 const preamble = join(root, 'scripts/readme-snippets.d.ts');
+const thirdParty = join(root, 'scripts/readme-snippets-modules.d.ts');
 const scratch = join(root, 'node_modules/.cache/staunch-readme-snippets');
 const verbose = process.argv.includes('--verbose');
 
@@ -56,7 +60,12 @@ for (const readme of readmes) {
       previous.parts.push({ line: start + 1, code });
       continue;
     }
-    previous = { readme, legacy: marker === 'legacy', parts: [{ line: start + 1, code }] };
+    previous = {
+      readme,
+      legacy: marker === 'legacy',
+      published: readme.startsWith('packages/'),
+      parts: [{ line: start + 1, code }],
+    };
     blocks.push(previous);
   }
 }
@@ -91,7 +100,7 @@ const exported = exportsOf(join(root, 'packages/decorators/src/index.ts'));
 
 // Each snippet file maps its lines back to README lines, for error messages.
 const origins = new Map();
-const files = { stage3: [], legacy: [] };
+const files = { stage3: [], legacy: [], stage3Published: [], legacyPublished: [] };
 blocks.forEach((block, index) => {
   const file = join(scratch, `${block.readme.replace(/[/.]/g, '_')}_${index + 1}.ts`);
   const text = [];
@@ -105,29 +114,28 @@ blocks.forEach((block, index) => {
   // Appended, not prepended, so that lines keep their numbers (imports are hoisted anyway).
   const source = text.join('\n');
   const own = topLevelNames(source);
-  if (!own.imports) {
+  if (!own.imports && !block.published) {
     const names = exported.filter((name) => !own.names.has(name));
     text.push(`import { ${names.join(', ')} } from '@staunch/decorators';`);
   }
   text.push('export {};'); // every block is a module (top-level await, no global leaks)
   writeFileSync(file, text.join('\n'));
   origins.set(file, { readme: block.readme, lineMap });
-  files[block.legacy ? 'legacy' : 'stage3'].push(file);
+  files[`${block.legacy ? 'legacy' : 'stage3'}${block.published ? 'Published' : ''}`].push(file);
 });
 
+const legacy = { ...base, experimentalDecorators: true, emitDecoratorMetadata: true };
 const modes = [
-  { name: 'Stage-3', files: files.stage3, options: base },
-  {
-    name: 'legacy',
-    files: files.legacy,
-    options: { ...base, experimentalDecorators: true, emitDecoratorMetadata: true },
-  },
+  { name: 'Stage-3', files: files.stage3, options: base, preamble: true },
+  { name: 'legacy', files: files.legacy, options: legacy, preamble: true },
+  { name: 'Stage-3, published', files: files.stage3Published, options: base, preamble: false },
+  { name: 'legacy, published', files: files.legacyPublished, options: legacy, preamble: false },
 ];
 
 let errors = 0;
 for (const mode of modes) {
   if (mode.files.length === 0) continue;
-  const program = ts.createProgram([preamble, ...mode.files], mode.options);
+  const program = ts.createProgram([mode.preamble ? preamble : thirdParty, ...mode.files], mode.options);
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const file = diagnostic.file?.fileName;
     const origin = file === undefined ? undefined : origins.get(resolve(file));
@@ -143,6 +151,25 @@ for (const mode of modes) {
     const readmeLine = origin.lineMap[line] ?? '?';
     console.error(`${origin.readme}:${readmeLine}:${character + 1} TS${diagnostic.code}: ${message}`);
     if (verbose) console.error(`  (compiled as ${relative(root, file)}:${line + 1})`);
+  }
+}
+
+// The package READMEs are also the npm pages, where a relative link leads nowhere: links there
+// must be absolute (https://…) or point at a heading of the same README.
+for (const readme of readmes.filter((file) => file.startsWith('packages/'))) {
+  const text = readFileSync(join(root, readme), 'utf8');
+  const anchors = headingAnchors(text);
+  const prose = text.replace(/^([ \t]*)```[\s\S]*?^\1```/gm, (block) => block.replace(/[^\n]/g, ' '));
+  for (const match of prose.matchAll(/\]\(([^)\s]+)\)|^\[[^\]]+\]:\s*(\S+)/gm)) {
+    const target = match[1] ?? match[2];
+    const line = prose.slice(0, match.index).split('\n').length;
+    const broken = target.startsWith('#') ? !anchors.has(target.slice(1)) : !/^https?:\/\//.test(target);
+    if (broken) {
+      errors++;
+      console.error(
+        `${readme}:${line}: link "${target}" does not work on the npm page (use an absolute URL or a heading of this README)`,
+      );
+    }
   }
 }
 
@@ -185,4 +212,20 @@ function topLevelNames(source) {
     } else if (statement.name !== undefined && ts.isIdentifier(statement.name)) names.add(statement.name.text);
   }
   return { imports, names };
+}
+
+/** The anchors GitHub and npm give a README's headings: lower case, punctuation dropped, spaces → `-`. */
+function headingAnchors(text) {
+  const anchors = new Set();
+  const outsideCode = text.replace(/^([ \t]*)```[\s\S]*?^\1```/gm, '');
+  for (const [, heading] of outsideCode.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+    const base = heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    let anchor = base;
+    for (let n = 1; anchors.has(anchor); n++) anchor = `${base}-${n}`;
+    anchors.add(anchor);
+  }
+  return anchors;
 }
