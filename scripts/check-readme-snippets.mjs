@@ -10,8 +10,8 @@
 // (HttpError, Receipt, …) without declaring them: the reader's own types; and a block with no import
 // of its own is a fragment: it sees every export of @staunch/decorators (which re-exports
 // @staunch/core), as if imported. The package READMEs are the npm pages, read one snippet at a
-// time: there, every block compiles as written (it imports and declares all it uses; only the
-// third-party modules of scripts/readme-snippets-modules.d.ts are stubbed), and every link is
+// time: there, every block compiles as written (it imports and declares all it uses, third-party
+// modules included: they are the repository's devDependencies), and every link is
 // absolute or points at a heading of the same README. An ellipsis `…` stands for elided code:
 // a `{ … }` at the end of a line is a method body that throws, another `{ … }` an empty object,
 // any other `…` the value `undefined!`.
@@ -31,7 +31,6 @@ const readmes = [
   'packages/otel/README.md',
 ];
 const preamble = join(root, 'scripts/readme-snippets.d.ts');
-const thirdParty = join(root, 'scripts/readme-snippets-modules.d.ts');
 const scratch = join(root, 'node_modules/.cache/staunch-readme-snippets');
 const verbose = process.argv.includes('--verbose');
 
@@ -135,7 +134,7 @@ const modes = [
 let errors = 0;
 for (const mode of modes) {
   if (mode.files.length === 0) continue;
-  const program = ts.createProgram([mode.preamble ? preamble : thirdParty, ...mode.files], mode.options);
+  const program = ts.createProgram([...(mode.preamble ? [preamble] : []), ...mode.files], mode.options);
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const file = diagnostic.file?.fileName;
     const origin = file === undefined ? undefined : origins.get(resolve(file));
