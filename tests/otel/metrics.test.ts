@@ -1,6 +1,6 @@
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { Bulkhead, CircuitBreaker, Retry, Timeout, registerPolicy, retryPolicy } from '@staunch/decorators';
+import { Bulkhead, CircuitBreaker, RateLimit, Retry, Timeout, registerPolicy, retryPolicy } from '@staunch/decorators';
 import { instrument } from '@staunch/otel';
 import { InMemoryReader, seriesOf, useTelemetry, valueOf } from './sdk';
 
@@ -108,6 +108,23 @@ describe('@staunch/otel metrics', () => {
     expect(valueOf(found.get('staunch.bulkhead.active'), policy)).toBe(1);
     expect(valueOf(found.get('staunch.bulkhead.queued'), policy)).toBe(2);
     await Promise.all(sends);
+  });
+
+  it('reports a rate limiter’s calls by outcome and the calls waiting for a permit', async () => {
+    class Geocoder {
+      @RateLimit({ permits: 1, per: 1_000, queue: 1 })
+      async lookup(): Promise<void> {}
+    }
+    telemetry.start();
+    const geocoder = new Geocoder();
+    const calls = [geocoder.lookup(), geocoder.lookup(), settle(geocoder.lookup())];
+    const found = await telemetry.reader.staunch();
+    const policy = { 'staunch.policy.kind': 'rateLimit', 'code.function.name': 'Geocoder.lookup' };
+    expect(valueOf(found.get('staunch.rate_limit.queued'), { 'code.function.name': 'Geocoder.lookup' })).toBe(1);
+    expect(valueOf(found.get('staunch.calls'), { ...policy, 'staunch.outcome': 'admitted' })).toBe(1);
+    expect(valueOf(found.get('staunch.calls'), { ...policy, 'staunch.outcome': 'rejected' })).toBe(1);
+    await telemetry.clock.advance(1_000);
+    await Promise.all(calls);
   });
 
   it('sums keyed circuits into one series per method, and reports each key only when asked', async () => {

@@ -1,4 +1,4 @@
-import { AsyncRetry, CircuitBreaker, Fallback, Retry, Timeout, retryPolicy } from '@staunch/decorators';
+import { AsyncRetry, CircuitBreaker, Fallback, RateLimit, Retry, Timeout, retryPolicy } from '@staunch/decorators';
 import { useTelemetry } from './sdk';
 
 class Unavailable extends Error {}
@@ -110,6 +110,22 @@ describe('@staunch/otel span events', () => {
     const span = await telemetry.inSpan('product', () => new Catalog().product());
     expect(span.events.map((event) => [event.name, event.attributes?.['error.type']])).toEqual([
       ['staunch.fallback', 'Unavailable'],
+    ]);
+  });
+
+  it('adds staunch.rate_limit.rejected with the reason', async () => {
+    class Geocoder {
+      @RateLimit({ permits: 1, per: 1_000 })
+      async lookup(): Promise<void> {}
+    }
+    telemetry.start();
+    const geocoder = new Geocoder();
+    const span = await telemetry.inSpan('lookups', async () => {
+      await geocoder.lookup();
+      await settle(geocoder.lookup());
+    });
+    expect(span.events.map((event) => [event.name, event.attributes?.['staunch.reason']])).toEqual([
+      ['staunch.rate_limit.rejected', 'limit'],
     ]);
   });
 

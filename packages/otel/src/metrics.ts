@@ -18,6 +18,7 @@ export const metricNames = Object.freeze({
   transitions: 'staunch.circuit.transitions',
   bulkheadActive: 'staunch.bulkhead.active',
   bulkheadQueued: 'staunch.bulkhead.queued',
+  rateLimitQueued: 'staunch.rate_limit.queued',
 });
 
 /**
@@ -34,6 +35,7 @@ export class PolicyMetrics {
   readonly #circuitState: Observable;
   readonly #active: Observable;
   readonly #queued: Observable;
+  readonly #rateLimitQueued: Observable;
   /** Counted from the circuits' `stateChange` events (a circuit keeps no count of them). */
   readonly transitions: Counter;
 
@@ -60,11 +62,22 @@ export class PolicyMetrics {
       unit: '{call}',
       description: 'Calls waiting for a bulkhead slot.',
     });
+    this.#rateLimitQueued = meter.createObservableUpDownCounter(metricNames.rateLimitQueued, {
+      unit: '{call}',
+      description: 'Calls waiting for a rate limiter permit.',
+    });
     this.transitions = meter.createCounter(metricNames.transitions, {
       unit: '{transition}',
       description: 'Circuit state changes, by previous and new state.',
     });
-    this.#observables = [this.#calls, this.#attempts, this.#circuitState, this.#active, this.#queued];
+    this.#observables = [
+      this.#calls,
+      this.#attempts,
+      this.#circuitState,
+      this.#active,
+      this.#queued,
+      this.#rateLimitQueued,
+    ];
     meter.addBatchObservableCallback(this.#observe, this.#observables);
   }
 
@@ -94,6 +107,8 @@ export class PolicyMetrics {
       } else if (row.kind === 'bulkhead') {
         sums.add(this.#active, base, statistics.active ?? 0);
         sums.add(this.#queued, base, statistics.queued ?? 0);
+      } else if (row.kind === 'rateLimit') {
+        sums.add(this.#rateLimitQueued, base, statistics.queued ?? 0);
       } else if (statistics.attempts !== undefined) {
         sums.add(this.#attempts, base, statistics.attempts);
       }

@@ -33,6 +33,11 @@ export const outcomesByKind: Readonly<Record<string, Readonly<Record<string, Out
     rejected: (s) => s.rejected ?? 0,
     aborted: (s) => s.aborted ?? 0,
   },
+  rateLimit: {
+    admitted: (s) => s.admitted ?? 0,
+    rejected: (s) => s.rejected ?? 0,
+    aborted: (s) => s.aborted ?? 0,
+  },
   fallback: {
     success: (s) => s.successes ?? 0,
     fallback: (s) => s.fallbacks ?? 0,

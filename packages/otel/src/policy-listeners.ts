@@ -59,6 +59,11 @@ const listenersByKind: Readonly<
       spanEvent(targets, 'staunch.bulkhead.rejected', attributes, { [attributeNames.reason]: event.reason });
     },
   },
+  rateLimit: {
+    rejected: (event: { readonly reason: string }, attributes: AttributesOf, targets: ListenerTargets) => {
+      spanEvent(targets, 'staunch.rate_limit.rejected', attributes, { [attributeNames.reason]: event.reason });
+    },
+  },
   fallback: {
     fallback: (event: { readonly error: unknown }, attributes: AttributesOf, targets: ListenerTargets) => {
       spanEvent(targets, 'staunch.fallback', attributes, { [attributeNames.errorType]: errorType(event.error) });
