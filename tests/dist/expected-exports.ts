@@ -42,6 +42,8 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'BulkheadPolicy',
     'BulkheadRejectedError',
     'isBulkheadRejectedError',
+    'adaptive',
+    'adaptiveDefaults',
   ],
   '@staunch/core/testing': ['VirtualClock', 'seededRandom'],
   '@staunch/decorators': [

@@ -113,4 +113,17 @@ export {
   type BulkheadEvents,
   type BulkheadQueuedEvent,
   type BulkheadRejectedEvent,
+  type BulkheadLimitEvent,
 } from './bulkhead.js';
+export {
+  adaptive,
+  adaptiveDefaults,
+  type AdaptiveLimit,
+  type AdaptiveLimitOptions,
+  type AdaptiveLimitBaseOptions,
+  type AdaptiveAlgorithm,
+  type AimdLimitOptions,
+  type VegasLimitOptions,
+  type Gradient2LimitOptions,
+  type ResolvedAdaptiveLimit,
+} from './concurrency-limit/adaptive.js';
