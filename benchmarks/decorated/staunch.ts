@@ -1,7 +1,7 @@
 // The decorated methods the benchmarks call. TypeScript source, type-checked with the rest of the
 // repository; `benchmarks/lib/compile.mjs` transpiles it (target ES2022: Stage-3 decorators as
 // TypeScript emits them for Node 20) and the compiled file imports the built packages.
-import { AsyncBackoff, Bulkhead, CircuitBreaker, Fallback, Retry, Timeout } from '@staunch/decorators';
+import { AsyncBackoff, Bulkhead, CircuitBreaker, Fallback, Retry, Timeout, adaptive } from '@staunch/decorators';
 
 const VALUE = 42;
 
@@ -36,6 +36,17 @@ export class Service {
   // 1,000 concurrent calls through 10 slots: the other 990 wait their turn (none rejected).
   @Bulkhead({ limit: 10, queue: 1_000 })
   async limitedQueued(): Promise<number> {
+    return VALUE;
+  }
+
+  // The same two with an adaptive limit (Vegas): every call is timed on the clock and sampled.
+  @Bulkhead({ limit: adaptive({ algorithm: 'vegas', initial: 10 }) })
+  async adaptive(): Promise<number> {
+    return VALUE;
+  }
+
+  @Bulkhead({ limit: adaptive({ algorithm: 'vegas', initial: 10 }), queue: 1_000 })
+  async adaptiveQueued(): Promise<number> {
     return VALUE;
   }
 

@@ -74,7 +74,7 @@ describe('adaptive limit on a bulkhead', () => {
   it('starts at `initial`, shows the current limit in statistics and emits `limit` when it moves', async () => {
     const clock = new VirtualClock();
     const policy = bulkheadPolicy({
-      limit: adaptive({ algorithm: 'aimd', min: 2, max: 8, initial: 4, window: 2 }),
+      limit: adaptive({ algorithm: 'aimd', min: 2, max: 8, initial: 4, window: 2, sample: 1 }),
       queue: 10,
       clock,
     });
@@ -101,6 +101,32 @@ describe('adaptive limit on a bulkhead', () => {
     expect(policy.statistics.limit).toBe(5);
   });
 
+  it('times one call in `sample`, and counts a drop of an untimed call for its window', async () => {
+    const clock = new VirtualClock();
+    let reads = 0;
+    const now = clock.now.bind(clock);
+    clock.now = () => {
+      reads++;
+      return now();
+    };
+    const policy = bulkheadPolicy({
+      limit: adaptive({ algorithm: 'aimd', min: 1, max: 20, initial: 10, window: 2, sample: 4, backoff: 0.5 }),
+      clock,
+    });
+    for (let i = 1; i <= 8; i++) {
+      const timedOut = i === 2; // untimed (calls 1 and 5 are timed)
+      await policy
+        .execute(async () => {
+          if (timedOut) throw new CallTimeoutError(5);
+          return i;
+        })
+        .catch(() => undefined);
+    }
+    expect(reads).toBe(4); // start and end of calls 1 and 5
+    // The window of calls 1 and 5 saw the drop of call 2: the limit backed off.
+    expect(policy.statistics.limit).toBe(5);
+  });
+
   it('does not sample other errors: they say nothing about load', async () => {
     const policy = bulkheadPolicy({ limit: adaptive({ algorithm: 'aimd', initial: 10, window: 1, backoff: 0.5 }) });
     await expect(policy.execute(() => Promise.reject(new Error('bad request')))).rejects.toThrow('bad request');
@@ -110,7 +136,7 @@ describe('adaptive limit on a bulkhead', () => {
   it('admits waiting calls as soon as the limit grows', async () => {
     const clock = new VirtualClock();
     const policy = bulkheadPolicy({
-      limit: adaptive({ algorithm: 'aimd', min: 1, max: 3, initial: 1, window: 1 }),
+      limit: adaptive({ algorithm: 'aimd', min: 1, max: 3, initial: 1, window: 1, sample: 1 }),
       queue: 10,
       clock,
     });
@@ -157,8 +183,16 @@ describe('adaptive limit (properties)', () => {
       min: fc.integer({ min: 1, max: 5 }),
       span: fc.integer({ min: 0, max: 10 }),
       window: fc.integer({ min: 1, max: 3 }),
+      sample: fc.integer({ min: 1, max: 3 }),
     })
-    .map(({ algorithm, min, span, window }) => ({ algorithm, min, max: min + span, window, latency: 20 }));
+    .map(({ algorithm, min, span, window, sample }) => ({
+      algorithm,
+      min,
+      max: min + span,
+      window,
+      sample,
+      latency: 20,
+    }));
 
   it('keeps the limit within [min, max] for any sequence of samples', () => {
     fc.assert(

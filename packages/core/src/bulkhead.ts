@@ -255,7 +255,8 @@ export class BulkheadPolicy {
 
   // Runs an admitted call; its slot is released when it settles. Never throws.
   #run(fn: AnyFunction, thisArg: unknown, args: readonly unknown[]): Promise<unknown> {
-    if (this.#limiter !== undefined) return this.#runMeasured(fn, thisArg, args, undefined) as Promise<unknown>;
+    // An adaptive limit times one call in `sample` (a clock read can cost more than the whole call).
+    if (this.#limiter?.timesNext() === true) return this.#runMeasured(fn, thisArg, args, undefined) as Promise<unknown>;
     this.#active++;
     this.#admitted++;
     // The bulkhead makes no attempts of its own: outside any, `attemptSignal()` gets the never-aborting
@@ -279,6 +280,7 @@ export class BulkheadPolicy {
           return value;
         },
         (error: unknown) => {
+          this.#limiter?.noteDrop(isDrop(error));
           this.#release();
           throw error;
         },
@@ -291,7 +293,7 @@ export class BulkheadPolicy {
   // #run for a call that waited: settles the promise its caller already holds, directly (resolving it with
   // #run's promise would cost two more promise jobs per call, measured as a third of a queued call's cost).
   #runWaiter(waiter: Waiter): void {
-    if (this.#limiter !== undefined) {
+    if (this.#limiter?.timesNext() === true) {
       // Settles `waiter` itself: nothing is returned to observe.
       void this.#runMeasured(waiter.fn, waiter.thisArg, waiter.args, waiter);
       return;
@@ -316,6 +318,7 @@ export class BulkheadPolicy {
           waiter.resolve(value);
         },
         (error: unknown) => {
+          this.#limiter?.noteDrop(isDrop(error));
           this.#release();
           waiter.reject(error);
         },
@@ -403,7 +406,7 @@ export class BulkheadPolicy {
   // load and are not sampled), the limit follows, then the slot is released.
   #measured(clock: Clock, start: number, inflight: number, error: unknown, failed: boolean): void {
     const limiter = this.#limiter as ConcurrencyLimiter;
-    const dropped = failed && (isTimeoutError(error) || isBulkheadRejectedError(error));
+    const dropped = failed && isDrop(error);
     if ((!failed || dropped) && limiter.record(clock.now() - start, inflight, dropped)) {
       const previous = this.#limit;
       this.#limit = limiter.limit;
@@ -466,6 +469,11 @@ export class BulkheadPolicy {
 }
 
 type AnyFunction = (this: unknown, ...args: readonly unknown[]) => unknown;
+
+// A call that says the dependency is overloaded: it timed out, or a bulkhead further in rejected it.
+function isDrop(error: unknown): boolean {
+  return isTimeoutError(error) || isBulkheadRejectedError(error);
+}
 
 // One waiting call: its place in the queue, what to run, how to settle its caller's promise.
 class Waiter implements QueueNode, Follower {

@@ -2,10 +2,12 @@ import { limitAlgorithm, type ResolvedAdaptiveLimit } from './adaptive.js';
 import type { LimitAlgorithm } from './window.js';
 
 /**
- * One bulkhead's adaptive limit, live: it folds the calls that settle into
- * windows of `window` calls and, after each, asks the algorithm for the next
- * limit, kept within [`min`, `max`]. The limit the bulkhead enforces is the
- * whole part of it (the algorithms move it in fractions).
+ * One bulkhead's adaptive limit, live: it folds the timed calls that settle
+ * into windows of `window` calls and, after each, asks the algorithm for the
+ * next limit, kept within [`min`, `max`]. The limit the bulkhead enforces is
+ * the whole part of it (the algorithms move it in fractions). One call in
+ * `sample` is timed; a drop (timeout, overload rejection) counts for its
+ * window whether its call was timed or not.
  */
 export class ConcurrencyLimiter {
   /** The whole limit now, what the bulkhead admits against. */
@@ -18,12 +20,26 @@ export class ConcurrencyLimiter {
   #latencySum = 0;
   #inflight = 0;
   #dropped = false;
+  // Calls until the next one is timed: the first call is.
+  #untilTimed = 1;
 
   constructor(settings: ResolvedAdaptiveLimit) {
     this.#settings = settings;
     this.#algorithm = limitAlgorithm(settings);
     this.#estimate = settings.initial;
     this.limit = settings.initial;
+  }
+
+  /** Whether the call starting now is timed: one in `sample` (a count, so no clock is read to decide). */
+  timesNext(): boolean {
+    if (--this.#untilTimed > 0) return false;
+    this.#untilTimed = this.#settings.sample;
+    return true;
+  }
+
+  /** An untimed call failed; `dropped`: it timed out or was rejected for overload, which the window keeps. */
+  noteDrop(dropped: boolean): void {
+    if (dropped) this.#dropped = true;
   }
 
   /**
