@@ -66,8 +66,13 @@ function describePolicy(policy: PolicyDescriptor): string {
     case 'timeout':
       return `@Timeout(${ms(policy.options.timeout)})`;
     case 'bulkhead':
-      return `@Bulkhead(limit ${policy.options.limit}, queue ${policy.options.queue}, maxWait ${ms(policy.options.maxWait)}, scope ${policy.scope})`;
+      return `@Bulkhead(limit ${limitOf(policy.options.limit)}, queue ${policy.options.queue}, maxWait ${ms(policy.options.maxWait)}, scope ${policy.scope})`;
   }
+}
+
+// A fixed limit, or an adaptive one (`adaptive({ algorithm, … })`) by its algorithm.
+function limitOf(limit: number | { readonly algorithm: string }): string {
+  return typeof limit === 'number' ? String(limit) : `adaptive (${limit.algorithm})`;
 }
 
 function ms(value: unknown): string {
