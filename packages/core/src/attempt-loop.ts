@@ -656,7 +656,7 @@ function settleFirst(race: TimedAttempt, outcome: Outcome, result: unknown): voi
   if (race.state === DECIDED) return;
   race.state = DECIDED;
   if (race.timer !== undefined) {
-    (race.clock as Clock).cancel(race.timer);
+    race.clock.cancel(race.timer);
     race.timer = undefined;
   }
   if (outcome === VALUE) {
@@ -701,7 +701,7 @@ interface Resume {
 
 /**
  * What a lean timed first attempt needs besides its function: its limit, its
- * clock (`undefined`: the default clock, read when the timer is armed), and
+ * clock (`undefined`: the default clock, read when the call starts), and
  * for a one-shot call the policy to make if the attempt fails or times out.
  * A policy makes one of these once; a one-shot call, one per call.
  */
@@ -732,8 +732,8 @@ class TimedAttempt extends Attempt {
   declare readonly args: unknown[] | undefined;
   declare resolve: (value: unknown) => void;
   declare timer: TimerHandle | undefined;
-  /** The clock that armed `timer`, which cancels it even if the default clock changed meanwhile. */
-  declare clock: Clock | undefined;
+  /** The clock the call started under: it arms `timer` and cancels it, even if the default clock changes meanwhile. */
+  declare readonly clock: Clock;
   declare state: RaceState;
 
   constructor(
@@ -751,7 +751,9 @@ class TimedAttempt extends Attempt {
     this.args = args;
     this.resolve = ignore;
     this.timer = undefined;
-    this.clock = undefined;
+    // The default clock is read when the call starts, as every policy reads it: a test that swaps it
+    // back before this call's checkpoint still has the call timed by the clock it started under.
+    this.clock = limits.clock ?? getDefaultClock();
     this.state = RUNNING;
   }
 }
@@ -806,9 +808,7 @@ function armPending(): void {
 
 // Still pending after the checkpoint: from now on, the attempt has `limits.timeout` ms.
 function arm(race: TimedAttempt): void {
-  const limits = race.limits;
-  const clock = (race.clock = limits.clock ?? getDefaultClock());
-  race.timer = clock.schedule(limits.timeout, () => {
+  race.timer = race.clock.schedule(race.limits.timeout, () => {
     race.timer = undefined;
     settleFirst(race, TIMEOUT, undefined);
   });
