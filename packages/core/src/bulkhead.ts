@@ -475,22 +475,42 @@ function isDrop(error: unknown): boolean {
   return isTimeoutError(error) || isBulkheadRejectedError(error);
 }
 
-// One waiting call: its place in the queue, what to run, how to settle its caller's promise.
+// One waiting call: its place in the queue, what to run, how to settle its caller's promise. Its fields
+// are assigned in the constructor (`declare`: no field definitions run first), one object per waiting call.
 class Waiter implements QueueNode, Follower {
-  next: QueueNode | undefined = undefined;
-  previous: QueueNode | undefined = undefined;
-  timer: TimerHandle | undefined = undefined;
-  clock: Clock | undefined = undefined;
+  declare next: QueueNode | undefined;
+  declare previous: QueueNode | undefined;
+  declare timer: TimerHandle | undefined;
+  declare clock: Clock | undefined;
+  declare readonly policy: BulkheadPolicy;
+  declare readonly fn: AnyFunction;
+  declare readonly thisArg: unknown;
+  declare readonly args: readonly unknown[];
+  declare readonly signal: AbortSignal | undefined;
+  declare readonly resolve: (value: unknown) => void;
+  declare readonly reject: (reason: unknown) => void;
 
   constructor(
-    readonly policy: BulkheadPolicy,
-    readonly fn: AnyFunction,
-    readonly thisArg: unknown,
-    readonly args: readonly unknown[],
-    readonly signal: AbortSignal | undefined,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (reason: unknown) => void,
-  ) {}
+    policy: BulkheadPolicy,
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: readonly unknown[],
+    signal: AbortSignal | undefined,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    this.next = undefined;
+    this.previous = undefined;
+    this.timer = undefined;
+    this.clock = undefined;
+    this.policy = policy;
+    this.fn = fn;
+    this.thisArg = thisArg;
+    this.args = args;
+    this.signal = signal;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
 
   // The caller's signal aborted while the call waited.
   abort(reason: unknown): void {
