@@ -1,7 +1,16 @@
 // The decorated methods the benchmarks call. TypeScript source, type-checked with the rest of the
 // repository; `benchmarks/lib/compile.mjs` transpiles it (target ES2022: Stage-3 decorators as
 // TypeScript emits them for Node 20) and the compiled file imports the built packages.
-import { AsyncBackoff, Bulkhead, CircuitBreaker, Fallback, RateLimit, Retry, Timeout } from '@staunch/decorators';
+import {
+  AsyncBackoff,
+  Bulkhead,
+  CircuitBreaker,
+  Fallback,
+  RateLimit,
+  Retry,
+  Timeout,
+  adaptive,
+} from '@staunch/decorators';
 
 const VALUE = 42;
 
@@ -42,6 +51,17 @@ export class Service {
   // A limit no run exhausts: every call is admitted.
   @RateLimit({ permits: 1e9, per: 1000 })
   async rateLimited(): Promise<number> {
+    return VALUE;
+  }
+
+  // The two bulkheads above with an adaptive limit (Vegas): every call is timed on the clock and sampled.
+  @Bulkhead({ limit: adaptive({ algorithm: 'vegas', initial: 10 }) })
+  async adaptive(): Promise<number> {
+    return VALUE;
+  }
+
+  @Bulkhead({ limit: adaptive({ algorithm: 'vegas', initial: 10 }), queue: 1_000 })
+  async adaptiveQueued(): Promise<number> {
     return VALUE;
   }
 

@@ -86,6 +86,11 @@ export const groups = [
     target: { reference: 'bucket', max: 1.5, text: '≤ 1.5x hand-written token bucket' },
   },
   { id: 'ratelimit-redis', title: 'Rate limit with a Redis store, admitted call (× the same limit in memory)' },
+  {
+    id: 'adaptive',
+    title: 'Adaptive bulkhead limit vs a fixed one',
+    target: { reference: 'bulkhead-decorated', max: 1.3, text: '≤ 1.3x fixed-limit `@Bulkhead`' },
+  },
   // `compare`: a second reference, measured in the same rounds (the store rows' `× memory store`).
   { id: 'store', title: 'Closed-circuit hot path with a shared store', compare: 'store-memory' },
   { id: 'staleness', title: 'How stale a process may be (loopback)' },
@@ -673,6 +678,33 @@ export const scenarios = [
     make: async () => {
       const policy = (await cockatiel()).bulkhead(10, CONCURRENT);
       return concurrent(() => policy.execute(work));
+    },
+  },
+
+  // Adaptive limit (Vegas), against the same decorator with a fixed limit, measured in the same rounds.
+  {
+    id: 'adaptive-decorated',
+    group: 'adaptive',
+    library: 'staunch',
+    title: "`@Bulkhead({ limit: adaptive({ algorithm: 'vegas' }) })`",
+    reference: 'bulkhead-decorated',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.adaptive());
+    },
+  },
+  {
+    id: 'adaptive-decorated-1000',
+    group: 'adaptive',
+    library: 'staunch',
+    title: `${CONCURRENT} concurrent, \`@Bulkhead({ limit: adaptive({ algorithm: 'vegas' }), queue: 1_000 })\` (per call)`,
+    base: 'bare1000',
+    reference: 'bulkhead-decorated-1000',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return concurrent(() => service.adaptiveQueued());
     },
   },
 

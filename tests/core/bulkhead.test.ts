@@ -356,7 +356,7 @@ describe('bulkhead', () => {
   it('gives a frozen statistics snapshot', () => {
     const statistics = bulkheadPolicy().statistics;
     expect(Object.isFrozen(statistics)).toBe(true);
-    expect(statistics).toEqual({ calls: 0, admitted: 0, rejected: 0, aborted: 0, active: 0, queued: 0 });
+    expect(statistics).toEqual({ calls: 0, admitted: 0, rejected: 0, aborted: 0, active: 0, queued: 0, limit: 10 });
   });
 
   it('accounts exactly for 10,000 concurrent calls', async () => {

@@ -5,6 +5,7 @@ import {
   CallTimeoutError,
   isCallTimeoutError,
   isTimeoutError,
+  setDefaultClock,
   timeout,
   timeoutPolicy,
   TimeoutError,
@@ -126,6 +127,27 @@ describe('timeout: each call on its own', () => {
   let clock: VirtualClock;
   beforeEach(() => {
     clock = new VirtualClock();
+  });
+
+  it('times a call by the default clock it started under, even if the default clock changes before its checkpoint', async () => {
+    const later = new VirtualClock();
+    const restore = setDefaultClock(clock);
+    let result;
+    try {
+      result = track(timeoutPolicy(100).execute(() => new Promise(() => undefined)));
+    } finally {
+      restore();
+    }
+    const restoreLater = setDefaultClock(later);
+    try {
+      await clock.flush(); // the checkpoint: the still-pending call arms its timer
+      expect(later.pending).toBe(0);
+      expect(clock.pending).toBe(1);
+      await clock.advance(100);
+      expect(result.error).toBeInstanceOf(CallTimeoutError);
+    } finally {
+      restoreLater();
+    }
   });
 
   it('gives each call its own signal: one call’s timeout never aborts another’s (opossum #780)', async () => {

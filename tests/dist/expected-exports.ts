@@ -58,6 +58,8 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'announcePolicy',
     'watchPolicies',
     'policyHealth',
+    'adaptive',
+    'adaptiveDefaults',
   ],
   '@staunch/core/testing': ['VirtualClock', 'seededRandom'],
   '@staunch/decorators': [

@@ -136,7 +136,7 @@ let resumeAfterFirst: (
 // (a one-shot call's policy is made now).
 let continueTimed: (race: TimedAttempt, outcome: Outcome, result: unknown) => Promise<unknown>;
 // A lean timed first attempt succeeded: its policy, if any, counts it.
-let succeedTimed: (race: TimedAttempt, value: unknown) => void;
+let succeedTimed: (policy: AttemptPolicy, value: unknown) => void;
 
 /** A policy's counters as they are, for the registry: reading `statistics` would turn timing on. */
 export let countersOf: (policy: AttemptPolicy) => Readonly<StatisticsRecorder>;
@@ -165,6 +165,8 @@ export abstract class AttemptPolicy<V = unknown> {
   readonly #firstPath: FirstPath;
   /** Someone listens to `attempt`: the only event the lean first-attempt paths cannot emit. */
   #attemptListened = false;
+  /** What a lean timed first attempt needs to arm its timer, made once. */
+  readonly #timedLimits: TimedLimits;
 
   protected constructor(limits: LoopLimits) {
     this.#clock = limits.clock;
@@ -181,6 +183,7 @@ export abstract class AttemptPolicy<V = unknown> {
         : limits.attemptTimeout > 0
           ? TIMED
           : LOOP;
+    this.#timedLimits = { clock: limits.clock, timeout: limits.attemptTimeout, factory: undefined, options: undefined };
   }
 
   /** Runs `fn` under the policy; `fn` gets the attempt's `{ signal, attempt }`. */
@@ -318,11 +321,10 @@ export abstract class AttemptPolicy<V = unknown> {
 
   // First attempt under `attemptTimeout`: see `runTimedFirst`.
   #firstTimed(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined): Promise<unknown> {
-    this.#stats.calls++;
-    this.#stats.attempts++;
-    const race = new TimedAttempt(this.#clock ?? getDefaultClock(), this.#attemptTimeout);
-    race.policy = this;
-    return runTimedFirst(race, fn, thisArg, args);
+    const stats = this.#stats;
+    stats.calls++;
+    stats.attempts++;
+    return runTimedFirst(new TimedAttempt(this, this.#timedLimits, fn, thisArg, args));
   }
 
   #succeeded(attempts: number, value: unknown): void {
@@ -544,15 +546,15 @@ export abstract class AttemptPolicy<V = unknown> {
     continueTimed = (race, outcome, result) => {
       let policy = race.policy;
       if (policy === undefined) {
-        policy = (race.factory as (options: unknown) => AttemptPolicy)(race.options);
+        const { factory, options } = race.limits;
+        policy = (factory as (options: unknown) => AttemptPolicy)(options);
         policy.#stats.calls++;
         policy.#stats.attempts++;
       }
       return policy.#loop(race.fn, race.thisArg, race.args, undefined, undefined, { outcome, result, state: race });
     };
-    succeedTimed = (race, value) => {
-      const policy = race.policy;
-      if (policy !== undefined) policy.#succeeded(1, value);
+    succeedTimed = (policy, value) => {
+      policy.#succeeded(1, value);
     };
   }
 
@@ -610,44 +612,45 @@ export function runOnceTimed<O>(
 ): Promise<unknown> {
   enterHandOff(); // as in AttemptPolicy.#run
   if (!(attemptTimeout > 0) || abortableAttempt() !== undefined) return makePolicy(options).execute(fn);
-  const race = new TimedAttempt(clock ?? getDefaultClock(), attemptTimeout);
-  race.factory = makePolicy as (options: unknown) => AttemptPolicy;
-  race.options = options;
-  return runTimedFirst(race, fn as AnyFunction, undefined, undefined);
+  const limits: TimedLimits = {
+    clock,
+    timeout: attemptTimeout,
+    factory: makePolicy as (options: unknown) => AttemptPolicy,
+    options,
+  };
+  return runTimedFirst(new TimedAttempt(undefined, limits, fn as AnyFunction, undefined, undefined));
 }
 
 // A first attempt under `attemptTimeout`. The promise returned is settled by the
 // attempt or by its timeout, whichever comes first. No AbortController unless
 // the attempt reads its signal, and no timer unless the attempt is still
-// pending once the current microtask checkpoint is done (see `guardSoon`).
+// pending once the current microtask checkpoint is done (see `armPending`).
 // The two small closures capture only `race`.
-function runTimedFirst(
-  race: TimedAttempt,
-  fn: AnyFunction,
-  thisArg: unknown,
-  args: unknown[] | undefined,
-): Promise<unknown> {
-  race.fn = fn;
-  race.thisArg = thisArg;
-  race.args = args;
+function runTimedFirst(race: TimedAttempt): Promise<unknown> {
+  const fn = race.fn;
+  const args = race.args;
   let result: unknown;
   const previous = enterAttempt(race);
   try {
-    result = args === undefined ? (fn as ContextFunction)(race) : invoke(fn, thisArg, args);
+    result = args === undefined ? (fn as ContextFunction)(race) : invoke(fn, race.thisArg, args);
   } catch (error) {
     leaveAttempt(previous);
-    race.done = true;
+    race.state = DECIDED;
     return continueTimed(race, ERROR, error);
   }
   leaveAttempt(previous);
-  if (!isThenable(result)) {
-    race.done = true;
-    succeedTimed(race, result);
+  let pending: Promise<unknown>;
+  // A plain native promise first: the usual result, checked without the generic thenable test.
+  if (isNativePromise(result)) pending = result;
+  else if (isThenable(result)) pending = Promise.resolve(result);
+  else {
+    race.state = DECIDED;
+    if (race.policy !== undefined) succeedTimed(race.policy, result);
     return Promise.resolve(result);
   }
   capturing = race;
   const promise = new Promise(captureResolve);
-  promiseOf(result).then(
+  pending.then(
     (value) => {
       settleFirst(race, VALUE, value);
     },
@@ -655,16 +658,23 @@ function runTimedFirst(
       settleFirst(race, ERROR, error);
     },
   );
-  guardSoon(race);
+  // Checked at the end of the checkpoint, with the other calls started in this turn: one check per batch.
+  // A promise job, not queueMicrotask: test frameworks' fake timers replace the latter.
+  started[startedCount++] = race;
+  if (startedCount === 1) void checkpoint.then(armPending);
   return promise;
 }
 
 // The timed first attempt settled (VALUE, ERROR) or timed out (TIMEOUT), unless already decided.
 function settleFirst(race: TimedAttempt, outcome: Outcome, result: unknown): void {
-  if (race.done) return;
-  race.finish();
+  if (race.state === DECIDED) return;
+  race.state = DECIDED;
+  if (race.timer !== undefined) {
+    race.clock.cancel(race.timer);
+    race.timer = undefined;
+  }
   if (outcome === VALUE) {
-    succeedTimed(race, result);
+    if (race.policy !== undefined) succeedTimed(race.policy, result);
     race.resolve(result);
   } else {
     race.resolve(continueTimed(race, outcome, result));
@@ -703,43 +713,62 @@ interface Resume {
   readonly state: Attempt | undefined;
 }
 
-/** A first attempt under an attempt timeout, and the settling of its call's promise. */
+/**
+ * What a lean timed first attempt needs besides its function: its limit, its
+ * clock (`undefined`: the default clock, read when the call starts), and
+ * for a one-shot call the policy to make if the attempt fails or times out.
+ * A policy makes one of these once; a one-shot call, one per call.
+ */
+interface TimedLimits {
+  readonly clock: Clock | undefined;
+  readonly timeout: number;
+  readonly factory: ((options: unknown) => AttemptPolicy) | undefined;
+  readonly options: unknown;
+}
+
+/** A timed first attempt's state: running, given one more turn by `armPending`, or decided. */
+type RaceState = 0 | 1 | 2;
+const RUNNING: RaceState = 0;
+const DEFERRED: RaceState = 1;
+const DECIDED: RaceState = 2;
+
+/**
+ * A first attempt under an attempt timeout, and the settling of its call's
+ * promise. Its fields are assigned in the constructor (`declare`: no field
+ * definitions run first), one object per call, as small as the path allows.
+ */
 class TimedAttempt extends Attempt {
-  resolve!: (value: unknown) => void;
-  /** The policy running the call; for a one-shot call, none until `factory(options)` makes it. */
-  policy: AttemptPolicy | undefined;
-  factory: ((options: unknown) => AttemptPolicy) | undefined;
-  options: unknown;
-  fn!: AnyFunction;
-  thisArg: unknown;
-  args: unknown[] | undefined;
-  timer: TimerHandle | undefined;
-  done = false;
-  /** Already given one more turn by `armPending`: armed at the next check. */
-  deferred = false;
+  /** The policy running the call; for a one-shot call, none until `limits.factory` makes it. */
+  declare readonly policy: AttemptPolicy | undefined;
+  declare readonly limits: TimedLimits;
+  declare readonly fn: AnyFunction;
+  declare readonly thisArg: unknown;
+  declare readonly args: unknown[] | undefined;
+  declare resolve: (value: unknown) => void;
+  declare timer: TimerHandle | undefined;
+  /** The clock the call started under: it arms `timer` and cancels it, even if the default clock changes meanwhile. */
+  declare readonly clock: Clock;
+  declare state: RaceState;
 
   constructor(
-    readonly clock: Clock,
-    readonly timeout: number,
+    policy: AttemptPolicy | undefined,
+    limits: TimedLimits,
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: unknown[] | undefined,
   ) {
     super(1, true);
-  }
-
-  /** The attempt is decided: its timer, if one was armed, goes. */
-  finish(): void {
-    this.done = true;
-    if (this.timer !== undefined) {
-      this.clock.cancel(this.timer);
-      this.timer = undefined;
-    }
-  }
-
-  /** Still pending after the checkpoint: from now on, it has `timeout` ms. */
-  arm(): void {
-    this.timer = this.clock.schedule(this.timeout, () => {
-      this.timer = undefined;
-      settleFirst(this, TIMEOUT, undefined);
-    });
+    this.policy = policy;
+    this.limits = limits;
+    this.fn = fn;
+    this.thisArg = thisArg;
+    this.args = args;
+    this.resolve = ignore;
+    this.timer = undefined;
+    // The default clock is read when the call starts, as every policy reads it: a test that swaps it
+    // back before this call's checkpoint still has the call timed by the clock it started under.
+    this.clock = limits.clock ?? getDefaultClock();
+    this.state = RUNNING;
   }
 }
 
@@ -758,21 +787,16 @@ let spare: (TimedAttempt | undefined)[] = [];
 const checkpoint = Promise.resolve();
 
 /**
- * Arms `race`'s timeout at the end of the current microtask checkpoint, if the
- * attempt is still pending then (calls started in one turn are checked together,
- * each after its own settling had its turn). An attempt that settles without waiting for
- * I/O or timers costs no timer and no clock read (a timer costs ~0.5 µs to set
- * and clear on Node 20, `performance.now()` ~75 ns). The timeout counts from
- * the checkpoint rather than from the call: the two differ only by the
- * synchronous work done in between, which no timer could interrupt anyway, and
- * Node's own timers likewise count from the start of the loop iteration.
+ * Arms the timeout of every attempt started in this turn that is still pending
+ * at the end of the current microtask checkpoint (calls started in one turn are
+ * checked together, each after its own settling had its turn). An attempt that
+ * settles without waiting for I/O or timers costs no timer and no clock read (a
+ * timer costs ~0.5 µs to set and clear on Node 20, `performance.now()` ~75 ns).
+ * The timeout counts from the checkpoint rather than from the call: the two
+ * differ only by the synchronous work done in between, which no timer could
+ * interrupt anyway, and Node's own timers likewise count from the start of the
+ * loop iteration.
  */
-function guardSoon(race: TimedAttempt): void {
-  started[startedCount++] = race;
-  // One check per batch. A promise job, not queueMicrotask: test frameworks' fake timers replace the latter.
-  if (startedCount === 1) void checkpoint.then(armPending);
-}
-
 function armPending(): void {
   const races = started;
   const count = startedCount;
@@ -783,16 +807,25 @@ function armPending(): void {
   for (let i = 0; i < count; i++) {
     const race = races[i] as TimedAttempt;
     races[i] = undefined;
-    if (race.done) continue;
+    if (race.state === DECIDED) continue;
     // This check was queued by the batch's first call, so a later call's own settling (queued when it
     // started) has not run yet: such a call gets one more turn before it costs a timer.
-    if (i > 0 && !race.deferred) {
-      race.deferred = true;
-      guardSoon(race);
+    if (i > 0 && race.state === RUNNING) {
+      race.state = DEFERRED;
+      started[startedCount++] = race;
+      if (startedCount === 1) void checkpoint.then(armPending);
     } else {
-      race.arm();
+      arm(race);
     }
   }
+}
+
+// Still pending after the checkpoint: from now on, the attempt has `limits.timeout` ms.
+function arm(race: TimedAttempt): void {
+  race.timer = race.clock.schedule(race.limits.timeout, () => {
+    race.timer = undefined;
+    settleFirst(race, TIMEOUT, undefined);
+  });
 }
 
 function attemptTimeoutError(attemptTimeout: number, attempt: number): TimeoutError {

@@ -1,7 +1,19 @@
 import { enterCall, leaveAttempt, type Follower } from './attempt.js';
 import { admission, mayAdmitNext, WaitQueue, type QueueNode } from './bulkhead-queue.js';
 import { getDefaultClock, isClock, type Clock, type TimerHandle } from './clock.js';
-import { BulkheadRejectedError, type BulkheadRejectionReason } from './errors.js';
+import {
+  isAdaptiveLimit,
+  resolveAdaptiveLimit,
+  type AdaptiveLimit,
+  type ResolvedAdaptiveLimit,
+} from './concurrency-limit/adaptive.js';
+import { ConcurrencyLimiter } from './concurrency-limit/limiter.js';
+import {
+  BulkheadRejectedError,
+  isBulkheadRejectedError,
+  isTimeoutError,
+  type BulkheadRejectionReason,
+} from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
 import { followSignal, unfollowSignal } from './follow-signal.js';
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from './hot-path.js';
@@ -10,8 +22,12 @@ import { registered } from './registry.js';
 
 /** Options of {@link bulkhead} / {@link bulkheadPolicy}. Every one has a default ({@link bulkheadDefaults}). */
 export interface BulkheadOptions {
-  /** How many calls may run at once: an integer >= 1 (default 10). */
-  readonly limit?: number | undefined;
+  /**
+   * How many calls may run at once: an integer >= 1 (default 10), or
+   * `adaptive({ algorithm, min, max, … })` for a limit that follows the
+   * latency the bulkhead measures.
+   */
+  readonly limit?: number | AdaptiveLimit | undefined;
   /** How many more calls may wait for a slot, first come first served: an integer >= 0 or Infinity (default 0). */
   readonly queue?: number | undefined;
   /**
@@ -26,7 +42,8 @@ export interface BulkheadOptions {
 
 /** A bulkhead's resolved, frozen options. */
 export interface ResolvedBulkheadOptions {
-  readonly limit: number;
+  /** The fixed limit, or the adaptive limit's checked options. */
+  readonly limit: number | ResolvedAdaptiveLimit;
   readonly queue: number;
   readonly maxWait: number;
   readonly clock: Clock | undefined;
@@ -54,6 +71,8 @@ export interface BulkheadStatistics {
   readonly active: number;
   /** Calls waiting for a slot now. */
   readonly queued: number;
+  /** The limit now: the fixed one, or where an adaptive limit stands. */
+  readonly limit: number;
 }
 
 /** Payload of the `queued` event: a call found every slot taken and waits. */
@@ -70,12 +89,22 @@ export interface BulkheadRejectedEvent {
   readonly error: BulkheadRejectedError;
 }
 
+/** Payload of the `limit` event: an adaptive limit moved. */
+export interface BulkheadLimitEvent {
+  /** The limit now. */
+  readonly limit: number;
+  /** The limit before. */
+  readonly previous: number;
+}
+
 /** The events of a {@link BulkheadPolicy}, for `policy.on(type, listener)`. */
 export interface BulkheadEvents {
   /** A call waits for a slot. */
   queued: BulkheadQueuedEvent;
   /** A call was rejected without running. */
   rejected: BulkheadRejectedEvent;
+  /** An adaptive limit moved (after a window of calls); a fixed limit never does. */
+  limit: BulkheadLimitEvent;
 }
 
 /**
@@ -116,7 +145,10 @@ export class BulkheadPolicy {
   readonly kind = 'bulkhead';
   /** The limits, as resolved (frozen). */
   readonly options: ResolvedBulkheadOptions;
-  readonly #limit: number;
+  // The limit admissions are checked against: fixed, or the adaptive limiter's current one.
+  #limit: number;
+  // Only with an adaptive limit: a fixed-limit bulkhead reads no clock.
+  readonly #limiter: ConcurrencyLimiter | undefined;
   readonly #queue: number;
   readonly #maxWait: number;
   #active = 0;
@@ -130,13 +162,14 @@ export class BulkheadPolicy {
   #aborted = 0;
   #events: Events<BulkheadEvents> | undefined;
 
-  constructor(options?: BulkheadOptions) {
+  constructor(options?: BulkheadOptions | ResolvedBulkheadOptions) {
     // Another bulkhead's resolved options (a keyed scope makes one bulkhead per key from them): shared, not
     // copied, so an idle keyed bulkhead stays small.
     if (resolvedOptions.has(options as object)) {
       const resolved = options as ResolvedBulkheadOptions;
       this.options = resolved;
-      this.#limit = resolved.limit;
+      this.#limiter = typeof resolved.limit === 'number' ? undefined : new ConcurrencyLimiter(resolved.limit);
+      this.#limit = this.#limiter?.limit ?? (resolved.limit as number);
       this.#queue = resolved.queue;
       this.#maxWait = resolved.maxWait;
       return;
@@ -144,7 +177,12 @@ export class BulkheadPolicy {
     if (options !== undefined && (typeof options !== 'object' || (options as unknown) === null)) {
       invalidOption('bulkhead', 'options', 'an object', options);
     }
-    const limit = integerAtLeast('bulkhead', 'limit', options?.limit ?? bulkheadDefaults.limit, 1);
+    const given = options?.limit ?? bulkheadDefaults.limit;
+    const limit = isAdaptiveLimit(given)
+      ? resolveAdaptiveLimit('bulkhead', given)
+      : typeof given === 'number'
+        ? integerAtLeast('bulkhead', 'limit', given, 1)
+        : invalidOption('bulkhead', 'limit', 'an integer >= 1 or adaptive({ algorithm, … })', given);
     const queue = integerAtLeast('bulkhead', 'queue', options?.queue ?? bulkheadDefaults.queue, 0, true);
     const maxWait = nonNegative('bulkhead', 'maxWait', options?.maxWait ?? bulkheadDefaults.maxWait);
     const clock = options?.clock;
@@ -153,7 +191,8 @@ export class BulkheadPolicy {
     }
     this.options = Object.freeze({ limit, queue, maxWait, clock });
     resolvedOptions.add(this.options);
-    this.#limit = limit;
+    this.#limiter = typeof limit === 'number' ? undefined : new ConcurrencyLimiter(limit);
+    this.#limit = this.#limiter?.limit ?? (limit as number);
     this.#queue = queue;
     this.#maxWait = maxWait;
   }
@@ -167,6 +206,7 @@ export class BulkheadPolicy {
       aborted: this.#aborted,
       active: this.#active,
       queued: this.#waiting?.size ?? 0,
+      limit: this.#limit,
     });
   }
 
@@ -216,6 +256,8 @@ export class BulkheadPolicy {
 
   // Runs an admitted call; its slot is released when it settles. Never throws.
   #run(fn: AnyFunction, thisArg: unknown, args: readonly unknown[]): Promise<unknown> {
+    // An adaptive limit times one call in `sample` (a clock read can cost more than the whole call).
+    if (this.#limiter?.timesNext() === true) return this.#runMeasured(fn, thisArg, args, undefined) as Promise<unknown>;
     this.#active++;
     this.#admitted++;
     // The bulkhead makes no attempts of its own: outside any, `attemptSignal()` gets the never-aborting
@@ -239,6 +281,7 @@ export class BulkheadPolicy {
           return value;
         },
         (error: unknown) => {
+          this.#limiter?.noteDrop(isDrop(error));
           this.#release();
           throw error;
         },
@@ -251,6 +294,11 @@ export class BulkheadPolicy {
   // #run for a call that waited: settles the promise its caller already holds, directly (resolving it with
   // #run's promise would cost two more promise jobs per call, measured as a third of a queued call's cost).
   #runWaiter(waiter: Waiter): void {
+    if (this.#limiter?.timesNext() === true) {
+      // Settles `waiter` itself: nothing is returned to observe.
+      void this.#runMeasured(waiter.fn, waiter.thisArg, waiter.args, waiter);
+      return;
+    }
     this.#active++;
     this.#admitted++;
     const previous = enterCall();
@@ -271,6 +319,7 @@ export class BulkheadPolicy {
           waiter.resolve(value);
         },
         (error: unknown) => {
+          this.#limiter?.noteDrop(isDrop(error));
           this.#release();
           waiter.reject(error);
         },
@@ -304,6 +353,68 @@ export class BulkheadPolicy {
     const events = this.#events;
     if (events?.has('queued') === true) events.emit('queued', { queued: waiting.size });
     return promise;
+  }
+
+  // #run and #runWaiter with an adaptive limit: the call is timed on the bulkhead's clock, and its
+  // latency (or its drop: a timeout, or an overload rejection from further in) is recorded before its
+  // slot is released, so a limit that moved applies to the admissions that release makes.
+  #runMeasured(
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: readonly unknown[],
+    waiter: Waiter | undefined,
+  ): Promise<unknown> | undefined {
+    const inflight = ++this.#active;
+    this.#admitted++;
+    const clock = this.options.clock ?? getDefaultClock();
+    const start = clock.now();
+    const previous = enterCall();
+    let result: unknown;
+    try {
+      result = invoke(fn, thisArg, args);
+    } catch (error) {
+      leaveAttempt(previous);
+      this.#measured(clock, start, inflight, error, true);
+      if (waiter === undefined) return rejectSoon(error);
+      waiter.reject(error);
+      return undefined;
+    }
+    leaveAttempt(previous);
+    if (!isNativePromise(result) && !isThenable(result)) {
+      this.#measured(clock, start, inflight, undefined, false);
+      if (waiter === undefined) return Promise.resolve(result);
+      waiter.resolve(result);
+      return undefined;
+    }
+    const settled = promiseOf(result).then(
+      (value) => {
+        this.#measured(clock, start, inflight, undefined, false);
+        if (waiter === undefined) return value;
+        waiter.resolve(value);
+        return undefined;
+      },
+      (error: unknown) => {
+        this.#measured(clock, start, inflight, error, true);
+        if (waiter === undefined) throw error;
+        waiter.reject(error);
+        return undefined;
+      },
+    );
+    return waiter === undefined ? settled : undefined;
+  }
+
+  // A measured call settled: its sample goes to the limiter (errors other than drops say nothing about
+  // load and are not sampled), the limit follows, then the slot is released.
+  #measured(clock: Clock, start: number, inflight: number, error: unknown, failed: boolean): void {
+    const limiter = this.#limiter as ConcurrencyLimiter;
+    const dropped = failed && isDrop(error);
+    if ((!failed || dropped) && limiter.record(clock.now() - start, inflight, dropped)) {
+      const previous = this.#limit;
+      this.#limit = limiter.limit;
+      const events = this.#events;
+      if (events?.has('limit') === true) events.emit('limit', { limit: this.#limit, previous });
+    }
+    this.#release();
   }
 
   // A call frees its slot: the calls waiting longest take the free slots, in order.
@@ -360,22 +471,47 @@ export class BulkheadPolicy {
 
 type AnyFunction = (this: unknown, ...args: readonly unknown[]) => unknown;
 
-// One waiting call: its place in the queue, what to run, how to settle its caller's promise.
+// A call that says the dependency is overloaded: it timed out, or a bulkhead further in rejected it.
+function isDrop(error: unknown): boolean {
+  return isTimeoutError(error) || isBulkheadRejectedError(error);
+}
+
+// One waiting call: its place in the queue, what to run, how to settle its caller's promise. Its fields
+// are assigned in the constructor (`declare`: no field definitions run first), one object per waiting call.
 class Waiter implements QueueNode, Follower {
-  next: QueueNode | undefined = undefined;
-  previous: QueueNode | undefined = undefined;
-  timer: TimerHandle | undefined = undefined;
-  clock: Clock | undefined = undefined;
+  declare next: QueueNode | undefined;
+  declare previous: QueueNode | undefined;
+  declare timer: TimerHandle | undefined;
+  declare clock: Clock | undefined;
+  declare readonly policy: BulkheadPolicy;
+  declare readonly fn: AnyFunction;
+  declare readonly thisArg: unknown;
+  declare readonly args: readonly unknown[];
+  declare readonly signal: AbortSignal | undefined;
+  declare readonly resolve: (value: unknown) => void;
+  declare readonly reject: (reason: unknown) => void;
 
   constructor(
-    readonly policy: BulkheadPolicy,
-    readonly fn: AnyFunction,
-    readonly thisArg: unknown,
-    readonly args: readonly unknown[],
-    readonly signal: AbortSignal | undefined,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (reason: unknown) => void,
-  ) {}
+    policy: BulkheadPolicy,
+    fn: AnyFunction,
+    thisArg: unknown,
+    args: readonly unknown[],
+    signal: AbortSignal | undefined,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    this.next = undefined;
+    this.previous = undefined;
+    this.timer = undefined;
+    this.clock = undefined;
+    this.policy = policy;
+    this.fn = fn;
+    this.thisArg = thisArg;
+    this.args = args;
+    this.signal = signal;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
 
   // The caller's signal aborted while the call waited.
   abort(reason: unknown): void {

@@ -116,6 +116,7 @@ export {
   type BulkheadEvents,
   type BulkheadQueuedEvent,
   type BulkheadRejectedEvent,
+  type BulkheadLimitEvent,
 } from './bulkhead.js';
 export {
   rateLimit,
@@ -153,3 +154,15 @@ export {
   type PolicyGroup,
 } from './registry.js';
 export { policyHealth, type PoliciesHealth } from './health.js';
+export {
+  adaptive,
+  adaptiveDefaults,
+  type AdaptiveLimit,
+  type AdaptiveLimitOptions,
+  type AdaptiveLimitBaseOptions,
+  type AdaptiveAlgorithm,
+  type AimdLimitOptions,
+  type VegasLimitOptions,
+  type Gradient2LimitOptions,
+  type ResolvedAdaptiveLimit,
+} from './concurrency-limit/adaptive.js';

@@ -48,8 +48,9 @@ const bulkheadReader: PolicyReader<BulkheadPolicy> = {
   name: noName,
   // 'accepting': a slot is free; 'queueing': calls wait; 'rejecting': slots and queue are full.
   state(policy) {
-    const { active, queued } = policy.statistics;
-    const { limit, queue } = policy.options;
+    // `statistics.limit`: the limit now, which an adaptive limit moves.
+    const { active, queued, limit } = policy.statistics;
+    const { queue } = policy.options;
     return active < limit ? 'accepting' : queued < queue ? 'queueing' : 'rejecting';
   },
   health: (state) => (state === 'rejecting' ? 'degraded' : 'up'),
