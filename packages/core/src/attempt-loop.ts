@@ -14,6 +14,7 @@ import { Events, type Listener, type Unsubscribe } from './events.js';
 import { closeHandOff, enterHandOff, openHandOff, settleHandedOff } from './handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf } from './hot-path.js';
 import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
+import type { RetryBudget } from './retry-budget.js';
 import { invalidOption, signalProblem } from './validation.js';
 
 /** Which engine a policy runs; also the `kind` decorators record in metadata. */
@@ -63,7 +64,15 @@ export interface TimeoutEvent {
 }
 
 /** Why a call rejected. */
-export type GiveUpReason = 'not-retryable' | 'exhausted' | 'giveup' | 'deadline' | 'timeout' | 'aborted';
+export type GiveUpReason =
+  | 'not-retryable'
+  | 'exhausted'
+  | 'giveup'
+  | 'deadline'
+  | 'timeout'
+  | 'aborted'
+  /** The rule allowed another attempt, but the retry budget had none left. */
+  | 'budget';
 
 /** The call rejected with `error` after `attempts` attempts. */
 export interface GiveUpEvent {
@@ -123,6 +132,8 @@ export interface LoopLimits {
    * a `CallTimeoutError`: the same limit, named for what the caller set.
    */
   readonly timeoutError?: ((attemptTimeout: number, attempt: number) => TimeoutError) | undefined;
+  /** Every call deposits in it, every retry withdraws from it; a retry it refuses ends the call (`'budget'`). */
+  readonly budget?: RetryBudget | undefined;
 }
 
 // Set in AttemptPolicy's static block, where its private loop is in reach: a
@@ -158,6 +169,7 @@ export abstract class AttemptPolicy<V = unknown> {
   readonly #expiry: LoopLimits['expiry'];
   readonly #yieldOnZeroWait: boolean;
   readonly #timeoutError: (attemptTimeout: number, attempt: number) => TimeoutError;
+  readonly #budget: RetryBudget | undefined;
   /** Which lean first-attempt path this policy can take, decided once from its limits. */
   readonly #firstPath: FirstPath;
 
@@ -168,6 +180,7 @@ export abstract class AttemptPolicy<V = unknown> {
     this.#expiry = limits.expiry;
     this.#yieldOnZeroWait = limits.yieldOnZeroWait;
     this.#timeoutError = limits.timeoutError ?? attemptTimeoutError;
+    this.#budget = limits.budget;
     const lean = limits.resolvesEveryValue === true && limits.deadline === Infinity && limits.expiry === undefined;
     this.#firstPath = !lean
       ? LOOP
@@ -239,6 +252,7 @@ export abstract class AttemptPolicy<V = unknown> {
 
       if (problem !== undefined) return Promise.reject(problem);
     }
+    this.#budget?.deposit();
     const path = this.#firstPath;
     const outer = abortableAttempt();
     if (path !== LOOP && signal === undefined && outer === undefined && !this.#stats.timed && !this.#events.active) {
@@ -449,6 +463,11 @@ export abstract class AttemptPolicy<V = unknown> {
           failed = true;
           lastError = result;
           delay = this.afterError(result, attempt, timedOut, previousDelay);
+          if (delay >= 0 && this.#budget?.tryWithdraw() === false) {
+            stats.budgetExhausted++;
+            reason = 'budget';
+            throw result;
+          }
           if (delay < 0) {
             reason =
               delay === EXHAUSTED

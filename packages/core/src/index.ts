@@ -64,6 +64,14 @@ export {
 } from './backoff.js';
 export { type PolicyStatistics } from './statistics.js';
 export {
+  retryBudget,
+  retryBudgetDefaults,
+  RetryBudget,
+  type RetryBudgetOptions,
+  type ResolvedRetryBudgetOptions,
+  type RetryBudgetStatistics,
+} from './retry-budget.js';
+export {
   retry,
   retryPolicy,
   retryDefaults,
