@@ -755,11 +755,22 @@ function captureResolve(resolve: (value: unknown) => void): void {
   capturing = undefined;
 }
 
-// Timed attempts started since the last checkpoint (the first `startedCount` slots), and a spare list.
-// Slots are cleared, not the length reset: setting `length` is a runtime call, costly once per call.
-let started: (TimedAttempt | undefined)[] = [];
+/** A call that needs a timer only if it is still pending once the current microtask checkpoint is done. */
+export interface ArmedSoon {
+  /** Settled already: no timer. */
+  readonly done: boolean;
+  /** Already given one more turn by `armPending`: armed at the next check. */
+  deferred: boolean;
+  /** Still pending: sets its timer now. */
+  arm(): void;
+}
+
+// Timed attempts (and hedged calls) started since the last checkpoint (the first `startedCount` slots),
+// and a spare list. Slots are cleared, not the length reset: setting `length` is a runtime call, costly
+// once per call.
+let started: (ArmedSoon | undefined)[] = [];
 let startedCount = 0;
-let spare: (TimedAttempt | undefined)[] = [];
+let spare: (ArmedSoon | undefined)[] = [];
 const checkpoint = Promise.resolve();
 
 /**
@@ -772,7 +783,7 @@ const checkpoint = Promise.resolve();
  * synchronous work done in between, which no timer could interrupt anyway, and
  * Node's own timers likewise count from the start of the loop iteration.
  */
-function guardSoon(race: TimedAttempt): void {
+export function guardSoon(race: ArmedSoon): void {
   started[startedCount++] = race;
   // One check per batch. A promise job, not queueMicrotask: test frameworks' fake timers replace the latter.
   if (startedCount === 1) void checkpoint.then(armPending);
@@ -786,7 +797,7 @@ function armPending(): void {
   // A burst of many concurrent calls leaves a long list behind: it is not kept.
   spare = races.length > 1024 ? [] : races;
   for (let i = 0; i < count; i++) {
-    const race = races[i] as TimedAttempt;
+    const race = races[i] as ArmedSoon;
     races[i] = undefined;
     if (race.done) continue;
     // This check was queued by the batch's first call, so a later call's own settling (queued when it

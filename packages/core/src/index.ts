@@ -18,6 +18,8 @@ export {
   isAttemptSignalError,
   BulkheadRejectedError,
   isBulkheadRejectedError,
+  HedgeAbandonedError,
+  isHedgeAbandonedError,
   type BulkheadRejectionReason,
 } from './errors.js';
 export { type ErrorClass, type ErrorFilter } from './error-filter.js';
@@ -122,3 +124,15 @@ export {
   type BulkheadQueuedEvent,
   type BulkheadRejectedEvent,
 } from './bulkhead.js';
+export {
+  hedge,
+  hedgePolicy,
+  hedgeDefaults,
+  HedgePolicy,
+  type HedgeOptions,
+  type ResolvedHedgeOptions,
+  type HedgeStatistics,
+  type HedgeEvent,
+  type HedgeGiveUpEvent,
+  type HedgeEvents,
+} from './hedge.js';
