@@ -67,6 +67,8 @@ function describePolicy(policy: PolicyDescriptor): string {
       return `@Timeout(${ms(policy.options.timeout)})`;
     case 'bulkhead':
       return `@Bulkhead(limit ${policy.options.limit}, queue ${policy.options.queue}, maxWait ${ms(policy.options.maxWait)}, scope ${policy.scope})`;
+    case 'hedge':
+      return `@Hedge(delay ${ms(policy.options.delay)}, maxHedged ${policy.options.maxHedged}, scope ${policy.scope})`;
   }
 }
 

@@ -3,6 +3,7 @@ import type {
   BulkheadPolicy,
   CircuitBreakerPolicy,
   FallbackPolicy,
+  HedgePolicy,
   PollPolicy,
   RetryPolicy,
   TimeoutPolicy,
@@ -13,6 +14,9 @@ export type CircuitScope = 'class' | 'instance' | 'key' | 'breaker';
 
 /** Which bulkhead a decorated method uses: one per method, instance or key, or a shared `bulkhead`. */
 export type BulkheadScope = 'class' | 'instance' | 'key' | 'bulkhead';
+
+/** Which hedge policy (and latency window) a decorated method uses: one per method, instance or key, or a shared `hedge`. */
+export type HedgeScope = 'class' | 'instance' | 'key' | 'hedge';
 
 /**
  * What a decorator recorded for a method: a plain, frozen value that tools can
@@ -37,5 +41,12 @@ export type PolicyDescriptor =
       readonly scope: BulkheadScope;
       readonly options: BulkheadPolicy['options'];
       /** Keyed bulkheads only: how many are kept before idle ones are forgotten. */
+      readonly maxKeys?: number;
+    }
+  | {
+      readonly kind: 'hedge';
+      readonly scope: HedgeScope;
+      readonly options: HedgePolicy['options'];
+      /** Keyed policies only: how many are kept before idle ones are forgotten. */
       readonly maxKeys?: number;
     };

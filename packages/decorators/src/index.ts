@@ -7,10 +7,11 @@ export { AsyncBackoff, AsyncRetry } from './async-backoff.js';
 export { Fallback } from './fallback.js';
 export { Timeout } from './timeout.js';
 export { Bulkhead, type BulkheadDecoratorOptions, type SharedBulkheadOption } from './bulkhead.js';
+export { Hedge, type HedgeDecoratorOptions, type SharedHedgeOption } from './hedge.js';
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions, type SharedCircuitOption } from './circuit-breaker.js';
 export { circuitOf, policyOf, type LivePolicies } from './live-policies.js';
 export { policiesOf, type MethodPolicies } from './metadata.js';
-export type { PolicyDescriptor, CircuitScope, BulkheadScope } from './descriptors.js';
+export type { PolicyDescriptor, CircuitScope, BulkheadScope, HedgeScope } from './descriptors.js';
 export type {
   AsyncMethodDecorator,
   PollDecorator,

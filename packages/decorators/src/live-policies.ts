@@ -3,6 +3,7 @@ import type {
   BulkheadPolicy,
   CircuitBreakerPolicy,
   FallbackPolicy,
+  HedgePolicy,
   PollPolicy,
   RetryPolicy,
   TimeoutPolicy,
@@ -22,6 +23,7 @@ export interface LivePolicies {
   fallback: FallbackPolicy;
   timeout: TimeoutPolicy;
   bulkhead: BulkheadPolicy;
+  hedge: HedgePolicy;
 }
 
 /**
@@ -61,6 +63,7 @@ export function circuitOf(target: object, method: string | symbol, key?: string)
  * policyOf(Files, 'download', 'asyncRetry').statistics.attempts;
  * policyOf(Users, 'fetch', 'timeout').statistics.timeouts;
  * policyOf(client, 'fetch', 'bulkhead', 'api.example.com').statistics.queued;
+ * policyOf(Users, 'fetch', 'hedge').statistics.hedges;
  */
 export function policyOf<K extends keyof LivePolicies>(
   target: object,
