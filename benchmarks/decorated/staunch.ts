@@ -1,14 +1,35 @@
 // The decorated methods the benchmarks call. TypeScript source, type-checked with the rest of the
 // repository; `benchmarks/lib/compile.mjs` transpiles it (target ES2022: Stage-3 decorators as
 // TypeScript emits them for Node 20) and the compiled file imports the built packages.
-import { AsyncBackoff, Bulkhead, CircuitBreaker, Fallback, Retry, Timeout } from '@staunch/decorators';
+import {
+  AsyncBackoff,
+  Bulkhead,
+  CircuitBreaker,
+  Fallback,
+  Hedge,
+  Retry,
+  Timeout,
+  retryBudget,
+} from '@staunch/decorators';
 
 const VALUE = 42;
+// Shared by the budgeted methods, as a service's policies would share it.
+const budget = retryBudget({ ratio: 0.2, minPerSecond: 10 });
 
 /** One method per decorated scenario; every body does what the bare baseline's function does. */
 export class Service {
   @Retry({ times: 3, interval: 100 })
   async retried(): Promise<number> {
+    return VALUE;
+  }
+
+  @Retry({ times: 3, interval: 100, budget })
+  async retriedWithBudget(): Promise<number> {
+    return VALUE;
+  }
+
+  @Hedge({ delay: 100 })
+  async hedged(): Promise<number> {
     return VALUE;
   }
 

@@ -258,8 +258,11 @@ class HedgeAttempt extends Attempt {
   }
 }
 
-/** One hedged call: its attempts, its hedge timer and the settling of its promise. */
-class HedgeCall implements Follower, ArmedSoon {
+/**
+ * One hedged call, which is also its first attempt (one object for a call that needs no hedge): its
+ * attempts, its hedge timer and the settling of its promise.
+ */
+class HedgeCall extends HedgeAttempt implements ArmedSoon {
   done = false;
   deferred = false;
   resolve!: (value: unknown) => void;
@@ -270,7 +273,8 @@ class HedgeCall implements Follower, ArmedSoon {
   readonly #args: unknown[] | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #outer: Attempt | undefined;
-  #first: HedgeAttempt | undefined;
+  /** Follows the caller's signal and the outer attempt, if any. */
+  #follower: Follower | undefined;
   #others: HedgeAttempt[] | undefined;
   #started = 0;
   #running = 0;
@@ -289,6 +293,7 @@ class HedgeCall implements Follower, ArmedSoon {
     signal: AbortSignal | undefined,
     outer: Attempt | undefined,
   ) {
+    super(1);
     this.#engine = engine;
     this.#fn = fn;
     this.#thisArg = thisArg;
@@ -301,13 +306,20 @@ class HedgeCall implements Follower, ArmedSoon {
     const engine = this.#engine;
     const signal = this.#signal;
     const outer = this.#outer;
-    if (signal !== undefined) followSignal(signal, this);
-    if (outer !== undefined) {
-      if (outer.aborted) {
-        this.abort(outer.reason);
-        return;
+    if (signal !== undefined || outer !== undefined) {
+      const follower: Follower = (this.#follower = {
+        abort: (reason: unknown) => {
+          this.#abortCall(reason);
+        },
+      });
+      if (signal !== undefined) followSignal(signal, follower);
+      if (outer !== undefined) {
+        if (outer.aborted) {
+          this.#abortCall(outer.reason);
+          return;
+        }
+        outer.follow(follower);
       }
-      outer.follow(this);
     }
     if (engine.window !== undefined) this.#clock = engine.clock ?? getDefaultClock();
     this.#delay = engine.delayNow();
@@ -328,8 +340,8 @@ class HedgeCall implements Follower, ArmedSoon {
     this.#scheduleNext();
   }
 
-  /** The caller's signal, or the attempt this call runs in, aborted: the call ends with `reason`. */
-  abort(reason: unknown): void {
+  // The caller's signal, or the attempt this call runs in, aborted: the call ends with `reason`.
+  #abortCall(reason: unknown): void {
     if (this.done) return;
     this.#finish(reason);
     this.#engine.failures++;
@@ -375,10 +387,10 @@ class HedgeCall implements Follower, ArmedSoon {
 
   #start(): void {
     const engine = this.#engine;
-    const attempt = new HedgeAttempt(++this.#started);
+    // The first attempt is the call itself; a hedge is an attempt of its own.
+    const attempt = this.#started++ === 0 ? (this as HedgeAttempt) : new HedgeAttempt(this.#started);
+    if (attempt !== this) (this.#others ??= []).push(attempt);
     engine.attempts++;
-    if (this.#first === undefined) this.#first = attempt;
-    else (this.#others ??= []).push(attempt);
     if (this.#clock !== undefined && engine.window !== undefined) attempt.startedAt = this.#clock.now();
     this.#running++;
     const args = this.#args;
@@ -441,10 +453,13 @@ class HedgeCall implements Follower, ArmedSoon {
       (this.#clock as Clock).cancel(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#signal !== undefined) unfollowSignal(this.#signal, this);
-    this.#outer?.unfollow(this);
+    const follower = this.#follower;
+    if (follower !== undefined) {
+      if (this.#signal !== undefined) unfollowSignal(this.#signal, follower);
+      this.#outer?.unfollow(follower);
+    }
     if (this.#running === 0) return;
-    abandon(this.#first as HedgeAttempt, reason);
+    abandon(this, reason);
     const others = this.#others;
     if (others !== undefined) for (const attempt of others) abandon(attempt, reason);
   }
