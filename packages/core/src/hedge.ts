@@ -271,18 +271,13 @@ class HedgeCall extends HedgeAttempt implements ArmedSoon {
   readonly #fn: AnyFunction;
   readonly #thisArg: unknown;
   readonly #args: unknown[] | undefined;
-  readonly #signal: AbortSignal | undefined;
-  readonly #outer: Attempt | undefined;
-  /** Follows the caller's signal and the outer attempt, if any. */
-  #follower: Follower | undefined;
+  /** Follows the caller's signal and the outer attempt, when there is either (most calls have neither). */
+  #follower: CallFollower | undefined;
   #others: HedgeAttempt[] | undefined;
   #started = 0;
   #running = 0;
   #timer: TimerHandle | undefined;
   #clock: Clock | undefined;
-  #delay = 0;
-  /** `delay: 0` without `percentile`: every attempt starts at once. */
-  #parallel = false;
   #refused = false;
 
   constructor(
@@ -298,35 +293,27 @@ class HedgeCall extends HedgeAttempt implements ArmedSoon {
     this.#fn = fn;
     this.#thisArg = thisArg;
     this.#args = args;
-    this.#signal = signal;
-    this.#outer = outer;
+    if (signal !== undefined || outer !== undefined) this.#follower = new CallFollower(this, signal, outer);
   }
 
   begin(): void {
     const engine = this.#engine;
-    const signal = this.#signal;
-    const outer = this.#outer;
-    if (signal !== undefined || outer !== undefined) {
-      const follower: Follower = (this.#follower = {
-        abort: (reason: unknown) => {
-          this.#abortCall(reason);
-        },
-      });
+    const follower = this.#follower;
+    if (follower !== undefined) {
+      const { signal, outer } = follower;
       if (signal !== undefined) followSignal(signal, follower);
       if (outer !== undefined) {
         if (outer.aborted) {
-          this.#abortCall(outer.reason);
+          this.abortCall(outer.reason);
           return;
         }
         outer.follow(follower);
       }
     }
     if (engine.window !== undefined) this.#clock = engine.clock ?? getDefaultClock();
-    this.#delay = engine.delayNow();
-    this.#parallel = engine.window === undefined && this.#delay === 0;
     this.#start();
     if (this.done || !this.#mayHedge()) return;
-    if (this.#parallel) {
+    if (this.#parallel()) {
       // Parallel hedging: every attempt at once.
       while (this.#hedge('delay'));
     } else {
@@ -340,13 +327,19 @@ class HedgeCall extends HedgeAttempt implements ArmedSoon {
     this.#scheduleNext();
   }
 
-  // The caller's signal, or the attempt this call runs in, aborted: the call ends with `reason`.
-  #abortCall(reason: unknown): void {
+  /** The caller's signal, or the attempt this call runs in, aborted: the call ends with `reason`. */
+  abortCall(reason: unknown): void {
     if (this.done) return;
     this.#finish(reason);
     this.#engine.failures++;
     this.#engine.gaveUp(this.#started, reason, 'aborted');
     this.reject(reason);
+  }
+
+  // `delay: 0` without `percentile`: every attempt starts at once, no timer.
+  #parallel(): boolean {
+    const engine = this.#engine;
+    return engine.delay === 0 && engine.window === undefined;
   }
 
   #mayHedge(): boolean {
@@ -355,7 +348,8 @@ class HedgeCall extends HedgeAttempt implements ArmedSoon {
 
   #schedule(): void {
     const clock = (this.#clock ??= this.#engine.clock ?? getDefaultClock());
-    this.#timer = clock.schedule(this.#delay, () => {
+    // Read when the timer is set: with `percentile`, the latencies known by then.
+    this.#timer = clock.schedule(this.#engine.delayNow(), () => {
       this.#timer = undefined;
       this.#hedge('delay');
     });
@@ -382,7 +376,7 @@ class HedgeCall extends HedgeAttempt implements ArmedSoon {
 
   // Unless the call is settled, or no hedge is left: the next one is due `delay` ms from now.
   #scheduleNext(): void {
-    if (!this.done && !this.#parallel && this.#timer === undefined && this.#mayHedge()) this.#schedule();
+    if (!this.done && !this.#parallel() && this.#timer === undefined && this.#mayHedge()) this.#schedule();
   }
 
   #start(): void {
@@ -455,13 +449,26 @@ class HedgeCall extends HedgeAttempt implements ArmedSoon {
     }
     const follower = this.#follower;
     if (follower !== undefined) {
-      if (this.#signal !== undefined) unfollowSignal(this.#signal, follower);
-      this.#outer?.unfollow(follower);
+      if (follower.signal !== undefined) unfollowSignal(follower.signal, follower);
+      follower.outer?.unfollow(follower);
     }
     if (this.#running === 0) return;
     abandon(this, reason);
     const others = this.#others;
     if (others !== undefined) for (const attempt of others) abandon(attempt, reason);
+  }
+}
+
+/** What a call with a caller's signal or an outer attempt follows them with. */
+class CallFollower implements Follower {
+  constructor(
+    readonly call: HedgeCall,
+    readonly signal: AbortSignal | undefined,
+    readonly outer: Attempt | undefined,
+  ) {}
+
+  abort(reason: unknown): void {
+    this.call.abortCall(reason);
   }
 }
 
