@@ -18,6 +18,7 @@ import type { NestAppMessage } from './nest-app/message';
 import { quickStart } from './quick-start';
 import { repositoryScenario } from './repository/scenario';
 import { overloadScenario } from './overload/scenario';
+import { retryStormScenario } from './retry-storm/scenario';
 import { sharedCircuitScenario } from './shared-circuit/scenario';
 import { Timeline, renderEntry, wantsColour, type Mark, type Tally } from './support/timeline';
 
@@ -53,6 +54,12 @@ const scenarios: readonly Scenario[] = [
     about:
       'a burst queued and turned away, calls timed out and aborted, a queued call past maxWait, all answered from cache',
     run: (timeline) => overloadScenario(timeline),
+  },
+  {
+    name: 'retry-storm',
+    title: 'Retry storm: @Retry with and without a retry budget, then @Hedge, against a real HTTP server',
+    about: 'a failing dependency sent 3x its calls without a budget, ≤ 1.2x + floor with one; a slow tail hedged',
+    run: (timeline) => retryStormScenario(timeline),
   },
   {
     name: 'repository',

@@ -6,18 +6,32 @@ import {
   Bulkhead,
   CircuitBreaker,
   Fallback,
+  Hedge,
   RateLimit,
   Retry,
   Timeout,
   adaptive,
+  retryBudget,
 } from '@staunch/decorators';
 
 const VALUE = 42;
+// Shared by the budgeted methods, as a service's policies would share it.
+const budget = retryBudget({ ratio: 0.2, minPerSecond: 10 });
 
 /** One method per decorated scenario; every body does what the bare baseline's function does. */
 export class Service {
   @Retry({ times: 3, interval: 100 })
   async retried(): Promise<number> {
+    return VALUE;
+  }
+
+  @Retry({ times: 3, interval: 100, budget })
+  async retriedWithBudget(): Promise<number> {
+    return VALUE;
+  }
+
+  @Hedge({ delay: 100 })
+  async hedged(): Promise<number> {
     return VALUE;
   }
 

@@ -91,6 +91,16 @@ export const groups = [
     title: 'Adaptive bulkhead limit vs a fixed one',
     target: { reference: 'bulkhead-decorated', max: 1.3, text: '≤ 1.3x fixed-limit `@Bulkhead`' },
   },
+  {
+    id: 'budget',
+    title: 'Retry with a retry budget, happy path',
+    target: { reference: 'retry-decorated', max: 1.1, text: '≤ 1.1x `@Retry` without a budget' },
+  },
+  {
+    id: 'hedge',
+    title: 'Hedge whose first attempt wins at once',
+    target: { base: true, max: 4, text: '≤ 4x bare await' },
+  },
   // `compare`: a second reference, measured in the same rounds (the store rows' `× memory store`).
   { id: 'store', title: 'Closed-circuit hot path with a shared store', compare: 'store-memory' },
   { id: 'staleness', title: 'How stale a process may be (loopback)' },
@@ -175,6 +185,57 @@ export const scenarios = [
     make: async () => {
       const breaker = new HandBreaker(5, 10_000);
       return concurrent(() => breaker.call(work));
+    },
+  },
+
+  // Retry with a budget, happy path: the same @Retry plus a deposit per call.
+  {
+    id: 'budget-decorated',
+    group: 'budget',
+    library: 'staunch',
+    title: '`@Retry({ times: 3, interval: 100, budget })`',
+    reference: 'retry-decorated',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.retriedWithBudget());
+    },
+  },
+  {
+    id: 'budget-policy',
+    group: 'budget',
+    library: 'staunch',
+    title: '`retryPolicy({ …, budget }).execute(fn)`',
+    reference: 'retry-policy',
+    targeted: true,
+    make: async () => {
+      const { retryPolicy, retryBudget } = await core();
+      const policy = retryPolicy({ times: 3, interval: 100, budget: retryBudget() });
+      return value(() => policy.execute(work));
+    },
+  },
+
+  // Hedge, first attempt wins within the microtask checkpoint: no timer is armed.
+  {
+    id: 'hedge-decorated',
+    group: 'hedge',
+    library: 'staunch',
+    title: '`@Hedge({ delay: 100 })`',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.hedged());
+    },
+  },
+  {
+    id: 'hedge-policy',
+    group: 'hedge',
+    library: 'staunch',
+    title: '`hedgePolicy({ delay: 100 }).execute(fn)`',
+    targeted: true,
+    make: async () => {
+      const policy = (await core()).hedgePolicy({ delay: 100 });
+      return value(() => policy.execute(work));
     },
   },
 

@@ -115,6 +115,7 @@ describe('statistics', () => {
       failures: 1,
       errors: 2,
       timeouts: 1,
+      budgetExhausted: 0,
       totalTime: 0,
     });
   });

@@ -4,6 +4,7 @@ import {
   circuitBreaker,
   circuitBreakerFactory,
   fallbackPolicy,
+  hedgePolicy,
   livePolicies,
   rateLimitPolicy,
   policyHealth,
@@ -53,6 +54,7 @@ describe('livePolicies', () => {
       [fallbackPolicy(0), 'fallback'],
       [bulkheadPolicy(), 'bulkhead'],
       [rateLimitPolicy({ permits: 1 }), 'rateLimit'],
+      [hedgePolicy(), 'hedge'],
     ] as const;
     for (const [policy, kind] of made) expect(rowOf(policy)?.kind).toBe(kind);
   });

@@ -1,4 +1,13 @@
-import { AsyncRetry, CircuitBreaker, Fallback, RateLimit, Retry, Timeout, retryPolicy } from '@staunch/decorators';
+import {
+  AsyncRetry,
+  CircuitBreaker,
+  Fallback,
+  Hedge,
+  RateLimit,
+  Retry,
+  Timeout,
+  retryPolicy,
+} from '@staunch/decorators';
 import { useTelemetry } from './sdk';
 
 class Unavailable extends Error {}
@@ -127,6 +136,32 @@ describe('@staunch/otel span events', () => {
     expect(span.events.map((event) => [event.name, event.attributes?.['staunch.reason']])).toEqual([
       ['staunch.rate_limit.rejected', 'limit'],
     ]);
+  });
+
+  it('adds staunch.hedge for each hedged attempt, with its number and trigger', async () => {
+    class Users {
+      calls = 0;
+      @Hedge({ delay: 50 })
+      async fetch(): Promise<string> {
+        this.calls++;
+        await telemetry.clock.sleep(this.calls === 1 ? 200 : 10);
+        return 'user';
+      }
+    }
+    telemetry.start();
+    const users = new Users();
+    const span = await telemetry.inSpan('fetch', async () => {
+      const fetched = users.fetch();
+      await telemetry.clock.advance(200);
+      await fetched;
+    });
+    expect(
+      span.events.map((event) => [
+        event.name,
+        event.attributes?.['staunch.attempt'],
+        event.attributes?.['staunch.reason'],
+      ]),
+    ).toEqual([['staunch.hedge', 2, 'delay']]);
   });
 
   it('follows policies made after instrumenting, such as per-instance circuits', async () => {

@@ -16,6 +16,7 @@ import {
 import { toWait, waitBefore, type Wait } from './backoff.js';
 import type { Clock } from './clock.js';
 import { anyError, noError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from './error-filter.js';
+import { toBudget, type RetryBudget } from './retry-budget.js';
 import { integerAtLeast, invalidOption, optionalErrorFilter, optionalFunction } from './validation.js';
 import { registered } from './registry.js';
 
@@ -27,6 +28,11 @@ export interface AsyncRetryOptions extends ClockOption {
   readonly pause?: Wait | undefined;
   /** Consulted for every retryable error (attempt timeouts included) once `maxTries` allows another attempt; truthy → stop and throw it. */
   readonly giveup?: ((error: unknown) => unknown) | undefined;
+  /**
+   * A {@link retryBudget} shared with other policies: every call deposits, every retry withdraws, and a
+   * retry it refuses ends the call with the last error (give-up reason `'budget'`).
+   */
+  readonly budget?: RetryBudget | undefined;
 }
 
 /** Options of {@link asyncBackoff} / {@link asyncBackoffPolicy}. */
@@ -49,6 +55,7 @@ export interface ResolvedAsyncBackoffOptions {
   readonly maxTries: number;
   readonly giveup: ((error: unknown) => unknown) | undefined;
   readonly clock: Clock | undefined;
+  readonly budget: RetryBudget | undefined;
 }
 
 /** The defaults of {@link asyncBackoff} and {@link asyncRetry}, stated once. */
@@ -120,6 +127,7 @@ export class AsyncBackoffPolicy extends AttemptPolicy {
       // Unbounded attempts with a zero pause must still let timers (and a virtual clock) run.
       yieldOnZeroWait: options.maxTries === Infinity,
       resolvesEveryValue: true,
+      budget: options.budget,
     });
     this.kind = kind;
     this.options = options;
@@ -165,7 +173,8 @@ function once(
     return Promise.reject(error);
   }
   const signal = options?.signal;
-  if (signal !== undefined || resolved.deadline !== undefined) {
+  // A budget counts every call: such a call runs in a policy from the start.
+  if (signal !== undefined || resolved.deadline !== undefined || resolved.budget !== undefined) {
     return new AsyncBackoffPolicy(kind, Object.freeze(resolved)).execute(fn, signal);
   }
   const make = kind === 'asyncRetry' ? asyncRetryFromResolved : asyncBackoffFromResolved;
@@ -213,6 +222,7 @@ function resolveAsyncBackoffOptions(
     maxTries: integerAtLeast(policy, 'maxTries', maxTries, 1, true),
     giveup: optionalFunction(policy, 'giveup', opts.giveup),
     clock: toClock(policy, opts.clock),
+    budget: toBudget(policy, opts.budget),
   };
   // A one-shot call keeps its copy private, so it skips the (measurably slow) freeze.
   return frozen ? Object.freeze(resolved) : resolved;

@@ -14,6 +14,7 @@ import { Events, type Listener, type Unsubscribe } from './events.js';
 import { closeHandOff, enterHandOff, openHandOff, settleHandedOff } from './handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf } from './hot-path.js';
 import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
+import type { RetryBudget } from './retry-budget.js';
 import { invalidOption, signalProblem } from './validation.js';
 
 /** Which engine a policy runs; also the `kind` decorators record in metadata. */
@@ -63,7 +64,15 @@ export interface TimeoutEvent {
 }
 
 /** Why a call rejected. */
-export type GiveUpReason = 'not-retryable' | 'exhausted' | 'giveup' | 'deadline' | 'timeout' | 'aborted';
+export type GiveUpReason =
+  | 'not-retryable'
+  | 'exhausted'
+  | 'giveup'
+  | 'deadline'
+  | 'timeout'
+  | 'aborted'
+  /** The rule allowed another attempt, but the retry budget had none left. */
+  | 'budget';
 
 /** The call rejected with `error` after `attempts` attempts. */
 export interface GiveUpEvent {
@@ -123,6 +132,8 @@ export interface LoopLimits {
    * a `CallTimeoutError`: the same limit, named for what the caller set.
    */
   readonly timeoutError?: ((attemptTimeout: number, attempt: number) => TimeoutError) | undefined;
+  /** Every call deposits in it, every retry withdraws from it; a retry it refuses ends the call (`'budget'`). */
+  readonly budget?: RetryBudget | undefined;
 }
 
 // Set in AttemptPolicy's static block, where its private loop is in reach: a
@@ -161,6 +172,7 @@ export abstract class AttemptPolicy<V = unknown> {
   readonly #expiry: LoopLimits['expiry'];
   readonly #yieldOnZeroWait: boolean;
   readonly #timeoutError: (attemptTimeout: number, attempt: number) => TimeoutError;
+  readonly #budget: RetryBudget | undefined;
   /** Which lean first-attempt path this policy can take, decided once from its limits. */
   readonly #firstPath: FirstPath;
   /** Someone listens to `attempt`: the only event the lean first-attempt paths cannot emit. */
@@ -175,6 +187,7 @@ export abstract class AttemptPolicy<V = unknown> {
     this.#expiry = limits.expiry;
     this.#yieldOnZeroWait = limits.yieldOnZeroWait;
     this.#timeoutError = limits.timeoutError ?? attemptTimeoutError;
+    this.#budget = limits.budget;
     const lean = limits.resolvesEveryValue === true && limits.deadline === Infinity && limits.expiry === undefined;
     this.#firstPath = !lean
       ? LOOP
@@ -253,6 +266,7 @@ export abstract class AttemptPolicy<V = unknown> {
 
       if (problem !== undefined) return Promise.reject(problem);
     }
+    this.#budget?.deposit();
     const path = this.#firstPath;
     const outer = abortableAttempt();
     // Only an 'attempt' listener needs the loop from the first attempt on: the lean paths emit 'success',
@@ -464,6 +478,11 @@ export abstract class AttemptPolicy<V = unknown> {
           failed = true;
           lastError = result;
           delay = this.afterError(result, attempt, timedOut, previousDelay);
+          if (delay >= 0 && this.#budget?.tryWithdraw() === false) {
+            stats.budgetExhausted++;
+            reason = 'budget';
+            throw result;
+          }
           if (delay < 0) {
             reason =
               delay === EXHAUSTED
@@ -660,8 +679,7 @@ function runTimedFirst(race: TimedAttempt): Promise<unknown> {
   );
   // Checked at the end of the checkpoint, with the other calls started in this turn: one check per batch.
   // A promise job, not queueMicrotask: test frameworks' fake timers replace the latter.
-  started[startedCount++] = race;
-  if (startedCount === 1) void checkpoint.then(armPending);
+  guardSoon(race);
   return promise;
 }
 
@@ -726,18 +744,18 @@ interface TimedLimits {
   readonly options: unknown;
 }
 
-/** A timed first attempt's state: running, given one more turn by `armPending`, or decided. */
-type RaceState = 0 | 1 | 2;
-const RUNNING: RaceState = 0;
+/** A timed call's state (a first attempt's, a hedged call's): running, given one more turn by `armPending`, or decided. */
+export type RaceState = 0 | 1 | 2;
+export const RUNNING: RaceState = 0;
 const DEFERRED: RaceState = 1;
-const DECIDED: RaceState = 2;
+export const DECIDED: RaceState = 2;
 
 /**
  * A first attempt under an attempt timeout, and the settling of its call's
  * promise. Its fields are assigned in the constructor (`declare`: no field
  * definitions run first), one object per call, as small as the path allows.
  */
-class TimedAttempt extends Attempt {
+class TimedAttempt extends Attempt implements ArmedSoon {
   /** The policy running the call; for a one-shot call, none until `limits.factory` makes it. */
   declare readonly policy: AttemptPolicy | undefined;
   declare readonly limits: TimedLimits;
@@ -770,6 +788,10 @@ class TimedAttempt extends Attempt {
     this.clock = limits.clock ?? getDefaultClock();
     this.state = RUNNING;
   }
+
+  arm(): void {
+    armTimer(this);
+  }
 }
 
 // `new Promise(captureResolve)` hands the resolver to `capturing` without a closure per call.
@@ -779,11 +801,20 @@ function captureResolve(resolve: (value: unknown) => void): void {
   capturing = undefined;
 }
 
-// Timed attempts started since the last checkpoint (the first `startedCount` slots), and a spare list.
-// Slots are cleared, not the length reset: setting `length` is a runtime call, costly once per call.
-let started: (TimedAttempt | undefined)[] = [];
+/** A call that needs a timer only if it is still pending once the current microtask checkpoint is done. */
+export interface ArmedSoon {
+  /** `RUNNING`; `DEFERRED` once given one more turn by `armPending` (armed at the next check); `DECIDED`: settled, no timer. */
+  state: RaceState;
+  /** Still pending: sets its timer now. */
+  arm(): void;
+}
+
+// Timed attempts (and hedged calls) started since the last checkpoint (the first `startedCount` slots),
+// and a spare list. Slots are cleared, not the length reset: setting `length` is a runtime call, costly
+// once per call.
+let started: (ArmedSoon | undefined)[] = [];
 let startedCount = 0;
-let spare: (TimedAttempt | undefined)[] = [];
+let spare: (ArmedSoon | undefined)[] = [];
 const checkpoint = Promise.resolve();
 
 /**
@@ -797,6 +828,12 @@ const checkpoint = Promise.resolve();
  * interrupt anyway, and Node's own timers likewise count from the start of the
  * loop iteration.
  */
+export function guardSoon(race: ArmedSoon): void {
+  started[startedCount++] = race;
+  // One check per batch. A promise job, not queueMicrotask: test frameworks' fake timers replace the latter.
+  if (startedCount === 1) void checkpoint.then(armPending);
+}
+
 function armPending(): void {
   const races = started;
   const count = startedCount;
@@ -805,7 +842,7 @@ function armPending(): void {
   // A burst of many concurrent calls leaves a long list behind: it is not kept.
   spare = races.length > 1024 ? [] : races;
   for (let i = 0; i < count; i++) {
-    const race = races[i] as TimedAttempt;
+    const race = races[i] as ArmedSoon;
     races[i] = undefined;
     if (race.state === DECIDED) continue;
     // This check was queued by the batch's first call, so a later call's own settling (queued when it
@@ -815,13 +852,13 @@ function armPending(): void {
       started[startedCount++] = race;
       if (startedCount === 1) void checkpoint.then(armPending);
     } else {
-      arm(race);
+      race.arm();
     }
   }
 }
 
 // Still pending after the checkpoint: from now on, the attempt has `limits.timeout` ms.
-function arm(race: TimedAttempt): void {
+function armTimer(race: TimedAttempt): void {
   race.timer = race.clock.schedule(race.limits.timeout, () => {
     race.timer = undefined;
     settleFirst(race, TIMEOUT, undefined);

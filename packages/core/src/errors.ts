@@ -233,6 +233,33 @@ export class AttemptSignalError extends StaunchError {
   }
 }
 
+/**
+ * The reason a hedged call's other attempts are aborted with (their `attemptSignal()`) once it is
+ * settled without them: another attempt succeeded first, or one failed with an error that ends the call.
+ */
+export class HedgeAbandonedError extends StaunchError {
+  /** Which attempt this was (1 for the first). */
+  readonly attempt: number;
+
+  constructor(attempt: number) {
+    super(
+      'STAUNCH_HEDGE_ABANDONED',
+      `Hedged attempt ${attempt} was abandoned: the call was settled by another attempt. Nothing to fix: stop the ` +
+        'work of this attempt (its signal is aborted).',
+    );
+    this.attempt = attempt;
+  }
+
+  static {
+    setName(this, 'HedgeAbandonedError');
+    recognise(this, (error) => hasCode(error, 'STAUNCH_HEDGE_ABANDONED'));
+  }
+}
+
+/** True for {@link HedgeAbandonedError}. */
+export const isHedgeAbandonedError = (error: unknown): error is HedgeAbandonedError =>
+  hasCode(error, 'STAUNCH_HEDGE_ABANDONED');
+
 /** True for any error made by staunch, from any copy of the package. */
 export function isStaunchError(error: unknown): error is StaunchError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[brand] === true;

@@ -18,6 +18,8 @@ export {
   isAttemptSignalError,
   BulkheadRejectedError,
   isBulkheadRejectedError,
+  HedgeAbandonedError,
+  isHedgeAbandonedError,
   type BulkheadRejectionReason,
   RateLimitedError,
   isRateLimitedError,
@@ -66,6 +68,14 @@ export {
   type DecorrelatedJitterOptions,
 } from './backoff.js';
 export { type PolicyStatistics } from './statistics.js';
+export {
+  retryBudget,
+  retryBudgetDefaults,
+  RetryBudget,
+  type RetryBudgetOptions,
+  type ResolvedRetryBudgetOptions,
+  type RetryBudgetStatistics,
+} from './retry-budget.js';
 export {
   retry,
   retryPolicy,
@@ -166,3 +176,15 @@ export {
   type Gradient2LimitOptions,
   type ResolvedAdaptiveLimit,
 } from './concurrency-limit/adaptive.js';
+export {
+  hedge,
+  hedgePolicy,
+  hedgeDefaults,
+  HedgePolicy,
+  type HedgeOptions,
+  type ResolvedHedgeOptions,
+  type HedgeStatistics,
+  type HedgeEvent,
+  type HedgeGiveUpEvent,
+  type HedgeEvents,
+} from './hedge.js';

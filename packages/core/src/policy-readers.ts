@@ -2,6 +2,7 @@ import { countersOf, type AttemptPolicy } from './attempt-loop.js';
 import type { BulkheadPolicy } from './bulkhead.js';
 import type { CircuitBreakerPolicy } from './circuit-breaker/policy.js';
 import type { FallbackPolicy } from './fallback.js';
+import type { HedgePolicy } from './hedge.js';
 import type { RateLimitPolicy } from './rate-limit.js';
 import type { PolicyHealth } from './registry.js';
 
@@ -76,6 +77,13 @@ const rateLimitReader: PolicyReader<RateLimitPolicy> = {
   statistics: (policy) => ({ ...policy.statistics }),
 };
 
+const hedgeReader: PolicyReader<HedgePolicy> = {
+  name: noName,
+  state: noState,
+  health: alwaysUp,
+  statistics: (policy) => ({ ...policy.statistics }),
+};
+
 /** The reader of every kind the registry lists, by kind. */
 export const policyReaders: Readonly<Record<string, PolicyReader<never>>> = Object.freeze({
   retry: attemptReader,
@@ -87,4 +95,5 @@ export const policyReaders: Readonly<Record<string, PolicyReader<never>>> = Obje
   bulkhead: bulkheadReader,
   fallback: fallbackReader,
   rateLimit: rateLimitReader,
+  hedge: hedgeReader,
 });

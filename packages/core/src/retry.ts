@@ -14,6 +14,7 @@ import { toWait, waitBefore, type Wait } from './backoff.js';
 import type { Clock } from './clock.js';
 import { anyError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from './error-filter.js';
 import { reportCallbackError } from './report-callback-error.js';
+import { toBudget, type RetryBudget } from './retry-budget.js';
 import { invalidOption, optionalErrorFilter, optionalFunction } from './validation.js';
 import { registered } from './registry.js';
 
@@ -28,6 +29,11 @@ export interface RetryOptions extends ClockOption {
    * An error it throws is reported as a process warning and changes nothing for the call.
    */
   readonly onError?: ((error: unknown, previousAttempts: number) => void) | undefined;
+  /**
+   * A {@link retryBudget} shared with other policies: every call deposits, every retry withdraws, and a
+   * retry it refuses ends the call with the last error (give-up reason `'budget'`).
+   */
+  readonly budget?: RetryBudget | undefined;
 }
 
 /** {@link RetryOptions} with the error filter inside: `retryPolicy({ on, times })`. */
@@ -44,6 +50,7 @@ export interface ResolvedRetryOptions {
   readonly interval: Wait;
   readonly onError: ((error: unknown, previousAttempts: number) => void) | undefined;
   readonly clock: Clock | undefined;
+  readonly budget: RetryBudget | undefined;
 }
 
 /** The defaults of {@link retry}, stated once. */
@@ -71,7 +78,8 @@ export function retry<T>(
   }
   const signal = isOptions(on) ? on.signal : options?.signal;
   // Options are validated either way; the policy itself is only built when a signal or a failure needs it.
-  if (signal !== undefined) return new RetryPolicy(resolved).execute(fn, signal);
+  // A budget counts every call: such a call runs in a policy from the start.
+  if (signal !== undefined || resolved.budget !== undefined) return new RetryPolicy(resolved).execute(fn, signal);
   return runOnce(fn, retryFromResolved, resolved) as Promise<T>;
 }
 
@@ -97,6 +105,7 @@ export class RetryPolicy extends AttemptPolicy {
       deadline: Infinity,
       yieldOnZeroWait: resolved.times === Infinity,
       resolvesEveryValue: true,
+      budget: resolved.budget,
     });
     this.options = resolved;
     this.#matches = toErrorMatcher(resolved.on, anyError);
@@ -156,6 +165,7 @@ function resolveRetryOptions(
     interval: toWait('retry', 'interval', opts.interval ?? retryDefaults.interval),
     onError: optionalFunction('retry', 'onError', opts.onError),
     clock: toClock('retry', opts.clock),
+    budget: toBudget('retry', opts.budget),
   };
   // A one-shot `retry()` keeps its copy private, so it skips the (measurably slow) freeze.
   return frozen ? Object.freeze(resolved) : resolved;

@@ -12,6 +12,8 @@ export interface PolicyStatistics {
   readonly errors: number;
   /** Timeouts: attempts past `attemptTimeout`, calls past their `deadline` or poll `timeout`. */
   readonly timeouts: number;
+  /** Calls that ended because their retry budget refused the retry the policy's rule allowed (give-up reason `'budget'`). */
+  readonly budgetExhausted: number;
   /**
    * Milliseconds spent in settled calls, counted only for calls that started
    * after the statistics were first read: timing costs two clock reads per
@@ -28,6 +30,7 @@ export class StatisticsRecorder {
   failures = 0;
   errors = 0;
   timeouts = 0;
+  budgetExhausted = 0;
   totalTime = 0;
   /** Set by the first read; from then on calls are timed. */
   timed = false;
@@ -42,6 +45,7 @@ export class StatisticsRecorder {
       failures: this.failures,
       errors: this.errors,
       timeouts: this.timeouts,
+      budgetExhausted: this.budgetExhausted,
       totalTime: this.totalTime,
     });
   }

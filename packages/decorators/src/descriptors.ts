@@ -3,6 +3,7 @@ import type {
   BulkheadPolicy,
   CircuitBreakerPolicy,
   FallbackPolicy,
+  HedgePolicy,
   PollPolicy,
   RateLimitPolicy,
   RetryPolicy,
@@ -17,6 +18,8 @@ export type BulkheadScope = 'class' | 'instance' | 'key' | 'bulkhead';
 
 /** Which rate limit a decorated method uses: one per method, instance or key, or a shared `limiter`. */
 export type RateLimitScope = 'class' | 'instance' | 'key' | 'limiter';
+/** Which hedge policy (and latency window) a decorated method uses: one per method, instance or key, or a shared `hedge`. */
+export type HedgeScope = 'class' | 'instance' | 'key' | 'hedge';
 
 /**
  * What a decorator recorded for a method: a plain, frozen value that tools can
@@ -48,5 +51,12 @@ export type PolicyDescriptor =
       readonly scope: RateLimitScope;
       readonly options: RateLimitPolicy['options'];
       /** Keyed limiters only: how many are kept before idle ones are forgotten. */
+      readonly maxKeys?: number;
+    }
+  | {
+      readonly kind: 'hedge';
+      readonly scope: HedgeScope;
+      readonly options: HedgePolicy['options'];
+      /** Keyed policies only: how many are kept before idle ones are forgotten. */
       readonly maxKeys?: number;
     };

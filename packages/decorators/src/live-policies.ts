@@ -3,6 +3,7 @@ import type {
   BulkheadPolicy,
   CircuitBreakerPolicy,
   FallbackPolicy,
+  HedgePolicy,
   PollPolicy,
   RateLimitPolicy,
   RetryPolicy,
@@ -24,6 +25,7 @@ export interface LivePolicies {
   timeout: TimeoutPolicy;
   bulkhead: BulkheadPolicy;
   rateLimit: RateLimitPolicy;
+  hedge: HedgePolicy;
 }
 
 /**
@@ -64,6 +66,7 @@ export function circuitOf(target: object, method: string | symbol, key?: string)
  * policyOf(Users, 'fetch', 'timeout').statistics.timeouts;
  * policyOf(client, 'fetch', 'bulkhead', 'api.example.com').statistics.queued;
  * policyOf(Geocoder, 'lookup', 'rateLimit').statistics.rejected;
+ * policyOf(Users, 'fetch', 'hedge').statistics.hedges;
  */
 export function policyOf<K extends keyof LivePolicies>(
   target: object,

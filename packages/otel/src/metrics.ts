@@ -48,7 +48,7 @@ export class PolicyMetrics {
     });
     this.#attempts = meter.createObservableCounter(metricNames.attempts, {
       unit: '{attempt}',
-      description: 'Attempts started by retry, poll, asyncBackoff, asyncRetry and timeout policies.',
+      description: 'Attempts started by retry, poll, asyncBackoff, asyncRetry, timeout and hedge policies.',
     });
     this.#circuitState = meter.createObservableGauge(metricNames.circuitState, {
       unit: '{circuit}',

@@ -38,6 +38,10 @@ export const outcomesByKind: Readonly<Record<string, Readonly<Record<string, Out
     rejected: (s) => s.rejected ?? 0,
     aborted: (s) => s.aborted ?? 0,
   },
+  hedge: {
+    success: (s) => s.successes ?? 0,
+    failure: (s) => s.failures ?? 0,
+  },
   fallback: {
     success: (s) => s.successes ?? 0,
     fallback: (s) => s.fallbacks ?? 0,

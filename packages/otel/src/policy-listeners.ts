@@ -59,6 +59,18 @@ const listenersByKind: Readonly<
       spanEvent(targets, 'staunch.bulkhead.rejected', attributes, { [attributeNames.reason]: event.reason });
     },
   },
+  hedge: {
+    hedge: (
+      event: { readonly attempt: number; readonly trigger: string },
+      attributes: AttributesOf,
+      targets: ListenerTargets,
+    ) => {
+      spanEvent(targets, 'staunch.hedge', attributes, {
+        [attributeNames.attempt]: event.attempt,
+        [attributeNames.reason]: event.trigger,
+      });
+    },
+  },
   rateLimit: {
     rejected: (event: { readonly reason: string }, attributes: AttributesOf, targets: ListenerTargets) => {
       spanEvent(targets, 'staunch.rate_limit.rejected', attributes, { [attributeNames.reason]: event.reason });
