@@ -4,14 +4,16 @@ import {
   Bulkhead,
   CircuitBreaker,
   Fallback,
+  Hedge,
   Poll,
+  RateLimit,
   Retry,
   Timeout,
   policiesOf,
 } from '@staunch/decorators';
 import { capture, useVirtualClock } from './helpers';
 
-// Every ordered pair of staunch decorators on one async method, applied as the compiler does in each mode
+// Every ordered pair of the ten staunch decorators on one async method, applied as the compiler does in each mode
 // (Stage 3: bottom-up with one metadata object; legacy: on the prototype's descriptor): the stack records
 // its written order (top = outermost), never throws synchronously, settles, and leaves no timer behind.
 
@@ -25,6 +27,8 @@ const decorators: readonly (readonly [kind: string, make: () => Decorator])[] = 
   ['timeout', () => Timeout(1_000) as Decorator],
   ['fallback', () => Fallback('fallback') as Decorator],
   ['bulkhead', () => Bulkhead({ limit: 2, queue: 2 }) as Decorator],
+  ['rateLimit', () => RateLimit({ permits: 10, per: 1_000 }) as Decorator],
+  ['hedge', () => Hedge({ delay: 50 }) as Decorator],
 ];
 const pairs = decorators.flatMap((outer) =>
   decorators.filter((inner) => inner !== outer).map((inner) => [outer[0], inner[0], outer[1], inner[1]] as const),
@@ -83,9 +87,10 @@ describe.each([
       expect(time.clock.pending).toBe(0);
     },
   );
-  // The innermost policy that handles an error decides: a retry retries it, a fallback answers it; poll, a
-  // breaker, a timeout and a bulkhead pass it on to the policy above.
-  const retries = new Set(['retry', 'asyncRetry', 'asyncBackoff']);
+  // The innermost policy that handles an error decides: a retry retries it (and a hedge, whose `on` matches
+  // every error by default, starts its next attempt at once), a fallback answers it; poll, a breaker, a
+  // timeout, a bulkhead and a rate limit pass it on to the policy above.
+  const retries = new Set(['retry', 'asyncRetry', 'asyncBackoff', 'hedge']);
   const expected = (outer: string, inner: string): { ok: true; value: string } | { ok: false; error: Error } => {
     for (const kind of [inner, outer]) {
       if (retries.has(kind)) return { ok: true, value: 'ok' };
