@@ -84,6 +84,58 @@ describeWithRedis(
       expect(logs.map((log) => log.unavailable.length)).toEqual([0, 0]);
     });
 
+    it("delivers a transition by the circuit's own node, whichever other nodes hang", async () => {
+      // quorum 1: the second process trips a circuit alone, so the first learns of it by pub/sub only.
+      const { stores: made, logs } = fleet(2, 1);
+      const masters = cluster.nodes.filter((node) => node.role === 'master');
+      // A circuit per master; for each, every other node hangs (the subscriber of plain pub/sub sits on
+      // one node of ioredis's choosing: at most one of the three rounds could pass without sharding).
+      for (const home of masters) {
+        let name = uniqueName();
+        while ((await cluster.nodeOf(redisCircuitKeys(name).state)) !== home) name = uniqueName();
+        const [listener, tripper] = made.map((store) =>
+          circuitBreaker({ on: Down, threshold: 2, resetTimeout: 5000, name, store }),
+        );
+        await Promise.all(made.map((store) => store.ready()));
+        const others = cluster.nodes.filter((node) => node !== home);
+        for (const node of others) node.server.pause();
+        try {
+          outcome(tripper!, fail);
+          outcome(tripper!, fail);
+          await eventually(() => listener!.state === 'open', `the open of a circuit on :${home.server.port}`, 500);
+        } finally {
+          for (const node of others) node.server.resume();
+        }
+        await cluster.waitUntilOk();
+      }
+      expect(logs.map((log) => log.unavailable.length)).toEqual([0, 0]);
+    });
+
+    it("subscribes one channel per slot, not per circuit, each served by the slot's node", async () => {
+      const { stores: made } = fleet(1);
+      const circuitNames = names(40);
+      const circuits = circuitNames.map((name) => circuitBreaker({ on: Down, threshold: 100, name, store: made[0]! }));
+      await made[0]!.ready();
+      expect(circuits).toHaveLength(40); // held until here: a replica lives as long as its breaker
+      const slots = new Set(circuitNames.map((name) => clusterSlot(redisCircuitKeys(name).state)));
+      const masters = cluster.nodes.filter((node) => node.role === 'master');
+      const admins = masters.map((node) => new Redis(node.server.url));
+      try {
+        const channels = await Promise.all(
+          admins.map((admin) => admin.call('PUBSUB', 'SHARDCHANNELS', 'staunch:circuit:*') as Promise<string[]>),
+        );
+        expect(channels.flat()).toHaveLength(slots.size);
+        for (const [i, found] of channels.entries()) {
+          for (const channel of found) {
+            expect(slots.has(clusterSlot(channel))).toBe(true);
+            expect(await cluster.nodeOf(channel)).toBe(masters[i]);
+          }
+        }
+      } finally {
+        for (const admin of admins) admin.disconnect();
+      }
+    });
+
     it('computes the hash slot of a key as the cluster does', async () => {
       const admin = cluster.client();
       const keys = ['payments', 'staunch:circuit:{payments}', 'a{}b', '{}{x}', 'über{ñ}', 'x{y', ...names(20)];

@@ -11,7 +11,7 @@ import {
 } from '@staunch/core';
 import { randomBytes } from 'node:crypto';
 import type { Cluster } from 'ioredis';
-import { clusterSlot } from './cluster-slot.js';
+import { clusterSlot, slotTag } from './cluster-slot.js';
 import { redisCircuitKeys } from './keys.js';
 import {
   resolveRedisStoreOptions,
@@ -19,7 +19,7 @@ import {
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
 } from './options.js';
-import { scripts, type LuaScript } from './scripts.js';
+import { scripts, shardedScripts, type LuaScript } from './scripts.js';
 import { SharedCircuit } from './shared-circuit.js';
 import { parseMessage, parseReply, type CircuitLink, type SharedState } from './shared-state.js';
 
@@ -164,6 +164,15 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   });
   readonly #events = new Events<RedisStoreEvents>();
   readonly #channel: string;
+  // On a Cluster, transitions go by sharded pub/sub: a channel per slot, served by the node that holds the
+  // slot's keys, so that a node that fails takes only its own circuits' messages with it (plain PUBLISH
+  // reaches a subscriber through whichever node ioredis chose, which may hang while the others answer).
+  readonly #sharded: boolean;
+  // Sharded: the channels the live circuits need, those whose SSUBSCRIBE is confirmed, and the circuits
+  // made while their channel was being subscribed (re-read once it is: a message may have gone meanwhile).
+  readonly #channels = new Set<string>();
+  readonly #confirmed = new Set<string>();
+  readonly #awaiting = new Map<string, SharedCircuit[]>();
   #subscriber: RedisClient | undefined;
   readonly #ownsSubscriber: boolean;
   // True while SUBSCRIBE is confirmed on the current subscriber connection; #subscribed settles on the first.
@@ -207,13 +216,15 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   };
   readonly #onConnectionLost = (): void => {
     this.#listening = false;
+    // A new connection subscribes every channel again.
+    this.#confirmed.clear();
     if (!this.#closed) this.#fail(new Error('@staunch/redis: the connection to Redis was lost'));
   };
   readonly #onSubscriberError = (error: unknown): void => {
     if (!this.#closed) this.#fail(error);
   };
   readonly #onMessage = (channel: string, message: string): void => {
-    if (channel !== this.#channel) return;
+    if (this.#sharded ? !this.#channels.has(channel) : channel !== this.#channel) return;
     const parsed = parseMessage(message);
     if (parsed !== undefined) this.#circuits.get(parsed.name)?.deref()?.hear(parsed.state);
   };
@@ -229,6 +240,13 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#client = client;
     this.#clock = options.clock;
     this.#channel = redisCircuitKeys('', options.prefix).channel;
+    this.#sharded = isCluster(client);
+    if (this.#sharded && subscriber !== undefined && !isCluster(subscriber)) {
+      invalidOption(label, 'subscriber', 'a Cluster client (the client is one)', subscriber);
+    }
+    if (this.#sharded && subscriber !== undefined && (subscriber as Cluster).options.shardedSubscribers !== true) {
+      invalidOption(label, 'subscriber', 'a Cluster client made with { shardedSubscribers: true }', subscriber);
+    }
     this.#subscriber = subscriber;
     this.#ownsSubscriber = subscriber === undefined;
     client.on('ready', this.#onReady);
@@ -285,6 +303,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     const circuit = new SharedCircuit(name, options, this);
     this.#circuits.set(name, new WeakRef(circuit));
     this.#released.register(circuit, name);
+    if (this.#sharded) this.#want(circuit);
     void this.#subscribe();
     if (this.#client.status === 'ready') void this.reread(circuit);
     return circuit;
@@ -325,7 +344,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#client.removeListener('ready', this.#onReady);
     const subscriber = this.#subscriber;
     if (subscriber === undefined) return;
-    subscriber.removeListener('message', this.#onMessage);
+    subscriber.removeListener(this.#sharded ? 'smessage' : 'message', this.#onMessage);
     subscriber.removeListener('ready', this.#onSubscriberReady);
     subscriber.removeListener('close', this.#onConnectionLost);
     if (this.#ownsSubscriber) {
@@ -333,7 +352,9 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
       subscriber.removeListener('error', this.#onSubscriberError);
     } else {
       subscriber.removeListener('error', this.#onSubscriberError);
-      if (subscriber.status === 'ready') await subscriber.unsubscribe(this.#channel).catch(noop);
+      if (subscriber.status !== 'ready') return;
+      if (!this.#sharded) await subscriber.unsubscribe(this.#channel).catch(noop);
+      else await Promise.all([...this.#confirmed].map((channel) => subscriber.sunsubscribe(channel).catch(noop)));
     }
   }
 
@@ -386,7 +407,8 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     args: readonly (string | number)[],
   ): { keys: string[]; argv: (string | number)[] } {
     const circuitKeys = redisCircuitKeys(name, this.options.prefix);
-    const { state, lease, failures, processes, channel } = circuitKeys;
+    const { state, lease, failures, processes } = circuitKeys;
+    const channel = this.#sharded ? this.#channelOf(state) : circuitKeys.channel;
     // The generation a script gives a state hash it finds missing: new for every command, so a state lost
     // and made again never comes back under the generation it had (a random base per store, and a count).
     const generation = `${this.#generationBase}${(++this.#commands).toString(36)}`;
@@ -552,8 +574,9 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   // EVAL the first time a node's current connection runs a script (Redis caches it), EVALSHA after, so N circuits
   // starting at once send the source once, not N failed EVALSHA and N EVAL. NOSCRIPT (a restarted server,
   // SCRIPT FLUSH) falls back to EVAL.
-  async #evaluate(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async #evaluate(given: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const client = this.#client;
+    const script = this.#sharded ? (shardedScripts.get(given) ?? given) : given;
     const loaded = this.#loadedOn(keys[0] ?? '');
     if (!loaded.has(script.sha)) {
       loaded.add(script.sha);
@@ -577,8 +600,10 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   #subscribe(): Promise<void> {
     if (this.#subscribed !== undefined) return this.#subscribed;
     this.#subscribed = new Promise((resolve) => (this.#onSubscribed = resolve));
-    const subscriber = (this.#subscriber ??= this.#client.duplicate());
-    subscriber.on('message', this.#onMessage);
+    const subscriber = (this.#subscriber ??= this.#sharded
+      ? (this.#client as Cluster).duplicate([], { shardedSubscribers: true })
+      : this.#client.duplicate());
+    subscriber.on(this.#sharded ? 'smessage' : 'message', this.#onMessage);
     subscriber.on('ready', this.#onSubscriberReady);
     subscriber.on('error', this.#onSubscriberError);
     subscriber.on('close', this.#onConnectionLost);
@@ -587,13 +612,52 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     return this.#subscribed;
   }
 
+  // The slot channel of the circuit whose state key is `state`: `{tag}` puts it in the circuit's slot.
+  #channelOf(state: string): string {
+    return `${this.options.prefix}{${slotTag(clusterSlot(state))}}:events`;
+  }
+
+  // Sharded: the circuit's slot channel is subscribed (if not yet), and the circuit re-read once it is.
+  #want(circuit: SharedCircuit): void {
+    const channel = this.#channelOf(redisCircuitKeys(circuit.name, this.options.prefix).state);
+    if (this.#confirmed.has(channel)) return;
+    const awaiting = this.#awaiting.get(channel);
+    if (awaiting !== undefined) {
+      awaiting.push(circuit);
+      return;
+    }
+    this.#awaiting.set(channel, [circuit]);
+    this.#channels.add(channel);
+    const subscriber = this.#subscriber;
+    // Before the first subscription, #listen subscribes every channel and the first sync re-reads all.
+    if (!this.#listening || subscriber === undefined || subscriber.status !== 'ready') return;
+    this.#shardSubscribe(subscriber, channel).catch((error: unknown) => {
+      if (this.#closed) return;
+      this.#fail(error);
+      if (subscriber.status === 'ready') this.#retryListen();
+    });
+  }
+
+  // SSUBSCRIBE one channel (ioredis wants one slot per command); once confirmed, re-read those waiting.
+  async #shardSubscribe(subscriber: RedisClient, channel: string): Promise<void> {
+    if (this.#confirmed.has(channel)) return;
+    await subscriber.ssubscribe(channel);
+    this.#confirmed.add(channel);
+    const awaiting = this.#awaiting.get(channel);
+    this.#awaiting.delete(channel);
+    if (awaiting !== undefined && this.#listening) for (const circuit of awaiting) void this.reread(circuit);
+  }
+
   #listen(): void {
     const subscriber = this.#subscriber;
     this.#stopListenRetry();
     // Not before the connection is ready: its 'ready' calls this again. A SUBSCRIBE sent sooner would sit in
     // the offline queue, or be refused outright with enableOfflineQueue: false (a false incident).
     if (subscriber === undefined || this.#closed || subscriber.status !== 'ready') return;
-    subscriber.subscribe(this.#channel).then(
+    const subscribed = this.#sharded
+      ? Promise.all([...this.#channels].map((channel) => this.#shardSubscribe(subscriber, channel)))
+      : subscriber.subscribe(this.#channel);
+    subscribed.then(
       () => {
         if (this.#closed || subscriber.status !== 'ready') return;
         const first = !this.#listening;
