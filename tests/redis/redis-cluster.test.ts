@@ -87,7 +87,7 @@ describeWithRedis(
     it("delivers a transition by the circuit's own node, whichever other nodes hang", async () => {
       // quorum 1: the second process trips a circuit alone, so the first learns of it by pub/sub only.
       const { stores: made, logs } = fleet(2, 1);
-      const masters = cluster.nodes.filter((node) => node.role === 'master');
+      const masters = await cluster.masters();
       // A circuit per master; for each, every other node hangs (the subscriber of plain pub/sub sits on
       // one node of ioredis's choosing: at most one of the three rounds could pass without sharding).
       for (const home of masters) {
@@ -111,6 +111,35 @@ describeWithRedis(
       expect(logs.map((log) => log.unavailable.length)).toEqual([0, 0]);
     });
 
+    it("notices a subscription lost to a failover, reports it once, and hears the new master's transitions", async () => {
+      const { stores: made, logs } = fleet(2, 1);
+      const master = cluster.nodes[1]!;
+      let name = uniqueName();
+      while ((await cluster.nodeOf(redisCircuitKeys(name).state)) !== master) name = uniqueName();
+      const [listener, tripper] = made.map((store) =>
+        circuitBreaker({ on: Down, threshold: 2, resetTimeout: 5000, name, store }),
+      );
+      await Promise.all([...made.map((store) => store.ready()), cluster.waitForReplication()]);
+      // The listener's circuit is in use (its calls succeed): the store checks its subscription.
+      const calls = setInterval(() => outcome(listener!, succeed), 20);
+      try {
+        // Hung long enough for its replica to take over; back as a replica, it drops the subscriptions.
+        master.server.pause();
+        await eventually(async () => (await cluster.nodeOf(redisCircuitKeys(name).state)) !== master, 'a failover');
+        master.server.resume();
+        await cluster.waitUntilOk();
+        await eventually(() => logs[0]!.restored.length === 1, 'the listener to recover', 15_000);
+        outcome(tripper!, fail);
+        outcome(tripper!, fail);
+        await eventually(() => listener!.state === 'open', 'the listener to hear of the open', 1000);
+        await sleep(1500); // a check or more on the new subscription
+      } finally {
+        clearInterval(calls);
+      }
+      expect(logs[0]!.unavailable).toHaveLength(1);
+      expect(logs[0]!.restored).toHaveLength(1);
+    });
+
     it("subscribes one channel per slot, not per circuit, each served by the slot's node", async () => {
       const { stores: made } = fleet(1);
       const circuitNames = names(40);
@@ -118,7 +147,7 @@ describeWithRedis(
       await made[0]!.ready();
       expect(circuits).toHaveLength(40); // held until here: a replica lives as long as its breaker
       const slots = new Set(circuitNames.map((name) => clusterSlot(redisCircuitKeys(name).state)));
-      const masters = cluster.nodes.filter((node) => node.role === 'master');
+      const masters = await cluster.masters();
       const admins = masters.map((node) => new Redis(node.server.url));
       try {
         const channels = await Promise.all(
@@ -143,7 +172,7 @@ describeWithRedis(
     });
 
     it('sends each script to each node once, not one failed EVALSHA and one EVAL per circuit', async () => {
-      const masters = cluster.nodes.filter((node) => node.role === 'master');
+      const masters = await cluster.masters();
       const admins = masters.map((node) => {
         const admin = new Redis(node.server.url);
         return admin;

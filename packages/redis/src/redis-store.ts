@@ -149,6 +149,12 @@ interface Incident {
 /** Re-reads per round trip: a batch's replies are applied in one turn of the event loop (about 1 ms). */
 const readBatch = 100;
 
+/**
+ * Milliseconds between checks of a Cluster's subscriptions, while circuits are called: a subscription
+ * lost is noticed within this plus `commandTimeout`.
+ */
+const subscriptionCheckInterval = 1000;
+
 /** Milliseconds between checks that Redis answers again, during an incident. */
 const probeInterval = 1000;
 
@@ -173,6 +179,15 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   readonly #channels = new Set<string>();
   readonly #confirmed = new Set<string>();
   readonly #awaiting = new Map<string, SharedCircuit[]>();
+  // Sharded: the subscription health check. Circuits called since the last check; the check's timer, set
+  // only while some are (an idle store holds none); per channel pinged, what hears the ping.
+  readonly #used = new Set<SharedCircuit>();
+  #checkTimer: TimerHandle | undefined;
+  readonly #pings = new Map<
+    string,
+    { readonly result: Promise<boolean | undefined>; readonly hear: () => void; readonly cancel: () => void }
+  >();
+  readonly #ping = JSON.stringify({ ping: randomBytes(6).toString('hex') });
   #subscriber: RedisClient | undefined;
   readonly #ownsSubscriber: boolean;
   // True while SUBSCRIBE is confirmed on the current subscriber connection; #subscribed settles on the first.
@@ -225,6 +240,10 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   };
   readonly #onMessage = (channel: string, message: string): void => {
     if (this.#sharded ? !this.#channels.has(channel) : channel !== this.#channel) return;
+    if (message === this.#ping) {
+      this.#pings.get(channel)?.hear();
+      return;
+    }
     const parsed = parseMessage(message);
     if (parsed !== undefined) this.#circuits.get(parsed.name)?.deref()?.hear(parsed.state);
   };
@@ -339,19 +358,23 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#closed = true;
     this.#stopProbing();
     this.#stopListenRetry();
+    for (const ping of [...this.#pings.values()]) ping.cancel();
+    if (this.#checkTimer !== undefined) this.#clock.cancel(this.#checkTimer);
+    this.#checkTimer = undefined;
+    this.#used.clear();
     // Circuits outlive the store only as local circuits.
     for (const circuit of this.#live()) circuit.detach();
     this.#client.removeListener('ready', this.#onReady);
     const subscriber = this.#subscriber;
     if (subscriber === undefined) return;
-    subscriber.removeListener(this.#sharded ? 'smessage' : 'message', this.#onMessage);
-    subscriber.removeListener('ready', this.#onSubscriberReady);
-    subscriber.removeListener('close', this.#onConnectionLost);
+    this.#detachSubscriber(subscriber);
+    // Errors while quitting are expected and not the user's concern.
+    subscriber.on('error', noop);
     if (this.#ownsSubscriber) {
       await closeConnection(subscriber, this.#clock, this.options.commandTimeout);
-      subscriber.removeListener('error', this.#onSubscriberError);
+      subscriber.removeListener('error', noop);
     } else {
-      subscriber.removeListener('error', this.#onSubscriberError);
+      subscriber.removeListener('error', noop);
       if (subscriber.status !== 'ready') return;
       if (!this.#sharded) await subscriber.unsubscribe(this.#channel).catch(noop);
       else await Promise.all([...this.#confirmed].map((channel) => subscriber.sunsubscribe(channel).catch(noop)));
@@ -378,6 +401,12 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
       else waiters.push(resolve);
       this.#startPump();
     });
+  }
+
+  used(circuit: SharedCircuit): void {
+    if (!this.#sharded || this.#closed) return;
+    this.#used.add(circuit);
+    if (this.#checkTimer === undefined) this.#checkLater();
   }
 
   changed(name: string, state: SharedState): void {
@@ -600,6 +629,12 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   #subscribe(): Promise<void> {
     if (this.#subscribed !== undefined) return this.#subscribed;
     this.#subscribed = new Promise((resolve) => (this.#onSubscribed = resolve));
+    this.#attach();
+    return this.#subscribed;
+  }
+
+  // Makes the subscriber (unless given), listens to it and subscribes.
+  #attach(): void {
     const subscriber = (this.#subscriber ??= this.#sharded
       ? (this.#client as Cluster).duplicate([], { shardedSubscribers: true })
       : this.#client.duplicate());
@@ -609,7 +644,13 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     subscriber.on('close', this.#onConnectionLost);
     connectIfLazy(subscriber);
     this.#listen();
-    return this.#subscribed;
+  }
+
+  #detachSubscriber(subscriber: RedisClient): void {
+    subscriber.removeListener(this.#sharded ? 'smessage' : 'message', this.#onMessage);
+    subscriber.removeListener('ready', this.#onSubscriberReady);
+    subscriber.removeListener('close', this.#onConnectionLost);
+    subscriber.removeListener('error', this.#onSubscriberError);
   }
 
   // The slot channel of the circuit whose state key is `state`: `{tag}` puts it in the circuit's slot.
@@ -648,18 +689,133 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     if (awaiting !== undefined && this.#listening) for (const circuit of awaiting) void this.reread(circuit);
   }
 
+  #checkLater(): void {
+    this.#checkTimer = this.#clock.schedule(subscriptionCheckInterval, () => {
+      this.#checkTimer = undefined;
+      this.#checkSubscriptions();
+    });
+    (this.#checkTimer as { unref?: () => void }).unref?.();
+  }
+
+  // Every interval while circuits are called: one ping per node that serves any of them, SPUBLISHed by
+  // the client on a channel of that node's and expected back on the subscription. A node that does not
+  // answer is an incident like any command's timeout; a node that answers but whose message never comes
+  // back means the subscription is lost (a failover moved the slots, a hung node's connection).
+  #checkSubscriptions(): void {
+    if (this.#used.size === 0 || this.#closed) return;
+    const client = this.#client as Cluster;
+    const byNode = new Map<string, string>();
+    for (const circuit of this.#used) {
+      circuit.unuse();
+      const channel = this.#channelOf(redisCircuitKeys(circuit.name, this.options.prefix).state);
+      const node = client.slots[clusterSlot(channel)]?.[0] ?? '';
+      if (!byNode.has(node) && this.#confirmed.has(channel)) byNode.set(node, channel);
+    }
+    this.#used.clear();
+    if (this.available && this.#listening && client.status === 'ready') {
+      for (const [node, channel] of byNode) {
+        void this.#pingChannel(channel).then((heard) => {
+          if (heard === false && !this.#closed) this.#lost(node);
+        });
+      }
+    }
+    this.#checkLater();
+  }
+
+  // Resolves true once the ping SPUBLISHed on `channel` comes back on the subscription; false when Redis
+  // answered the SPUBLISH but the message did not come within commandTimeout; undefined when Redis did
+  // not answer (#timed has started an incident) or the store closed. One ping per channel at a time.
+  #pingChannel(channel: string): Promise<boolean | undefined> {
+    const out = this.#pings.get(channel);
+    if (out !== undefined) return out.result;
+    const clock = this.#clock;
+    let timer: TimerHandle | undefined;
+    let settle!: (heard: boolean | undefined) => void;
+    const result = new Promise<boolean | undefined>((resolve) => (settle = resolve));
+    const done = (heard: boolean | undefined): void => {
+      if (this.#pings.get(channel)?.result !== result) return;
+      this.#pings.delete(channel);
+      if (timer !== undefined) clock.cancel(timer);
+      settle(heard);
+    };
+    this.#pings.set(channel, {
+      result,
+      hear: () => {
+        done(true);
+      },
+      cancel: () => {
+        done(undefined);
+      },
+    });
+    void this.#timed((this.#client as Cluster).spublish(channel, this.#ping)).then((reply) => {
+      if (reply === undefined) done(undefined);
+      else if (this.#pings.get(channel)?.result === result) {
+        timer = clock.schedule(this.options.commandTimeout, () => {
+          done(false);
+        });
+      }
+    });
+    return result;
+  }
+
+  // Whether every node's subscription works now: a ping on one confirmed channel per node.
+  async #verify(): Promise<boolean> {
+    const client = this.#client as Cluster;
+    const byNode = new Map<string, string>();
+    for (const channel of this.#confirmed) {
+      const node = client.slots[clusterSlot(channel)]?.[0] ?? '';
+      if (!byNode.has(node)) byNode.set(node, channel);
+    }
+    const heard = await Promise.all([...byNode.values()].map((channel) => this.#pingChannel(channel)));
+    return heard.every((answer) => answer === true);
+  }
+
+  // The subscription to `node` is lost: an incident (circuits on local state), and every channel is
+  // subscribed again; the incident ends once they are and every circuit has been re-read.
+  #lost(node: string): void {
+    this.#fail(new Error(`@staunch/redis: the subscription to the node ${node} is lost`));
+    this.#resubscribe();
+  }
+
+  // Sharded: subscribes every channel again, on a new subscriber (the store's own) that asks the cluster
+  // where each slot is served now, since an incident may have moved them (a failover), which ioredis's
+  // subscriber may not learn until its next command refused.
+  #resubscribe(): void {
+    this.#listening = false;
+    this.#confirmed.clear();
+    const subscriber = this.#subscriber as Cluster;
+    if (this.#ownsSubscriber) {
+      // A new subscriber learns the cluster afresh and subscribes every channel where it is served now.
+      this.#detachSubscriber(subscriber);
+      subscriber.disconnect();
+      this.#subscriber = undefined;
+      this.#attach();
+    } else {
+      subscriber.refreshSlotsCache();
+      this.#listen();
+    }
+  }
+
   #listen(): void {
     const subscriber = this.#subscriber;
     this.#stopListenRetry();
     // Not before the connection is ready: its 'ready' calls this again. A SUBSCRIBE sent sooner would sit in
     // the offline queue, or be refused outright with enableOfflineQueue: false (a false incident).
     if (subscriber === undefined || this.#closed || subscriber.status !== 'ready') return;
+    // Sharded: a node that hangs never answers SSUBSCRIBE, and ioredis leaves one refused with MOVED
+    // unsettled (it subscribes again itself once it knows the new node): each try gets commandTimeout.
     const subscribed = this.#sharded
-      ? Promise.all([...this.#channels].map((channel) => this.#shardSubscribe(subscriber, channel)))
+      ? within(
+          this.#clock,
+          this.options.commandTimeout,
+          Promise.all([...this.#channels].map((channel) => this.#shardSubscribe(subscriber, channel))),
+        ).then((done) => {
+          if (done === undefined) throw new Error('@staunch/redis: SSUBSCRIBE unanswered within commandTimeout');
+        })
       : subscriber.subscribe(this.#channel);
     subscribed.then(
       () => {
-        if (this.#closed || subscriber.status !== 'ready') return;
+        if (this.#closed || subscriber.status !== 'ready' || subscriber !== this.#subscriber) return;
         const first = !this.#listening;
         this.#listening = true;
         this.#listenDelay = 0;
@@ -668,7 +824,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
         if (first) this.#connected(true);
       },
       (error: unknown) => {
-        if (this.#closed) return;
+        if (this.#closed || subscriber !== this.#subscriber) return;
         this.#fail(error);
         // Refused on a connection that stays up (NOPERM): nothing else would ask again.
         if (subscriber.status === 'ready') this.#retryListen();
@@ -772,11 +928,35 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     if (incident.recovering) return;
     this.#stopProbing();
     incident.recovering = true;
-    void this.#rereadAll().then(() => {
-      if (this.#incident !== incident || !incident.recovering || this.#closed) return;
+    // Sharded: the subscriptions are checked first (a failover may have left them on a node that no longer
+    // serves their slots), then the circuits are re-read, so that nothing published meanwhile is missed;
+    // and once more a check interval later, since a master hung through a failover still acts as one for
+    // a moment when it wakes, then drops its subscribers: the same incident, not a second one.
+    const current = (): boolean => this.#incident === incident && incident.recovering && !this.#closed;
+    const subscribed = async (): Promise<boolean> => {
+      if (!this.#sharded || (await this.#verify())) return true;
+      if (current()) {
+        this.#fail(new Error("@staunch/redis: a subscription is not served by its slot's node"));
+        this.#resubscribe();
+      }
+      return false;
+    };
+    void (async () => {
+      if (!(await subscribed()) || !current()) return;
+      await this.#rereadAll();
+      if (!current()) return;
+      if (this.#sharded) {
+        // Held in the probe's place, so that close() cancels it.
+        await new Promise<void>((resolve) => {
+          incident.probe = this.#clock.schedule(subscriptionCheckInterval, resolve);
+          (incident.probe as { unref?: () => void }).unref?.();
+        });
+        incident.probe = undefined;
+        if (!current() || !(await subscribed()) || !current()) return;
+      }
       this.#incident = undefined;
       this.#events.emit('restored', { downtime: this.#clock.now() - incident.at });
-    });
+    })();
   }
 }
 
