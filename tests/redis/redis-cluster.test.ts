@@ -1,6 +1,7 @@
 import Redis, { type Cluster } from 'ioredis';
 import { circuitBreaker, type CircuitBreakerPolicy } from '@staunch/core';
 import { redisCircuitKeys, redisStore, type RedisCircuitStore, type RedisStoreEvents } from '@staunch/redis';
+import { documentedAclRules } from './support/documented-acl';
 import { Down, eventually, fail, outcome, sleep, succeed } from './support/circuit-helpers';
 import { describeWithRedis } from './support/redis-server';
 import { startRedisCluster, type RedisCluster } from './support/redis-cluster';
@@ -163,6 +164,83 @@ describeWithRedis(
       } finally {
         for (const admin of admins) admin.disconnect();
       }
+    });
+
+    it('runs shared circuits and checks subscriptions with exactly the documented Cluster permissions', async () => {
+      const admins = cluster.nodes.map((node) => new Redis(node.server.url));
+      try {
+        for (const admin of admins) {
+          await admin.call('ACL', 'SETUSER', 'circuits', 'reset', 'on', '>secret', ...documentedAclRules('cluster'));
+          await admin.call('ACL', 'LOG', 'RESET');
+        }
+        const made = [0, 1].map((i) => {
+          const client = cluster.client({ redisOptions: { username: 'circuits', password: 'secret' } });
+          client.on('error', () => undefined);
+          clients.push(client);
+          const store = redisStore(client, { processId: `acl-${i}`, quorum: 2, leaseTimeout: 1 });
+          stores.push(store);
+          return store;
+        });
+        const unavailable: unknown[] = [];
+        for (const store of made) store.on('unavailable', ({ error }) => unavailable.push(error));
+        const name = uniqueName();
+        const [a, b] = made.map((store) => circuitBreaker({ on: Down, threshold: 2, resetTimeout: 200, name, store }));
+        await Promise.all(made.map((store) => store.ready()));
+        outcome(a!, fail);
+        outcome(b!, fail);
+        await eventually(() => a!.state === 'open' && b!.state === 'open', 'the shared circuit to open');
+        await eventually(
+          () => outcome(a!, succeed) === 'ok' || outcome(b!, succeed) === 'ok',
+          'a trial call to run and succeed',
+        );
+        await eventually(() => a!.state === 'closed' && b!.state === 'closed', 'the shared circuit to close');
+        // Called for longer than a check interval: the subscription check runs too.
+        const calls = setInterval(() => outcome(a!, succeed), 20);
+        await sleep(1500).finally(() => clearInterval(calls));
+        expect(unavailable).toEqual([]);
+        const refused = await Promise.all(admins.map((admin) => admin.call('ACL', 'LOG') as Promise<unknown[]>));
+        expect(refused.flat()).toEqual([]);
+      } finally {
+        for (const admin of admins) admin.disconnect();
+      }
+    });
+
+    it('checks subscriptions only while circuits are called: an idle store sends nothing', async () => {
+      const { stores: made } = fleet(1);
+      const name = uniqueName();
+      const breaker = circuitBreaker({ on: Down, threshold: 100, name, store: made[0]! });
+      await made[0]!.ready();
+      const home = await cluster.nodeOf(redisCircuitKeys(name).state);
+      const admin = new Redis(home.server.url);
+      const pings = async (): Promise<number> => {
+        const info = await admin.info('commandstats');
+        return Number(/^cmdstat_spublish:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+      };
+      try {
+        outcome(breaker, succeed);
+        await sleep(1300); // the check after that call
+        const afterCall = await pings();
+        expect(afterCall).toBeGreaterThanOrEqual(1);
+        await sleep(2500); // idle: no check, no timer
+        expect(await pings()).toBe(afterCall);
+        const calls = setInterval(() => outcome(breaker, succeed), 20);
+        await sleep(2300).finally(() => clearInterval(calls));
+        expect(await pings()).toBeGreaterThanOrEqual(afterCall + 2);
+      } finally {
+        admin.disconnect();
+      }
+    });
+
+    it('refuses a subscriber that cannot subscribe by shard, for a Cluster client', () => {
+      const client = cluster.client({ lazyConnect: true });
+      const plain = cluster.client({ lazyConnect: true });
+      const server = new Redis({ lazyConnect: true });
+      expect(() => redisStore(client, { subscriber: plain })).toThrow(
+        'redisStore: `subscriber` must be a Cluster client made with { shardedSubscribers: true }, got an object.',
+      );
+      expect(() => redisStore(client, { subscriber: server })).toThrow(
+        'redisStore: `subscriber` must be a Cluster client (the client is one), got an object.',
+      );
     });
 
     it('computes the hash slot of a key as the cluster does', async () => {
