@@ -1,6 +1,7 @@
 import Redis, { type Cluster } from 'ioredis';
 import { circuitBreaker, type CircuitBreakerPolicy } from '@staunch/core';
 import { redisCircuitKeys, redisStore, type RedisCircuitStore, type RedisStoreEvents } from '@staunch/redis';
+import { documentedAclRules } from './support/documented-acl';
 import { Down, eventually, fail, outcome, sleep, succeed } from './support/circuit-helpers';
 import { describeWithRedis } from './support/redis-server';
 import { startRedisCluster, type RedisCluster } from './support/redis-cluster';
@@ -84,6 +85,164 @@ describeWithRedis(
       expect(logs.map((log) => log.unavailable.length)).toEqual([0, 0]);
     });
 
+    it("delivers a transition by the circuit's own node, whichever other nodes hang", async () => {
+      // quorum 1: the second process trips a circuit alone, so the first learns of it by pub/sub only.
+      const { stores: made, logs } = fleet(2, 1);
+      const masters = await cluster.masters();
+      // A circuit per master; for each, every other node hangs (the subscriber of plain pub/sub sits on
+      // one node of ioredis's choosing: at most one of the three rounds could pass without sharding).
+      for (const home of masters) {
+        let name = uniqueName();
+        while ((await cluster.nodeOf(redisCircuitKeys(name).state)) !== home) name = uniqueName();
+        const [listener, tripper] = made.map((store) =>
+          circuitBreaker({ on: Down, threshold: 2, resetTimeout: 5000, name, store }),
+        );
+        await Promise.all(made.map((store) => store.ready()));
+        const others = cluster.nodes.filter((node) => node !== home);
+        for (const node of others) node.server.pause();
+        try {
+          outcome(tripper!, fail);
+          outcome(tripper!, fail);
+          await eventually(() => listener!.state === 'open', `the open of a circuit on :${home.server.port}`, 500);
+        } finally {
+          for (const node of others) node.server.resume();
+        }
+        await cluster.waitUntilOk();
+      }
+      expect(logs.map((log) => log.unavailable.length)).toEqual([0, 0]);
+    });
+
+    it("notices a subscription lost to a failover, reports it once, and hears the new master's transitions", async () => {
+      const { stores: made, logs } = fleet(2, 1);
+      const master = cluster.nodes[1]!;
+      let name = uniqueName();
+      while ((await cluster.nodeOf(redisCircuitKeys(name).state)) !== master) name = uniqueName();
+      const [listener, tripper] = made.map((store) =>
+        circuitBreaker({ on: Down, threshold: 2, resetTimeout: 5000, name, store }),
+      );
+      await Promise.all([...made.map((store) => store.ready()), cluster.waitForReplication()]);
+      // The listener's circuit is in use (its calls succeed): the store checks its subscription.
+      const calls = setInterval(() => outcome(listener!, succeed), 20);
+      try {
+        // Hung long enough for its replica to take over; back as a replica, it drops the subscriptions.
+        master.server.pause();
+        await eventually(async () => (await cluster.nodeOf(redisCircuitKeys(name).state)) !== master, 'a failover');
+        master.server.resume();
+        await cluster.waitUntilOk();
+        await eventually(() => logs[0]!.restored.length === 1, 'the listener to recover', 15_000);
+        outcome(tripper!, fail);
+        outcome(tripper!, fail);
+        await eventually(() => listener!.state === 'open', 'the listener to hear of the open', 1000);
+        await sleep(1500); // a check or more on the new subscription
+      } finally {
+        clearInterval(calls);
+      }
+      expect(logs[0]!.unavailable).toHaveLength(1);
+      expect(logs[0]!.restored).toHaveLength(1);
+    });
+
+    it("subscribes one channel per slot, not per circuit, each served by the slot's node", async () => {
+      const { stores: made } = fleet(1);
+      const circuitNames = names(40);
+      const circuits = circuitNames.map((name) => circuitBreaker({ on: Down, threshold: 100, name, store: made[0]! }));
+      await made[0]!.ready();
+      expect(circuits).toHaveLength(40); // held until here: a replica lives as long as its breaker
+      const slots = new Set(circuitNames.map((name) => clusterSlot(redisCircuitKeys(name).state)));
+      const masters = await cluster.masters();
+      const admins = masters.map((node) => new Redis(node.server.url));
+      try {
+        const channels = await Promise.all(
+          admins.map((admin) => admin.call('PUBSUB', 'SHARDCHANNELS', 'staunch:circuit:*') as Promise<string[]>),
+        );
+        expect(channels.flat()).toHaveLength(slots.size);
+        for (const [i, found] of channels.entries()) {
+          for (const channel of found) {
+            expect(slots.has(clusterSlot(channel))).toBe(true);
+            expect(await cluster.nodeOf(channel)).toBe(masters[i]);
+          }
+        }
+      } finally {
+        for (const admin of admins) admin.disconnect();
+      }
+    });
+
+    it('runs shared circuits and checks subscriptions with exactly the documented Cluster permissions', async () => {
+      const admins = cluster.nodes.map((node) => new Redis(node.server.url));
+      try {
+        for (const admin of admins) {
+          await admin.call('ACL', 'SETUSER', 'circuits', 'reset', 'on', '>secret', ...documentedAclRules('cluster'));
+          await admin.call('ACL', 'LOG', 'RESET');
+        }
+        const made = [0, 1].map((i) => {
+          const client = cluster.client({ redisOptions: { username: 'circuits', password: 'secret' } });
+          client.on('error', () => undefined);
+          clients.push(client);
+          const store = redisStore(client, { processId: `acl-${i}`, quorum: 2, leaseTimeout: 1 });
+          stores.push(store);
+          return store;
+        });
+        const unavailable: unknown[] = [];
+        for (const store of made) store.on('unavailable', ({ error }) => unavailable.push(error));
+        const name = uniqueName();
+        const [a, b] = made.map((store) => circuitBreaker({ on: Down, threshold: 2, resetTimeout: 200, name, store }));
+        await Promise.all(made.map((store) => store.ready()));
+        outcome(a!, fail);
+        outcome(b!, fail);
+        await eventually(() => a!.state === 'open' && b!.state === 'open', 'the shared circuit to open');
+        await eventually(
+          () => outcome(a!, succeed) === 'ok' || outcome(b!, succeed) === 'ok',
+          'a trial call to run and succeed',
+        );
+        await eventually(() => a!.state === 'closed' && b!.state === 'closed', 'the shared circuit to close');
+        // Called for longer than a check interval: the subscription check runs too.
+        const calls = setInterval(() => outcome(a!, succeed), 20);
+        await sleep(1500).finally(() => clearInterval(calls));
+        expect(unavailable).toEqual([]);
+        const refused = await Promise.all(admins.map((admin) => admin.call('ACL', 'LOG') as Promise<unknown[]>));
+        expect(refused.flat()).toEqual([]);
+      } finally {
+        for (const admin of admins) admin.disconnect();
+      }
+    });
+
+    it('checks subscriptions only while circuits are called: an idle store sends nothing', async () => {
+      const { stores: made } = fleet(1);
+      const name = uniqueName();
+      const breaker = circuitBreaker({ on: Down, threshold: 100, name, store: made[0]! });
+      await made[0]!.ready();
+      const home = await cluster.nodeOf(redisCircuitKeys(name).state);
+      const admin = new Redis(home.server.url);
+      const pings = async (): Promise<number> => {
+        const info = await admin.info('commandstats');
+        return Number(/^cmdstat_spublish:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+      };
+      try {
+        outcome(breaker, succeed);
+        await sleep(1300); // the check after that call
+        const afterCall = await pings();
+        expect(afterCall).toBeGreaterThanOrEqual(1);
+        await sleep(2500); // idle: no check, no timer
+        expect(await pings()).toBe(afterCall);
+        const calls = setInterval(() => outcome(breaker, succeed), 20);
+        await sleep(2300).finally(() => clearInterval(calls));
+        expect(await pings()).toBeGreaterThanOrEqual(afterCall + 2);
+      } finally {
+        admin.disconnect();
+      }
+    });
+
+    it('refuses a subscriber that cannot subscribe by shard, for a Cluster client', () => {
+      const client = cluster.client({ lazyConnect: true });
+      const plain = cluster.client({ lazyConnect: true });
+      const server = new Redis({ lazyConnect: true });
+      expect(() => redisStore(client, { subscriber: plain })).toThrow(
+        'redisStore: `subscriber` must be a Cluster client made with { shardedSubscribers: true }, got an object.',
+      );
+      expect(() => redisStore(client, { subscriber: server })).toThrow(
+        'redisStore: `subscriber` must be a Cluster client (the client is one), got an object.',
+      );
+    });
+
     it('computes the hash slot of a key as the cluster does', async () => {
       const admin = cluster.client();
       const keys = ['payments', 'staunch:circuit:{payments}', 'a{}b', '{}{x}', 'über{ñ}', 'x{y', ...names(20)];
@@ -91,7 +250,7 @@ describeWithRedis(
     });
 
     it('sends each script to each node once, not one failed EVALSHA and one EVAL per circuit', async () => {
-      const masters = cluster.nodes.filter((node) => node.role === 'master');
+      const masters = await cluster.masters();
       const admins = masters.map((node) => {
         const admin = new Redis(node.server.url);
         return admin;

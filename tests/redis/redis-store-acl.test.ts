@@ -1,22 +1,12 @@
 import Redis from 'ioredis';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { circuitBreaker } from '@staunch/core';
 import { redisStore, type RedisCircuitStore } from '@staunch/redis';
+import { documentedAclRules } from './support/documented-acl';
 import { Down, eventually, fail, outcome, succeed } from './support/circuit-helpers';
 import { describeWithRedis, startRedisServer, type RedisServer } from './support/redis-server';
 
 // The README's ACL line is the contract: a user with exactly those permissions runs the whole life of a
 // shared circuit (trip, lease, trial, close) across two stores, and closes cleanly.
-
-/** The permissions the package README documents, read from its ```text block under "## ACL". */
-function documentedRules(): string[] {
-  const readme = readFileSync(join(__dirname, '../../packages/redis/README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## ACL'));
-  const block = /```text\n(.+)\n```/.exec(section)?.[1];
-  if (block === undefined) throw new Error('packages/redis/README.md: no ```text block under "## ACL"');
-  return block.trim().split(/\s+/);
-}
 
 describeWithRedis('redisStore with an ACL user', () => {
   let server: RedisServer;
@@ -27,7 +17,7 @@ describeWithRedis('redisStore with an ACL user', () => {
   beforeAll(async () => {
     server = await startRedisServer();
     admin = new Redis(server.url);
-    await admin.call('ACL', 'SETUSER', 'circuits', 'reset', 'on', '>secret', ...documentedRules());
+    await admin.call('ACL', 'SETUSER', 'circuits', 'reset', 'on', '>secret', ...documentedAclRules('server'));
   });
   afterAll(async () => {
     await Promise.all(stores.map((store) => store.close()));

@@ -16,3 +16,23 @@ export function clusterSlot(key: string): number {
   }
   return crc % 16384;
 }
+
+// slotTags[slot]: a short string whose slot is `slot`, found by counting up from 0 as slots are asked for.
+const slotTags: (string | undefined)[] = [];
+let nextTag = 0;
+
+/**
+ * A short string that hashes to `slot`, to make a name that lands in a given slot: `{tag}` in a
+ * sharded channel puts it in the slot of the circuits it carries (a channel per slot, not per circuit,
+ * so that a store's subscriptions stay within 16,384 whatever the number of circuits).
+ */
+export function slotTag(slot: number): string {
+  let tag = slotTags[slot];
+  // About 16,384 · ln 16,384 ≈ 160,000 candidates fill every slot: a few ms, once per process.
+  while (tag === undefined) {
+    const candidate = (nextTag++).toString(36);
+    slotTags[clusterSlot(candidate)] ??= candidate;
+    tag = slotTags[slot];
+  }
+  return tag;
+}

@@ -49,7 +49,11 @@ export interface RedisStoreOptions {
   readonly closeTimeout?: number;
   /** This process's identity in failure records and leases. Default: host, pid and a random suffix. */
   readonly processId?: string;
-  /** The connection to subscribe on. Default: `client.duplicate()`, owned and closed by the store. */
+  /**
+   * The connection to subscribe on. Default: `client.duplicate()`, owned and closed by the store (for a
+   * Cluster, with `shardedSubscribers: true`). For a Cluster client, a Cluster client made with
+   * `{ shardedSubscribers: true }`: transitions travel by sharded pub/sub, one subscriber per node.
+   */
   readonly subscriber?: RedisClient;
   /** Times command timeouts and incident probes. Default: the system clock (circuits use their own clocks). */
   readonly clock?: Clock;

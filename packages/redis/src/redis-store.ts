@@ -11,7 +11,7 @@ import {
 } from '@staunch/core';
 import { randomBytes } from 'node:crypto';
 import type { Cluster } from 'ioredis';
-import { clusterSlot } from './cluster-slot.js';
+import { clusterSlot, slotTag } from './cluster-slot.js';
 import { redisCircuitKeys } from './keys.js';
 import {
   resolveRedisStoreOptions,
@@ -19,7 +19,7 @@ import {
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
 } from './options.js';
-import { scripts, type LuaScript } from './scripts.js';
+import { scripts, shardedScripts, type LuaScript } from './scripts.js';
 import { SharedCircuit } from './shared-circuit.js';
 import { parseMessage, parseReply, type CircuitLink, type SharedState } from './shared-state.js';
 
@@ -149,6 +149,12 @@ interface Incident {
 /** Re-reads per round trip: a batch's replies are applied in one turn of the event loop (about 1 ms). */
 const readBatch = 100;
 
+/**
+ * Milliseconds between checks of a Cluster's subscriptions, while circuits are called: a subscription
+ * lost is noticed within this plus `commandTimeout`.
+ */
+const subscriptionCheckInterval = 1000;
+
 /** Milliseconds between checks that Redis answers again, during an incident. */
 const probeInterval = 1000;
 
@@ -164,6 +170,24 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   });
   readonly #events = new Events<RedisStoreEvents>();
   readonly #channel: string;
+  // On a Cluster, transitions go by sharded pub/sub: a channel per slot, served by the node that holds the
+  // slot's keys, so that a node that fails takes only its own circuits' messages with it (plain PUBLISH
+  // reaches a subscriber through whichever node ioredis chose, which may hang while the others answer).
+  readonly #sharded: boolean;
+  // Sharded: the channels the live circuits need, those whose SSUBSCRIBE is confirmed, and the circuits
+  // made while their channel was being subscribed (re-read once it is: a message may have gone meanwhile).
+  readonly #channels = new Set<string>();
+  readonly #confirmed = new Set<string>();
+  readonly #awaiting = new Map<string, SharedCircuit[]>();
+  // Sharded: the subscription health check. Circuits called since the last check; the check's timer, set
+  // only while some are (an idle store holds none); per channel pinged, what hears the ping.
+  readonly #used = new Set<SharedCircuit>();
+  #checkTimer: TimerHandle | undefined;
+  readonly #pings = new Map<
+    string,
+    { readonly result: Promise<boolean | undefined>; readonly hear: () => void; readonly cancel: () => void }
+  >();
+  readonly #ping = JSON.stringify({ ping: randomBytes(6).toString('hex') });
   #subscriber: RedisClient | undefined;
   readonly #ownsSubscriber: boolean;
   // True while SUBSCRIBE is confirmed on the current subscriber connection; #subscribed settles on the first.
@@ -207,13 +231,19 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   };
   readonly #onConnectionLost = (): void => {
     this.#listening = false;
+    // A new connection subscribes every channel again.
+    this.#confirmed.clear();
     if (!this.#closed) this.#fail(new Error('@staunch/redis: the connection to Redis was lost'));
   };
   readonly #onSubscriberError = (error: unknown): void => {
     if (!this.#closed) this.#fail(error);
   };
   readonly #onMessage = (channel: string, message: string): void => {
-    if (channel !== this.#channel) return;
+    if (this.#sharded ? !this.#channels.has(channel) : channel !== this.#channel) return;
+    if (message === this.#ping) {
+      this.#pings.get(channel)?.hear();
+      return;
+    }
     const parsed = parseMessage(message);
     if (parsed !== undefined) this.#circuits.get(parsed.name)?.deref()?.hear(parsed.state);
   };
@@ -229,6 +259,13 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#client = client;
     this.#clock = options.clock;
     this.#channel = redisCircuitKeys('', options.prefix).channel;
+    this.#sharded = isCluster(client);
+    if (this.#sharded && subscriber !== undefined && !isCluster(subscriber)) {
+      invalidOption(label, 'subscriber', 'a Cluster client (the client is one)', subscriber);
+    }
+    if (this.#sharded && subscriber !== undefined && (subscriber as Cluster).options.shardedSubscribers !== true) {
+      invalidOption(label, 'subscriber', 'a Cluster client made with { shardedSubscribers: true }', subscriber);
+    }
     this.#subscriber = subscriber;
     this.#ownsSubscriber = subscriber === undefined;
     client.on('ready', this.#onReady);
@@ -285,6 +322,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     const circuit = new SharedCircuit(name, options, this);
     this.#circuits.set(name, new WeakRef(circuit));
     this.#released.register(circuit, name);
+    if (this.#sharded) this.#want(circuit);
     void this.#subscribe();
     if (this.#client.status === 'ready') void this.reread(circuit);
     return circuit;
@@ -320,20 +358,26 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#closed = true;
     this.#stopProbing();
     this.#stopListenRetry();
+    for (const ping of [...this.#pings.values()]) ping.cancel();
+    if (this.#checkTimer !== undefined) this.#clock.cancel(this.#checkTimer);
+    this.#checkTimer = undefined;
+    this.#used.clear();
     // Circuits outlive the store only as local circuits.
     for (const circuit of this.#live()) circuit.detach();
     this.#client.removeListener('ready', this.#onReady);
     const subscriber = this.#subscriber;
     if (subscriber === undefined) return;
-    subscriber.removeListener('message', this.#onMessage);
-    subscriber.removeListener('ready', this.#onSubscriberReady);
-    subscriber.removeListener('close', this.#onConnectionLost);
+    this.#detachSubscriber(subscriber);
+    // Errors while quitting are expected and not the user's concern.
+    subscriber.on('error', noop);
     if (this.#ownsSubscriber) {
       await closeConnection(subscriber, this.#clock, this.options.commandTimeout);
-      subscriber.removeListener('error', this.#onSubscriberError);
+      subscriber.removeListener('error', noop);
     } else {
-      subscriber.removeListener('error', this.#onSubscriberError);
-      if (subscriber.status === 'ready') await subscriber.unsubscribe(this.#channel).catch(noop);
+      subscriber.removeListener('error', noop);
+      if (subscriber.status !== 'ready') return;
+      if (!this.#sharded) await subscriber.unsubscribe(this.#channel).catch(noop);
+      else await Promise.all([...this.#confirmed].map((channel) => subscriber.sunsubscribe(channel).catch(noop)));
     }
   }
 
@@ -357,6 +401,12 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
       else waiters.push(resolve);
       this.#startPump();
     });
+  }
+
+  used(circuit: SharedCircuit): void {
+    if (!this.#sharded || this.#closed) return;
+    this.#used.add(circuit);
+    if (this.#checkTimer === undefined) this.#checkLater();
   }
 
   changed(name: string, state: SharedState): void {
@@ -386,7 +436,8 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     args: readonly (string | number)[],
   ): { keys: string[]; argv: (string | number)[] } {
     const circuitKeys = redisCircuitKeys(name, this.options.prefix);
-    const { state, lease, failures, processes, channel } = circuitKeys;
+    const { state, lease, failures, processes } = circuitKeys;
+    const channel = this.#sharded ? this.#channelOf(state) : circuitKeys.channel;
     // The generation a script gives a state hash it finds missing: new for every command, so a state lost
     // and made again never comes back under the generation it had (a random base per store, and a count).
     const generation = `${this.#generationBase}${(++this.#commands).toString(36)}`;
@@ -552,8 +603,9 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   // EVAL the first time a node's current connection runs a script (Redis caches it), EVALSHA after, so N circuits
   // starting at once send the source once, not N failed EVALSHA and N EVAL. NOSCRIPT (a restarted server,
   // SCRIPT FLUSH) falls back to EVAL.
-  async #evaluate(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async #evaluate(given: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const client = this.#client;
+    const script = this.#sharded ? (shardedScripts.get(given) ?? given) : given;
     const loaded = this.#loadedOn(keys[0] ?? '');
     if (!loaded.has(script.sha)) {
       loaded.add(script.sha);
@@ -577,14 +629,171 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   #subscribe(): Promise<void> {
     if (this.#subscribed !== undefined) return this.#subscribed;
     this.#subscribed = new Promise((resolve) => (this.#onSubscribed = resolve));
-    const subscriber = (this.#subscriber ??= this.#client.duplicate());
-    subscriber.on('message', this.#onMessage);
+    this.#attach();
+    return this.#subscribed;
+  }
+
+  // Makes the subscriber (unless given), listens to it and subscribes.
+  #attach(): void {
+    const subscriber = (this.#subscriber ??= this.#sharded
+      ? (this.#client as Cluster).duplicate([], { shardedSubscribers: true })
+      : this.#client.duplicate());
+    subscriber.on(this.#sharded ? 'smessage' : 'message', this.#onMessage);
     subscriber.on('ready', this.#onSubscriberReady);
     subscriber.on('error', this.#onSubscriberError);
     subscriber.on('close', this.#onConnectionLost);
     connectIfLazy(subscriber);
     this.#listen();
-    return this.#subscribed;
+  }
+
+  #detachSubscriber(subscriber: RedisClient): void {
+    subscriber.removeListener(this.#sharded ? 'smessage' : 'message', this.#onMessage);
+    subscriber.removeListener('ready', this.#onSubscriberReady);
+    subscriber.removeListener('close', this.#onConnectionLost);
+    subscriber.removeListener('error', this.#onSubscriberError);
+  }
+
+  // The slot channel of the circuit whose state key is `state`: `{tag}` puts it in the circuit's slot.
+  #channelOf(state: string): string {
+    return `${this.options.prefix}{${slotTag(clusterSlot(state))}}:events`;
+  }
+
+  // Sharded: the circuit's slot channel is subscribed (if not yet), and the circuit re-read once it is.
+  #want(circuit: SharedCircuit): void {
+    const channel = this.#channelOf(redisCircuitKeys(circuit.name, this.options.prefix).state);
+    if (this.#confirmed.has(channel)) return;
+    const awaiting = this.#awaiting.get(channel);
+    if (awaiting !== undefined) {
+      awaiting.push(circuit);
+      return;
+    }
+    this.#awaiting.set(channel, [circuit]);
+    this.#channels.add(channel);
+    const subscriber = this.#subscriber;
+    // Before the first subscription, #listen subscribes every channel and the first sync re-reads all.
+    if (!this.#listening || subscriber === undefined || subscriber.status !== 'ready') return;
+    this.#shardSubscribe(subscriber, channel).catch((error: unknown) => {
+      if (this.#closed) return;
+      this.#fail(error);
+      if (subscriber.status === 'ready') this.#retryListen();
+    });
+  }
+
+  // SSUBSCRIBE one channel (ioredis wants one slot per command); once confirmed, re-read those waiting.
+  async #shardSubscribe(subscriber: RedisClient, channel: string): Promise<void> {
+    if (this.#confirmed.has(channel)) return;
+    await subscriber.ssubscribe(channel);
+    this.#confirmed.add(channel);
+    const awaiting = this.#awaiting.get(channel);
+    this.#awaiting.delete(channel);
+    if (awaiting !== undefined && this.#listening) for (const circuit of awaiting) void this.reread(circuit);
+  }
+
+  #checkLater(): void {
+    this.#checkTimer = this.#clock.schedule(subscriptionCheckInterval, () => {
+      this.#checkTimer = undefined;
+      this.#checkSubscriptions();
+    });
+    (this.#checkTimer as { unref?: () => void }).unref?.();
+  }
+
+  // Every interval while circuits are called: one ping per node that serves any of them, SPUBLISHed by
+  // the client on a channel of that node's and expected back on the subscription. A node that does not
+  // answer is an incident like any command's timeout; a node that answers but whose message never comes
+  // back means the subscription is lost (a failover moved the slots, a hung node's connection).
+  #checkSubscriptions(): void {
+    if (this.#used.size === 0 || this.#closed) return;
+    const client = this.#client as Cluster;
+    const byNode = new Map<string, string>();
+    for (const circuit of this.#used) {
+      circuit.unuse();
+      const channel = this.#channelOf(redisCircuitKeys(circuit.name, this.options.prefix).state);
+      const node = client.slots[clusterSlot(channel)]?.[0] ?? '';
+      if (!byNode.has(node) && this.#confirmed.has(channel)) byNode.set(node, channel);
+    }
+    this.#used.clear();
+    if (this.available && this.#listening && client.status === 'ready') {
+      for (const [node, channel] of byNode) {
+        void this.#pingChannel(channel).then((heard) => {
+          if (heard === false && !this.#closed) this.#lost(node);
+        });
+      }
+    }
+    this.#checkLater();
+  }
+
+  // Resolves true once the ping SPUBLISHed on `channel` comes back on the subscription; false when Redis
+  // answered the SPUBLISH but the message did not come within commandTimeout; undefined when Redis did
+  // not answer (#timed has started an incident) or the store closed. One ping per channel at a time.
+  #pingChannel(channel: string): Promise<boolean | undefined> {
+    const out = this.#pings.get(channel);
+    if (out !== undefined) return out.result;
+    const clock = this.#clock;
+    let timer: TimerHandle | undefined;
+    let settle!: (heard: boolean | undefined) => void;
+    const result = new Promise<boolean | undefined>((resolve) => (settle = resolve));
+    const done = (heard: boolean | undefined): void => {
+      if (this.#pings.get(channel)?.result !== result) return;
+      this.#pings.delete(channel);
+      if (timer !== undefined) clock.cancel(timer);
+      settle(heard);
+    };
+    this.#pings.set(channel, {
+      result,
+      hear: () => {
+        done(true);
+      },
+      cancel: () => {
+        done(undefined);
+      },
+    });
+    void this.#timed((this.#client as Cluster).spublish(channel, this.#ping)).then((reply) => {
+      if (reply === undefined) done(undefined);
+      else if (this.#pings.get(channel)?.result === result) {
+        timer = clock.schedule(this.options.commandTimeout, () => {
+          done(false);
+        });
+      }
+    });
+    return result;
+  }
+
+  // Whether every node's subscription works now: a ping on one confirmed channel per node.
+  async #verify(): Promise<boolean> {
+    const client = this.#client as Cluster;
+    const byNode = new Map<string, string>();
+    for (const channel of this.#confirmed) {
+      const node = client.slots[clusterSlot(channel)]?.[0] ?? '';
+      if (!byNode.has(node)) byNode.set(node, channel);
+    }
+    const heard = await Promise.all([...byNode.values()].map((channel) => this.#pingChannel(channel)));
+    return heard.every((answer) => answer === true);
+  }
+
+  // The subscription to `node` is lost: an incident (circuits on local state), and every channel is
+  // subscribed again; the incident ends once they are and every circuit has been re-read.
+  #lost(node: string): void {
+    this.#fail(new Error(`@staunch/redis: the subscription to the node ${node} is lost`));
+    this.#resubscribe();
+  }
+
+  // Sharded: subscribes every channel again, on a new subscriber (the store's own) that asks the cluster
+  // where each slot is served now, since an incident may have moved them (a failover), which ioredis's
+  // subscriber may not learn until its next command refused.
+  #resubscribe(): void {
+    this.#listening = false;
+    this.#confirmed.clear();
+    const subscriber = this.#subscriber as Cluster;
+    if (this.#ownsSubscriber) {
+      // A new subscriber learns the cluster afresh and subscribes every channel where it is served now.
+      this.#detachSubscriber(subscriber);
+      subscriber.disconnect();
+      this.#subscriber = undefined;
+      this.#attach();
+    } else {
+      subscriber.refreshSlotsCache();
+      this.#listen();
+    }
   }
 
   #listen(): void {
@@ -593,9 +802,20 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     // Not before the connection is ready: its 'ready' calls this again. A SUBSCRIBE sent sooner would sit in
     // the offline queue, or be refused outright with enableOfflineQueue: false (a false incident).
     if (subscriber === undefined || this.#closed || subscriber.status !== 'ready') return;
-    subscriber.subscribe(this.#channel).then(
+    // Sharded: a node that hangs never answers SSUBSCRIBE, and ioredis leaves one refused with MOVED
+    // unsettled (it subscribes again itself once it knows the new node): each try gets commandTimeout.
+    const subscribed = this.#sharded
+      ? within(
+          this.#clock,
+          this.options.commandTimeout,
+          Promise.all([...this.#channels].map((channel) => this.#shardSubscribe(subscriber, channel))),
+        ).then((done) => {
+          if (done === undefined) throw new Error('@staunch/redis: SSUBSCRIBE unanswered within commandTimeout');
+        })
+      : subscriber.subscribe(this.#channel);
+    subscribed.then(
       () => {
-        if (this.#closed || subscriber.status !== 'ready') return;
+        if (this.#closed || subscriber.status !== 'ready' || subscriber !== this.#subscriber) return;
         const first = !this.#listening;
         this.#listening = true;
         this.#listenDelay = 0;
@@ -604,7 +824,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
         if (first) this.#connected(true);
       },
       (error: unknown) => {
-        if (this.#closed) return;
+        if (this.#closed || subscriber !== this.#subscriber) return;
         this.#fail(error);
         // Refused on a connection that stays up (NOPERM): nothing else would ask again.
         if (subscriber.status === 'ready') this.#retryListen();
@@ -708,11 +928,35 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     if (incident.recovering) return;
     this.#stopProbing();
     incident.recovering = true;
-    void this.#rereadAll().then(() => {
-      if (this.#incident !== incident || !incident.recovering || this.#closed) return;
+    // Sharded: the subscriptions are checked first (a failover may have left them on a node that no longer
+    // serves their slots), then the circuits are re-read, so that nothing published meanwhile is missed;
+    // and once more a check interval later, since a master hung through a failover still acts as one for
+    // a moment when it wakes, then drops its subscribers: the same incident, not a second one.
+    const current = (): boolean => this.#incident === incident && incident.recovering && !this.#closed;
+    const subscribed = async (): Promise<boolean> => {
+      if (!this.#sharded || (await this.#verify())) return true;
+      if (current()) {
+        this.#fail(new Error("@staunch/redis: a subscription is not served by its slot's node"));
+        this.#resubscribe();
+      }
+      return false;
+    };
+    void (async () => {
+      if (!(await subscribed()) || !current()) return;
+      await this.#rereadAll();
+      if (!current()) return;
+      if (this.#sharded) {
+        // Held in the probe's place, so that close() cancels it.
+        await new Promise<void>((resolve) => {
+          incident.probe = this.#clock.schedule(subscriptionCheckInterval, resolve);
+          (incident.probe as { unref?: () => void }).unref?.();
+        });
+        incident.probe = undefined;
+        if (!current() || !(await subscribed()) || !current()) return;
+      }
       this.#incident = undefined;
       this.#events.emit('restored', { downtime: this.#clock.now() - incident.at });
-    });
+    })();
   }
 }
 

@@ -34,7 +34,7 @@ local function load()
   return h[1] or 'closed', tonumber(h[2] or '0'), tonumber(h[3] or '0')
 end
 local function announce(state, epoch, remaining, holder)
-  redis.call('PUBLISH', ARGV[2], cjson.encode({n = ARGV[1], s = state, e = epoch, r = remaining, h = holder, g = gen}))
+  redis.call(PUBLISH, ARGV[2], cjson.encode({n = ARGV[1], s = state, e = epoch, r = remaining, h = holder, g = gen}))
 end
 local function current(now)
   local state, epoch, openedAt = load()
@@ -126,8 +126,10 @@ local reply = main()
 if gen ~= '' then redis.call('PEXPIRE', KEYS[1], ms(ARGV[#ARGV])) end
 return reply`;
 
-const script = (body: string): LuaScript => {
-  const source = `${prologue}local function main()${body}\nend${epilogue}`;
+// PUBLISH on a single server or behind Sentinel; SPUBLISH on a Cluster (a channel in the circuit's slot,
+// delivered by the node that holds it, not relayed over the cluster bus).
+const script = (body: string, publish: 'PUBLISH' | 'SPUBLISH' = 'PUBLISH'): LuaScript => {
+  const source = `local PUBLISH = '${publish}'${prologue}local function main()${body}\nend${epilogue}`;
   return Object.freeze({ source, sha: createHash('sha1').update(source).digest('hex') });
 };
 
@@ -138,3 +140,11 @@ export const scripts = Object.freeze({
   acquire: script(acquire),
   settle: script(settle),
 });
+
+/** The same scripts publishing with `SPUBLISH`, for a Cluster (Redis 7 sharded pub/sub), by the plain one. */
+export const shardedScripts: ReadonlyMap<LuaScript, LuaScript> = new Map([
+  [scripts.read, script(read, 'SPUBLISH')],
+  [scripts.report, script(report, 'SPUBLISH')],
+  [scripts.acquire, script(acquire, 'SPUBLISH')],
+  [scripts.settle, script(settle, 'SPUBLISH')],
+]);

@@ -38,6 +38,7 @@ export class SharedCircuit implements CircuitStore {
   readonly options: ResolvedCircuitBreakerOptions;
   readonly #link: CircuitLink;
   #snapshot: CircuitSnapshot = closedSnapshot;
+  #used = false;
   // True while a non-closed snapshot was imposed by the shared circuit.
   #held = false;
   // When the fleet's opening found the local circuit open on its own since this time (and waiting longer):
@@ -78,7 +79,18 @@ export class SharedCircuit implements CircuitStore {
   }
 
   read(): CircuitSnapshot {
+    // In use: the store checks its subscription to this circuit's node while circuits there are (one
+    // branch per call; the store is told on the first call after each check).
+    if (!this.#used) {
+      this.#used = true;
+      this.#link.used(this);
+    }
     return this.#snapshot;
+  }
+
+  /** The store has checked the subscription: the next call says so again. */
+  unuse(): void {
+    this.#used = false;
   }
 
   compareAndSet(expected: CircuitSnapshot, next: CircuitSnapshot): boolean {

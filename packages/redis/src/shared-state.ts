@@ -49,6 +49,8 @@ export interface CircuitLink {
    * it failed (the store then handles the incident). Never rejects.
    */
   reread(circuit: SharedCircuit): Promise<void>;
+  /** `circuit` is called (the first time since its last {@link SharedCircuit.unuse}). */
+  used(circuit: SharedCircuit): void;
   /** Reports a shared transition this process has learned of. */
   changed(name: string, state: SharedState): void;
 }

@@ -28,8 +28,12 @@ export interface RedisCluster {
   client(options?: ClusterOptions): Cluster;
   /** The node serving `key` now (asks the cluster). */
   nodeOf(key: string): Promise<ClusterNode>;
+  /** The nodes that are masters now (a failover changes them), in the order of `nodes`. */
+  masters(): Promise<ClusterNode[]>;
   /** The replica of `master`, as the cluster says now. */
   replicaOf(master: ClusterNode): Promise<ClusterNode | undefined>;
+  /** Waits until every replica's link to its master is up (a replica never synchronised never takes over). */
+  waitForReplication(timeoutMs?: number): Promise<void>;
   /** Waits until every live node says `cluster_state:ok` and agrees on who serves every slot. */
   waitUntilOk(timeoutMs?: number): Promise<void>;
   /** Stops every client it made and every node. */
@@ -46,6 +50,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
     // Failures noticed within a second: the failover tests wait for them.
     ...['--cluster-node-timeout', '1000'],
+    // Replicas synchronised at once (the default waits 5 s for more replicas): a replica that has never
+    // synchronised would not take over, and the failover tests start right after the cluster.
+    ...['--repl-diskless-sync-delay', '0'],
     ...(options.args ?? []),
   ];
   const servers = await Promise.all(Array.from({ length: 6 }, () => startRedisServer({ args })));
@@ -109,12 +116,36 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       }
       throw new Error(`no node serves ${key}`);
     },
+    async masters() {
+      const roles = await Promise.all(
+        live.map(async ({ client }) => {
+          const info = await Promise.race([client.info('replication').catch(() => ''), sleep(500)]);
+          return /^role:(\w+)/m.exec(info ?? '')?.[1];
+        }),
+      );
+      return nodes.filter((_, i) => roles[i] === 'master');
+    },
     async replicaOf(master) {
       const index = nodes.indexOf(master);
       const client = live[index]!.client;
       const info = await client.info('replication').catch(() => '');
       const port = /^slave0:ip=[^,]+,port=(\d+)/m.exec(info)?.[1];
       return port === undefined ? undefined : byPort.get(Number(port));
+    },
+    async waitForReplication(timeoutMs = 20_000) {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const links = await Promise.all(
+          live.map(async ({ client }) => {
+            const info = await Promise.race([client.info('replication').catch(() => ''), sleep(500)]);
+            const role = /^role:(\w+)/m.exec(info ?? '')?.[1];
+            return role !== 'slave' || /^master_link_status:up/m.test(info ?? '');
+          }),
+        );
+        if (links.every(Boolean)) return;
+        if (performance.now() > deadline) throw new Error('the replicas are not synchronised');
+        await sleep(100);
+      }
     },
     async waitUntilOk(timeoutMs = 20_000) {
       const deadline = performance.now() + timeoutMs;
