@@ -47,6 +47,12 @@ export type RetryEvent =
 export interface SuccessEvent {
   readonly attempts: number;
   readonly value: unknown;
+  /**
+   * How long the call took, in ms on the policy's clock. Read only while
+   * someone listens to `success` or `giveUp`: 0 for a call already running
+   * when the first of them subscribed.
+   */
+  readonly elapsed: number;
 }
 
 /** One attempt failed: it threw, rejected, or ran past `attemptTimeout` (`timedOut`). */
@@ -79,6 +85,8 @@ export interface GiveUpEvent {
   readonly attempts: number;
   readonly error: unknown;
   readonly reason: GiveUpReason;
+  /** How long the call took, in ms on the policy's clock (see {@link SuccessEvent.elapsed}). */
+  readonly elapsed: number;
 }
 
 /** Every event an attempt policy emits, by name. */
@@ -177,6 +185,8 @@ export abstract class AttemptPolicy<V = unknown> {
   readonly #firstPath: FirstPath;
   /** Someone listens to `attempt`: the only event the lean first-attempt paths cannot emit. */
   #attemptListened = false;
+  /** Someone listens to `success` or `giveUp`: calls read the clock when they start, for `elapsed`. */
+  #endListened = false;
   /** What a lean timed first attempt needs to arm its timer, made once. */
   readonly #timedLimits: TimedLimits;
 
@@ -222,12 +232,18 @@ export abstract class AttemptPolicy<V = unknown> {
   /** Calls `listener` for every `type` event; returns the function that stops it. */
   on<K extends keyof AttemptPolicyEvents>(type: K, listener: Listener<AttemptPolicyEvents[K]>): Unsubscribe {
     const off = this.#events.on(type, listener);
-    if (type !== 'attempt') return off;
-    this.#attemptListened = true;
+    if (type !== 'attempt' && type !== 'success' && type !== 'giveUp') return off;
+    this.#listened();
     return () => {
       off();
-      this.#attemptListened = this.#events.has('attempt');
+      this.#listened();
     };
+  }
+
+  // The flags the call path reads instead of asking the listener map.
+  #listened(): void {
+    this.#attemptListened = this.#events.has('attempt');
+    this.#endListened = this.#events.has('success') || this.#events.has('giveUp');
   }
 
   /** Counters so far (a frozen snapshot). The first read turns on timing (`totalTime`). */
@@ -269,9 +285,16 @@ export abstract class AttemptPolicy<V = unknown> {
     this.#budget?.deposit();
     const path = this.#firstPath;
     const outer = abortableAttempt();
-    // Only an 'attempt' listener needs the loop from the first attempt on: the lean paths emit 'success',
-    // and a failed first attempt continues in the loop, which emits the rest (telemetry listens to those).
-    if (path !== LOOP && signal === undefined && outer === undefined && !this.#stats.timed && !this.#attemptListened) {
+    // Only an 'attempt' listener, or one that wants `elapsed` (the lean paths read no clock), needs the loop
+    // from the first attempt on: a failed first attempt continues in the loop, which emits the rest.
+    if (
+      path !== LOOP &&
+      signal === undefined &&
+      outer === undefined &&
+      !this.#stats.timed &&
+      !this.#attemptListened &&
+      !this.#endListened
+    ) {
       return path === PLAIN ? this.#first(fn, thisArg, args) : this.#firstTimed(fn, thisArg, args);
     }
     return this.#loop(fn, thisArg, args, signal, outer, undefined);
@@ -341,9 +364,10 @@ export abstract class AttemptPolicy<V = unknown> {
     return runTimedFirst(new TimedAttempt(this, this.#timedLimits, fn, thisArg, args));
   }
 
-  #succeeded(attempts: number, value: unknown): void {
+  // `elapsed` is 0 on the lean paths: they run only while nobody listens to `success`.
+  #succeeded(attempts: number, value: unknown, elapsed = 0): void {
     this.#stats.successes++;
-    if (this.#events.has('success')) this.#events.emit('success', { attempts, value });
+    if (this.#events.has('success')) this.#events.emit('success', { attempts, value, elapsed });
   }
 
   // The full loop: every limit, the signal, events and statistics. `resume` is
@@ -364,7 +388,9 @@ export abstract class AttemptPolicy<V = unknown> {
     const expiry = this.#expiry;
     // A resumed call started untimed: timing it from here would under-count.
     const timed = resume === undefined && stats.timed;
-    const start = timed || deadline !== Infinity || expiry !== undefined ? clock.now() : 0;
+    // Someone wants `elapsed`: a call already running when they subscribed reports 0.
+    const measured = this.#endListened;
+    const start = timed || deadline !== Infinity || expiry !== undefined || measured ? clock.now() : 0;
     const deadlineAt = start + deadline;
     // Unguarded (nothing can end a wait early), attempts need no controller, waits no timer race.
     const guard =
@@ -460,7 +486,7 @@ export abstract class AttemptPolicy<V = unknown> {
             delay = guard.result as Decision;
           }
           if (delay < 0) {
-            this.#succeeded(attempt, result);
+            this.#succeeded(attempt, result, measured ? clock.now() - start : 0);
             return result;
           }
         } else if (outcome === ERROR || outcome === TIMEOUT) {
@@ -543,7 +569,8 @@ export abstract class AttemptPolicy<V = unknown> {
       }
     } catch (error) {
       stats.failures++;
-      if (events.has('giveUp')) events.emit('giveUp', { attempts: attempt, error, reason });
+      if (events.has('giveUp'))
+        events.emit('giveUp', { attempts: attempt, error, reason, elapsed: measured ? clock.now() - start : 0 });
       throw error;
     } finally {
       guard?.release();
