@@ -20,6 +20,12 @@ export interface InstrumentOptions {
    */
   readonly keys?: boolean | undefined;
   /**
+   * Record each call's duration in the `staunch.call.duration` histogram (s),
+   * by outcome, for retry, poll, asyncBackoff, asyncRetry and timeout policies
+   * (default false: it reads the clock twice per call).
+   */
+  readonly durations?: boolean | undefined;
+  /**
    * While no SDK is registered globally, how often (ms) to look for one
    * (default 1,000; on the default clock, unref'd: it never keeps a process alive).
    */
@@ -53,8 +59,9 @@ export function instrument(options?: InstrumentOptions): Instrumentation {
   if (!(interval > 0))
     throw new RangeError(`instrument: providerCheckInterval must be a number > 0, got ${String(interval)}.`);
   const withMetrics = options?.metrics !== false;
+  const durations = withMetrics && options?.durations === true;
   let provider = given ?? metrics.getMeterProvider();
-  let reporting = withMetrics ? new PolicyMetrics(provider.getMeter(meterName), keys) : undefined;
+  let reporting = withMetrics ? new PolicyMetrics(provider.getMeter(meterName), keys, durations) : undefined;
   let clock: Clock | undefined;
   let timer: TimerHandle | undefined;
   let stopped = false;
@@ -68,7 +75,7 @@ export function instrument(options?: InstrumentOptions): Instrumentation {
     if (current === provider) return;
     reporting?.stop();
     provider = current;
-    reporting = new PolicyMetrics(provider.getMeter(meterName), keys);
+    reporting = new PolicyMetrics(provider.getMeter(meterName), keys, durations);
   };
   const poll = (): void => {
     timer = undefined;
@@ -84,7 +91,9 @@ export function instrument(options?: InstrumentOptions): Instrumentation {
 
   const listeners = new PolicyListeners({
     spanEvents: options?.spanEvents !== false,
+    keys,
     transition: withMetrics ? (attributes) => reporting?.transitions.add(1, attributes) : undefined,
+    duration: durations ? (seconds, attributes) => reporting?.durations?.record(seconds, attributes) : undefined,
     beforeReport: follow,
   });
   return {
