@@ -1,3 +1,4 @@
+import { attemptHooks, type AttemptHook } from './attempt-hook.js';
 import {
   abortableAttempt,
   Attempt,
@@ -293,7 +294,8 @@ export abstract class AttemptPolicy<V = unknown> {
       outer === undefined &&
       !this.#stats.timed &&
       !this.#attemptListened &&
-      !this.#endListened
+      !this.#endListened &&
+      attemptHooks.current === undefined
     ) {
       return path === PLAIN ? this.#first(fn, thisArg, args) : this.#firstTimed(fn, thisArg, args);
     }
@@ -405,6 +407,9 @@ export abstract class AttemptPolicy<V = unknown> {
     let lastError: unknown;
     let failed = false;
     let reason: GiveUpReason = 'not-retryable';
+    // The attempt hook in force for the attempt running, and what it returned (set only while one is open).
+    let hook: AttemptHook | undefined;
+    let hooked: unknown;
     try {
       for (;;) {
         let outcome: Outcome = VALUE;
@@ -426,6 +431,8 @@ export abstract class AttemptPolicy<V = unknown> {
           attempt++;
           stats.attempts++;
           if (events.has('attempt')) events.emit('attempt', { attempt });
+          hook = attemptHooks.current;
+          if (hook !== undefined) hooked = hook.start(this, this.kind, attempt);
 
           if (guard !== undefined) guard.attempt = state = new Attempt(attempt, true);
           const context = state ?? (args === undefined ? new Attempt(attempt, false) : unabortableAttempt);
@@ -442,7 +449,12 @@ export abstract class AttemptPolicy<V = unknown> {
           if (outcome === VALUE) {
             const previous = enterAttempt(context);
             try {
-              result = args === undefined ? (fn as ContextFunction)(context) : invoke(fn, thisArg, args);
+              if (hook === undefined)
+                result = args === undefined ? (fn as ContextFunction)(context) : invoke(fn, thisArg, args);
+              else
+                result = hook.run(hooked, () =>
+                  args === undefined ? (fn as ContextFunction)(context) : invoke(fn, thisArg, args),
+                );
             } catch (error) {
               result = error;
               outcome = ERROR;
@@ -471,6 +483,10 @@ export abstract class AttemptPolicy<V = unknown> {
 
         let delay: Decision;
         if (outcome === VALUE) {
+          if (hook !== undefined) {
+            hook.end(hooked, false, undefined);
+            hook = undefined;
+          }
           lastValue = result;
           const decision = this.afterValue(result, attempt, previousDelay);
           if (typeof decision === 'number') delay = decision;
@@ -499,6 +515,10 @@ export abstract class AttemptPolicy<V = unknown> {
             result = error;
           } else {
             stats.errors++;
+          }
+          if (hook !== undefined) {
+            hook.end(hooked, true, result);
+            hook = undefined;
           }
           if (events.has('failure')) events.emit('failure', { attempt, error: result, timedOut });
           failed = true;
@@ -568,6 +588,8 @@ export abstract class AttemptPolicy<V = unknown> {
         previousDelay = delay;
       }
     } catch (error) {
+      // An attempt ended by the deadline or an abort.
+      if (hook !== undefined) hook.end(hooked, true, error);
       stats.failures++;
       if (events.has('giveUp'))
         events.emit('giveUp', { attempts: attempt, error, reason, elapsed: measured ? clock.now() - start : 0 });

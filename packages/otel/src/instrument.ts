@@ -1,7 +1,8 @@
-import { metrics, type MeterProvider } from '@opentelemetry/api';
+import { metrics, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { getDefaultClock, type Clock, type TimerHandle } from '@staunch/core';
 import { PolicyListeners } from './policy-listeners.js';
 import { PolicyMetrics } from './metrics.js';
+import { startAttemptSpans } from './attempt-spans.js';
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
@@ -25,6 +26,14 @@ export interface InstrumentOptions {
    * (default false: it reads the clock twice per call).
    */
   readonly durations?: boolean | undefined;
+  /**
+   * Run each attempt of retry, poll, asyncBackoff, asyncRetry and timeout
+   * policies inside its own INTERNAL `staunch.attempt` span (default false).
+   * Process-wide: the last `instrument()` with it on owns the attempt spans.
+   */
+  readonly attemptSpans?: boolean | undefined;
+  /** Where attempt spans go. Default: the global one, followed when an SDK registers later. */
+  readonly tracerProvider?: TracerProvider | undefined;
   /**
    * While no SDK is registered globally, how often (ms) to look for one
    * (default 1,000; on the default clock, unref'd: it never keeps a process alive).
@@ -96,10 +105,13 @@ export function instrument(options?: InstrumentOptions): Instrumentation {
     duration: durations ? (seconds, attributes) => reporting?.durations?.record(seconds, attributes) : undefined,
     beforeReport: follow,
   });
+  const stopAttemptSpans =
+    options?.attemptSpans === true ? startAttemptSpans(options.tracerProvider, meterName) : undefined;
   return {
     stop() {
       if (stopped) return;
       stopped = true;
+      stopAttemptSpans?.();
       listeners.stop();
       reporting?.stop();
       reporting = undefined;
