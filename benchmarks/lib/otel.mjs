@@ -20,7 +20,7 @@ export const otelGroup = {
 
 // The real SDK's MeterProvider, registered globally with a reader that is collected from once
 // (so the observable callbacks are known to run), and staunch instrumented through the global API.
-async function instrumented() {
+async function instrumented(options) {
   const { metrics } = await import('@opentelemetry/api');
   const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
   const { instrument } = await import('@staunch/otel');
@@ -31,7 +31,7 @@ async function instrumented() {
   const reader = new Reader();
   const meterProvider = new MeterProvider({ readers: [reader] });
   metrics.setGlobalMeterProvider(meterProvider);
-  const telemetry = instrument();
+  const telemetry = instrument(options);
   const { resourceMetrics } = await reader.collect();
   const names = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.map((m) => m.descriptor.name));
   if (!names.includes('staunch.calls')) throw new Error('otel scenario: staunch.calls is not reported');
@@ -70,16 +70,17 @@ async function recordingSpanActive() {
   };
 }
 
-const happyPath = (id, title, versus, method, withSpan) => ({
+// `options`: what `instrument()` is given; an opt-in feature's row reports its ratio, held to no target.
+const happyPath = (id, title, versus, method, withSpan, options) => ({
   id,
   group: 'otel',
   library: 'staunch',
   title,
   versus,
-  targeted: true,
+  targeted: options === undefined,
   make: async () => {
     const service = await decorated();
-    const stops = [await instrumented()];
+    const stops = [await instrumented(options)];
     if (withSpan) stops.push(await recordingSpanActive());
     return {
       ...value(() => service[method]()),
@@ -102,4 +103,7 @@ export const otelScenarios = [
     'guarded',
     true,
   ),
+  happyPath('otel-retry-durations', '`@Retry`, opt-in duration histogram', 'retry-decorated', 'retried', false, {
+    durations: true,
+  }),
 ];

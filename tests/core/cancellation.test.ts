@@ -337,7 +337,7 @@ describe('poll and an async predicate when the call aborts', () => {
     controller.abort('stop');
     await clock.flush();
     expect(result).toMatchObject({ settled: true, error: 'stop' });
-    expect(giveUps).toEqual([{ attempts: 1, error: 'stop', reason: 'aborted' }]);
+    expect(giveUps).toEqual([{ attempts: 1, error: 'stop', reason: 'aborted', elapsed: 0 }]);
   });
 });
 

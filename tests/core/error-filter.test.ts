@@ -189,7 +189,9 @@ describe('a throwing `on` predicate', () => {
       policy.on('giveUp', (event) => events.push(event));
       const own = new Error('ECONNRESET');
       await expect(policy.execute(() => Promise.reject(own))).rejects.toBe(own);
-      expect(events).toEqual([{ attempts: 1, error: own, reason: 'not-retryable' }]);
+      expect(events).toEqual([
+        { attempts: 1, error: own, reason: 'not-retryable', elapsed: expect.any(Number) as number },
+      ]);
     } finally {
       restore();
     }

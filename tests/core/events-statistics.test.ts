@@ -72,8 +72,49 @@ describe('policy events', () => {
     policy.on('success', success);
     policy.on('retry', (event) => retries.push(event.failed ? event.error : event.value));
     await outcome(clock, policy.execute(scripted(clock, [{ value: 1 }, { value: 2 }]).fn as () => Promise<number>));
-    expect(success).toHaveBeenCalledWith({ attempts: 2, value: 2 });
+    expect(success).toHaveBeenCalledWith({ attempts: 2, value: 2, elapsed: 10 });
     expect(retries).toEqual([1]);
+  });
+
+  it('tells success and giveUp listeners how long the call took on the policy clock', async () => {
+    const clock = new VirtualClock();
+    const policy = retryPolicy(Boom, { times: 2, interval: 300, clock });
+    const elapsed: string[] = [];
+    policy.on('success', (event) => elapsed.push(`success ${event.elapsed}`));
+    policy.on('giveUp', (event) => elapsed.push(`giveUp ${event.elapsed}`));
+    // A first attempt that succeeds (the lean path when nobody listens) is timed too.
+    await outcome(clock, policy.execute(scripted(clock, [{ value: 1, after: 40 }]).fn));
+    await outcome(
+      clock,
+      policy.execute(
+        scripted(clock, [
+          { error: new Boom(), after: 20 },
+          { value: 2, after: 30 },
+        ]).fn,
+      ),
+    );
+    await outcome(clock, policy.execute(scripted(clock, [{ error: new Boom(), after: 5 }]).fn));
+    expect(elapsed).toEqual(['success 40', 'success 350', 'giveUp 310']);
+  });
+
+  it('reads the clock no more than an unwatched call once success and giveUp listeners are gone', async () => {
+    const readsOfOneCall = async (watch: (policy: ReturnType<typeof retryPolicy>) => void): Promise<number> => {
+      const clock = new VirtualClock();
+      const policy = retryPolicy(Boom, { times: 2, interval: 300, clock });
+      watch(policy);
+      const now = jest.spyOn(clock, 'now');
+      await outcome(clock, policy.execute(scripted(clock, [{ error: new Boom() }, { value: 2 }]).fn));
+      return now.mock.calls.length;
+    };
+    const unwatched = await readsOfOneCall(() => undefined);
+    const unsubscribed = await readsOfOneCall((policy) => {
+      policy.on('success', () => undefined)();
+      policy.on('giveUp', () => undefined)();
+      policy.on('retry', () => undefined);
+    });
+    const watched = await readsOfOneCall((policy) => policy.on('success', () => undefined));
+    expect(unsubscribed).toBe(unwatched);
+    expect(watched).toBe(unwatched + 2);
   });
 
   it('emits timeout for attempt timeouts and the deadline, with the reason on giveUp', async () => {

@@ -99,7 +99,7 @@ describe('the `budget` option', () => {
     const result = await outcome(clock, policy.execute(fn));
     expect(result.error).toBe(errors[1]);
     expect(calls).toEqual([0, 10]);
-    expect(giveUps).toEqual([{ attempts: 2, error: errors[1], reason: 'budget' }]);
+    expect(giveUps).toEqual([{ attempts: 2, error: errors[1], reason: 'budget', elapsed: 10 }]);
     expect(policy.statistics).toMatchObject({ calls: 1, attempts: 2, failures: 1, budgetExhausted: 1 });
     expect(budget.statistics).toMatchObject({ balance: 0, calls: 1, retries: 1, refused: 1 });
   });

@@ -263,7 +263,7 @@ describe('timeoutPolicy: events and statistics', () => {
     );
     expect(timeouts).toEqual([result.error]);
     expect(failures).toEqual([true]);
-    expect(giveUps).toEqual([{ attempts: 1, error: result.error, reason: 'timeout' }]);
+    expect(giveUps).toEqual([{ attempts: 1, error: result.error, reason: 'timeout', elapsed: 100 }]);
   });
 
   it('reports a timeout on the lean path (no listener) in its statistics', async () => {

@@ -53,6 +53,7 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'SlidingWindow',
     'livePolicies',
     'livePolicyOf',
+    'setAttemptHook',
     'registerPolicy',
     'registerDecoratedPolicy',
     'announcePolicy',
@@ -103,5 +104,5 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'StaunchDiscovery',
     'moduleCircuitStore',
   ],
-  '@staunch/otel': ['instrument', 'meterName', 'metricNames', 'attributeNames'],
+  '@staunch/otel': ['instrument', 'meterName', 'metricNames', 'durationBuckets', 'attributeNames'],
 };

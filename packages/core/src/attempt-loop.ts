@@ -1,3 +1,4 @@
+import { attemptHooks, type AttemptHook } from './attempt-hook.js';
 import {
   abortableAttempt,
   Attempt,
@@ -47,6 +48,12 @@ export type RetryEvent =
 export interface SuccessEvent {
   readonly attempts: number;
   readonly value: unknown;
+  /**
+   * How long the call took, in ms on the policy's clock. Read only while
+   * someone listens to `success` or `giveUp`: 0 for a call already running
+   * when the first of them subscribed.
+   */
+  readonly elapsed: number;
 }
 
 /** One attempt failed: it threw, rejected, or ran past `attemptTimeout` (`timedOut`). */
@@ -79,6 +86,8 @@ export interface GiveUpEvent {
   readonly attempts: number;
   readonly error: unknown;
   readonly reason: GiveUpReason;
+  /** How long the call took, in ms on the policy's clock (see {@link SuccessEvent.elapsed}). */
+  readonly elapsed: number;
 }
 
 /** Every event an attempt policy emits, by name. */
@@ -177,6 +186,8 @@ export abstract class AttemptPolicy<V = unknown> {
   readonly #firstPath: FirstPath;
   /** Someone listens to `attempt`: the only event the lean first-attempt paths cannot emit. */
   #attemptListened = false;
+  /** Someone listens to `success` or `giveUp`: calls read the clock when they start, for `elapsed`. */
+  #endListened = false;
   /** What a lean timed first attempt needs to arm its timer, made once. */
   readonly #timedLimits: TimedLimits;
 
@@ -222,12 +233,18 @@ export abstract class AttemptPolicy<V = unknown> {
   /** Calls `listener` for every `type` event; returns the function that stops it. */
   on<K extends keyof AttemptPolicyEvents>(type: K, listener: Listener<AttemptPolicyEvents[K]>): Unsubscribe {
     const off = this.#events.on(type, listener);
-    if (type !== 'attempt') return off;
-    this.#attemptListened = true;
+    if (type !== 'attempt' && type !== 'success' && type !== 'giveUp') return off;
+    this.#listened();
     return () => {
       off();
-      this.#attemptListened = this.#events.has('attempt');
+      this.#listened();
     };
+  }
+
+  // The flags the call path reads instead of asking the listener map.
+  #listened(): void {
+    this.#attemptListened = this.#events.has('attempt');
+    this.#endListened = this.#events.has('success') || this.#events.has('giveUp');
   }
 
   /** Counters so far (a frozen snapshot). The first read turns on timing (`totalTime`). */
@@ -269,9 +286,17 @@ export abstract class AttemptPolicy<V = unknown> {
     this.#budget?.deposit();
     const path = this.#firstPath;
     const outer = abortableAttempt();
-    // Only an 'attempt' listener needs the loop from the first attempt on: the lean paths emit 'success',
-    // and a failed first attempt continues in the loop, which emits the rest (telemetry listens to those).
-    if (path !== LOOP && signal === undefined && outer === undefined && !this.#stats.timed && !this.#attemptListened) {
+    // Only an 'attempt' listener, or one that wants `elapsed` (the lean paths read no clock), needs the loop
+    // from the first attempt on: a failed first attempt continues in the loop, which emits the rest.
+    if (
+      path !== LOOP &&
+      signal === undefined &&
+      outer === undefined &&
+      !this.#stats.timed &&
+      !this.#attemptListened &&
+      !this.#endListened &&
+      attemptHooks.current === undefined
+    ) {
       return path === PLAIN ? this.#first(fn, thisArg, args) : this.#firstTimed(fn, thisArg, args);
     }
     return this.#loop(fn, thisArg, args, signal, outer, undefined);
@@ -341,9 +366,10 @@ export abstract class AttemptPolicy<V = unknown> {
     return runTimedFirst(new TimedAttempt(this, this.#timedLimits, fn, thisArg, args));
   }
 
-  #succeeded(attempts: number, value: unknown): void {
+  // `elapsed` is 0 on the lean paths: they run only while nobody listens to `success`.
+  #succeeded(attempts: number, value: unknown, elapsed = 0): void {
     this.#stats.successes++;
-    if (this.#events.has('success')) this.#events.emit('success', { attempts, value });
+    if (this.#events.has('success')) this.#events.emit('success', { attempts, value, elapsed });
   }
 
   // The full loop: every limit, the signal, events and statistics. `resume` is
@@ -364,7 +390,9 @@ export abstract class AttemptPolicy<V = unknown> {
     const expiry = this.#expiry;
     // A resumed call started untimed: timing it from here would under-count.
     const timed = resume === undefined && stats.timed;
-    const start = timed || deadline !== Infinity || expiry !== undefined ? clock.now() : 0;
+    // Someone wants `elapsed`: a call already running when they subscribed reports 0.
+    const measured = this.#endListened;
+    const start = timed || deadline !== Infinity || expiry !== undefined || measured ? clock.now() : 0;
     const deadlineAt = start + deadline;
     // Unguarded (nothing can end a wait early), attempts need no controller, waits no timer race.
     const guard =
@@ -379,6 +407,9 @@ export abstract class AttemptPolicy<V = unknown> {
     let lastError: unknown;
     let failed = false;
     let reason: GiveUpReason = 'not-retryable';
+    // The attempt hook in force for the attempt running, and what it returned (set only while one is open).
+    let hook: AttemptHook | undefined;
+    let hooked: unknown;
     try {
       for (;;) {
         let outcome: Outcome = VALUE;
@@ -400,6 +431,8 @@ export abstract class AttemptPolicy<V = unknown> {
           attempt++;
           stats.attempts++;
           if (events.has('attempt')) events.emit('attempt', { attempt });
+          hook = attemptHooks.current;
+          if (hook !== undefined) hooked = hook.start(this, this.kind, attempt);
 
           if (guard !== undefined) guard.attempt = state = new Attempt(attempt, true);
           const context = state ?? (args === undefined ? new Attempt(attempt, false) : unabortableAttempt);
@@ -416,7 +449,12 @@ export abstract class AttemptPolicy<V = unknown> {
           if (outcome === VALUE) {
             const previous = enterAttempt(context);
             try {
-              result = args === undefined ? (fn as ContextFunction)(context) : invoke(fn, thisArg, args);
+              if (hook === undefined)
+                result = args === undefined ? (fn as ContextFunction)(context) : invoke(fn, thisArg, args);
+              else
+                result = hook.run(hooked, () =>
+                  args === undefined ? (fn as ContextFunction)(context) : invoke(fn, thisArg, args),
+                );
             } catch (error) {
               result = error;
               outcome = ERROR;
@@ -445,6 +483,10 @@ export abstract class AttemptPolicy<V = unknown> {
 
         let delay: Decision;
         if (outcome === VALUE) {
+          if (hook !== undefined) {
+            hook.end(hooked, false, undefined);
+            hook = undefined;
+          }
           lastValue = result;
           const decision = this.afterValue(result, attempt, previousDelay);
           if (typeof decision === 'number') delay = decision;
@@ -460,7 +502,7 @@ export abstract class AttemptPolicy<V = unknown> {
             delay = guard.result as Decision;
           }
           if (delay < 0) {
-            this.#succeeded(attempt, result);
+            this.#succeeded(attempt, result, measured ? clock.now() - start : 0);
             return result;
           }
         } else if (outcome === ERROR || outcome === TIMEOUT) {
@@ -473,6 +515,10 @@ export abstract class AttemptPolicy<V = unknown> {
             result = error;
           } else {
             stats.errors++;
+          }
+          if (hook !== undefined) {
+            hook.end(hooked, true, result);
+            hook = undefined;
           }
           if (events.has('failure')) events.emit('failure', { attempt, error: result, timedOut });
           failed = true;
@@ -542,8 +588,11 @@ export abstract class AttemptPolicy<V = unknown> {
         previousDelay = delay;
       }
     } catch (error) {
+      // An attempt ended by the deadline or an abort.
+      if (hook !== undefined) hook.end(hooked, true, error);
       stats.failures++;
-      if (events.has('giveUp')) events.emit('giveUp', { attempts: attempt, error, reason });
+      if (events.has('giveUp'))
+        events.emit('giveUp', { attempts: attempt, error, reason, elapsed: measured ? clock.now() - start : 0 });
       throw error;
     } finally {
       guard?.release();

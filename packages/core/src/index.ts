@@ -48,6 +48,7 @@ export {
   type GiveUpEvent,
   type GiveUpReason,
 } from './attempt-loop.js';
+export { setAttemptHook, type AttemptHook } from './attempt-hook.js';
 export {
   constantBackoff,
   linearBackoff,

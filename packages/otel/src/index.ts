@@ -1,3 +1,3 @@
 export { instrument, meterName, type InstrumentOptions, type Instrumentation } from './instrument.js';
-export { metricNames } from './metrics.js';
+export { durationBuckets, metricNames } from './metrics.js';
 export { attributeNames } from './attributes.js';

@@ -1,7 +1,8 @@
-import { metrics, type MeterProvider } from '@opentelemetry/api';
+import { metrics, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { getDefaultClock, type Clock, type TimerHandle } from '@staunch/core';
 import { PolicyListeners } from './policy-listeners.js';
 import { PolicyMetrics } from './metrics.js';
+import { startAttemptSpans } from './attempt-spans.js';
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
@@ -19,6 +20,20 @@ export interface InstrumentOptions {
    * (default false: keys are unbounded in number, and each is a time series).
    */
   readonly keys?: boolean | undefined;
+  /**
+   * Record each call's duration in the `staunch.call.duration` histogram (s),
+   * by outcome, for retry, poll, asyncBackoff, asyncRetry and timeout policies
+   * (default false: it reads the clock twice per call).
+   */
+  readonly durations?: boolean | undefined;
+  /**
+   * Run each attempt of retry, poll, asyncBackoff, asyncRetry and timeout
+   * policies inside its own INTERNAL `staunch.attempt` span (default false).
+   * Process-wide: the last `instrument()` with it on owns the attempt spans.
+   */
+  readonly attemptSpans?: boolean | undefined;
+  /** Where attempt spans go. Default: the global one, followed when an SDK registers later. */
+  readonly tracerProvider?: TracerProvider | undefined;
   /**
    * While no SDK is registered globally, how often (ms) to look for one
    * (default 1,000; on the default clock, unref'd: it never keeps a process alive).
@@ -53,8 +68,9 @@ export function instrument(options?: InstrumentOptions): Instrumentation {
   if (!(interval > 0))
     throw new RangeError(`instrument: providerCheckInterval must be a number > 0, got ${String(interval)}.`);
   const withMetrics = options?.metrics !== false;
+  const durations = withMetrics && options?.durations === true;
   let provider = given ?? metrics.getMeterProvider();
-  let reporting = withMetrics ? new PolicyMetrics(provider.getMeter(meterName), keys) : undefined;
+  let reporting = withMetrics ? new PolicyMetrics(provider.getMeter(meterName), keys, durations) : undefined;
   let clock: Clock | undefined;
   let timer: TimerHandle | undefined;
   let stopped = false;
@@ -68,7 +84,7 @@ export function instrument(options?: InstrumentOptions): Instrumentation {
     if (current === provider) return;
     reporting?.stop();
     provider = current;
-    reporting = new PolicyMetrics(provider.getMeter(meterName), keys);
+    reporting = new PolicyMetrics(provider.getMeter(meterName), keys, durations);
   };
   const poll = (): void => {
     timer = undefined;
@@ -84,13 +100,18 @@ export function instrument(options?: InstrumentOptions): Instrumentation {
 
   const listeners = new PolicyListeners({
     spanEvents: options?.spanEvents !== false,
+    keys,
     transition: withMetrics ? (attributes) => reporting?.transitions.add(1, attributes) : undefined,
+    duration: durations ? (seconds, attributes) => reporting?.durations?.record(seconds, attributes) : undefined,
     beforeReport: follow,
   });
+  const stopAttemptSpans =
+    options?.attemptSpans === true ? startAttemptSpans(options.tracerProvider, meterName) : undefined;
   return {
     stop() {
       if (stopped) return;
       stopped = true;
+      stopAttemptSpans?.();
       listeners.stop();
       reporting?.stop();
       reporting = undefined;

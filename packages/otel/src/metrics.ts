@@ -1,4 +1,4 @@
-import type { Attributes, BatchObservableResult, Counter, Meter, Observable } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Counter, Histogram, Meter, Observable } from '@opentelemetry/api';
 import { livePolicies } from '@staunch/core';
 import { attributeNames, policyAttributes } from './attributes.js';
 import { circuitStates, outcomesByKind } from './outcomes.js';
@@ -19,7 +19,22 @@ export const metricNames = Object.freeze({
   bulkheadActive: 'staunch.bulkhead.active',
   bulkheadQueued: 'staunch.bulkhead.queued',
   rateLimitQueued: 'staunch.rate_limit.queued',
+  callDuration: 'staunch.call.duration',
 });
+
+/**
+ * The bucket boundaries (s) advised for `staunch.call.duration`: the semantic
+ * conventions' HTTP duration buckets, plus 30 s and 60 s for calls that wait
+ * between attempts.
+ *
+ * @example
+ * import { durationBuckets } from '@staunch/otel';
+ *
+ * console.log(durationBuckets.at(-1)); // 60
+ */
+export const durationBuckets: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60,
+]);
 
 /**
  * staunch's instruments on one meter. Every number but the transitions is
@@ -38,8 +53,10 @@ export class PolicyMetrics {
   readonly #rateLimitQueued: Observable;
   /** Counted from the circuits' `stateChange` events (a circuit keeps no count of them). */
   readonly transitions: Counter;
+  /** Recorded from the attempt policies' `success` and `giveUp` events, only with `durations` on. */
+  readonly durations: Histogram | undefined;
 
-  constructor(meter: Meter, keys: boolean) {
+  constructor(meter: Meter, keys: boolean, durations: boolean) {
     this.#meter = meter;
     this.#keys = keys;
     this.#calls = meter.createObservableCounter(metricNames.calls, {
@@ -70,6 +87,14 @@ export class PolicyMetrics {
       unit: '{transition}',
       description: 'Circuit state changes, by previous and new state.',
     });
+    this.durations = durations
+      ? meter.createHistogram(metricNames.callDuration, {
+          unit: 's',
+          description:
+            'Duration of calls through staunch attempt policies (retry, poll, asyncBackoff, asyncRetry, timeout), by outcome.',
+          advice: { explicitBucketBoundaries: [...durationBuckets] },
+        })
+      : undefined;
     this.#observables = [
       this.#calls,
       this.#attempts,

@@ -1,5 +1,5 @@
 import { trace, type Attributes } from '@opentelemetry/api';
-import { livePolicies, livePolicyOf, watchPolicies, type LivePolicy } from '@staunch/core';
+import { TimeoutError, livePolicies, livePolicyOf, watchPolicies, type LivePolicy } from '@staunch/core';
 import { attributeNames, errorType, policyAttributes } from './attributes.js';
 
 /** What the listeners report to: span events, and the transitions counter. */
@@ -8,6 +8,10 @@ export interface ListenerTargets {
   readonly spanEvents: boolean;
   /** Counts a circuit's change of state (undefined: metrics are off). */
   readonly transition: ((attributes: Attributes) => void) | undefined;
+  /** Records a call's duration in seconds (undefined: durations are off). */
+  readonly duration: ((seconds: number, attributes: Attributes) => void) | undefined;
+  /** Durations carry the `staunch.key` of keyed policies. */
+  readonly keys: boolean;
   /** Called before each report: lets `instrument()` notice an SDK registered since (opentelemetry-js#3622). */
   readonly beforeReport: () => void;
 }
@@ -22,7 +26,8 @@ type AttributesOf = () => Attributes;
 
 /**
  * What to listen to on each kind of policy: event type → report. A new kind is one entry here.
- * Events of the hot path (`attempt`, `success`) are never listened to: listening costs calls nothing.
+ * Events of the hot path (`attempt`, `success`) are never listened to here: listening costs calls nothing
+ * (`durations` alone listens to `success` and `giveUp`, below).
  */
 const listenersByKind: Readonly<
   Record<string, Readonly<Record<string, (event: never, attributes: AttributesOf, targets: ListenerTargets) => void>>>
@@ -83,6 +88,9 @@ const listenersByKind: Readonly<
   },
 });
 
+/** The kinds whose `success` and `giveUp` events carry `elapsed` (the attempt loop's). */
+const timedKinds: ReadonlySet<string> = new Set(['retry', 'poll', 'asyncBackoff', 'asyncRetry', 'timeout']);
+
 /**
  * Listens to every live policy and to each one made later, until `stop()`.
  * Holds no policy alive: subscriptions are kept in a WeakMap, the policies
@@ -130,6 +138,19 @@ export class PolicyListeners {
         }),
       );
     }
+    if (targets.duration !== undefined && timedKinds.has(row.kind)) {
+      const record = durationRecorder(row, attributes, targets.duration, targets.keys);
+      unsubscribes.push(
+        (policy as Listenable).on('success', (event: { readonly elapsed: number }) => {
+          targets.beforeReport();
+          record(event.elapsed, 'success');
+        }),
+        (policy as Listenable).on('giveUp', (event: { readonly elapsed: number; readonly error: unknown }) => {
+          targets.beforeReport();
+          record(event.elapsed, row.kind === 'timeout' && event.error instanceof TimeoutError ? 'timeout' : 'failure');
+        }),
+      );
+    }
     this.#subscribed.set(policy, unsubscribes);
     if (this.#policies.size >= this.#pruneAt) {
       for (const ref of this.#policies) if (ref.deref() === undefined) this.#policies.delete(ref);
@@ -170,6 +191,33 @@ function spanEvent(targets: ListenerTargets, name: string, attributes: Attribute
   const span = trace.getActiveSpan();
   if (span === undefined || !span.isRecording()) return;
   span.addEvent(name, { ...attributes(), ...extra });
+}
+
+// Records ms as seconds under the policy's attributes and the outcome: one attribute set per outcome, made
+// once (again only if the class name arrives late), so a call allocates nothing for its measurement.
+function durationRecorder(
+  row: LivePolicy,
+  attributes: AttributesOf,
+  duration: (seconds: number, attributes: Attributes) => void,
+  keys: boolean,
+): (elapsed: number, outcome: string) => void {
+  let base: Attributes | undefined;
+  let byOutcome = new Map<string, Attributes>();
+  return (elapsed, outcome) => {
+    const now = attributes();
+    if (now !== base) {
+      base = now;
+      byOutcome = new Map<string, Attributes>();
+    }
+    let set = byOutcome.get(outcome);
+    if (set === undefined) {
+      set = {};
+      for (const name in now) if (keys || name !== attributeNames.key) set[name] = now[name];
+      set[attributeNames.outcome] = outcome;
+      byOutcome.set(outcome, set);
+    }
+    duration(elapsed / 1_000, set);
+  };
 }
 
 // Until the class name is known (a TC39 decorator learns it from the first instance), it is looked up again.
