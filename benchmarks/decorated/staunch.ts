@@ -46,6 +46,16 @@ export class Service {
     return VALUE;
   }
 
+  // The recommended order of the toolkit, fused into one wrapper.
+  @Fallback(0)
+  @Retry({ times: 3, interval: 100 })
+  @CircuitBreaker({ threshold: 5, resetTimeout: 10_000 })
+  @Bulkhead({ limit: 10 })
+  @Timeout(1_000)
+  async toolkit(): Promise<number> {
+    return VALUE;
+  }
+
   @Fallback(0)
   async withFallback(): Promise<number> {
     return VALUE;

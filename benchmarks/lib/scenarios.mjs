@@ -60,6 +60,11 @@ export const groups = [
   },
   { id: 'stacked', title: 'Retry + breaker stacked', target: { base: true, max: 3, text: '≤ 3x bare await' } },
   {
+    id: 'toolkit',
+    title: 'Fallback > Retry > CircuitBreaker > Bulkhead > Timeout stacked',
+    target: { base: true, max: 5, text: '≤ 5x bare await' },
+  },
+  {
     id: 'fallback',
     title: 'Fallback, happy path',
     target: { reference: 'trycatch', max: 1, text: '≤ hand-written try/catch' },
@@ -425,6 +430,39 @@ export const scenarios = [
     make: async () => {
       const c = await cockatiel();
       const policy = c.wrap(cockatielRetry(c), cockatielBreaker(c));
+      return value(() => policy.execute(work));
+    },
+  },
+
+  // The five toolkit policies stacked in the recommended order (README "Stacking order").
+  {
+    id: 'toolkit-decorated',
+    group: 'toolkit',
+    library: 'staunch',
+    title:
+      '`@Fallback(0)` > `@Retry` > `@CircuitBreaker` > `@Bulkhead({ limit: 10 })` > `@Timeout(1_000)` (one fused wrapper)',
+    reference: 'loop',
+    targeted: true,
+    make: async () => {
+      const service = await decorated();
+      return value(() => service.toolkit());
+    },
+  },
+  {
+    id: 'cockatiel-toolkit',
+    group: 'toolkit',
+    library: 'cockatiel',
+    title: '`wrap(fallback, retry, breaker, bulkhead(10), timeout(1_000)).execute(fn)`',
+    reference: 'loop',
+    make: async () => {
+      const c = await cockatiel();
+      const policy = c.wrap(
+        c.fallback(c.handleAll, 0),
+        cockatielRetry(c),
+        cockatielBreaker(c),
+        c.bulkhead(10),
+        c.timeout(1_000, c.TimeoutStrategy.Cooperative),
+      );
       return value(() => policy.execute(work));
     },
   },
