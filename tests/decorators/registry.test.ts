@@ -2,13 +2,18 @@ import {
   Bulkhead,
   CircuitBreaker,
   Fallback,
+  Hedge,
+  RateLimit,
   Retry,
   Timeout,
+  bulkheadPolicy,
   circuitBreaker,
   circuitOf,
+  hedgePolicy,
   livePolicies,
   policyHealth,
   policyOf,
+  rateLimitPolicy,
   watchPolicies,
   type LivePolicy,
 } from '@staunch/decorators';
@@ -177,6 +182,27 @@ describe('livePolicies of decorated methods', () => {
     new Payments();
     const rows = livePolicies().filter((row) => row.policy === shared);
     expect(rows).toEqual([expect.objectContaining({ scope: 'standalone', class: undefined })]);
+  });
+
+  it('lists a shared bulkhead, limiter and hedge policy once each, as their factories made them', () => {
+    const bulkhead = bulkheadPolicy({ limit: 2 });
+    const limiter = rateLimitPolicy({ permits: 5 });
+    const hedge = hedgePolicy({ delay: 100 });
+    class Search {
+      @Bulkhead({ bulkhead })
+      @RateLimit({ limiter })
+      @Hedge({ hedge })
+      async query(): Promise<void> {}
+      @Bulkhead({ bulkhead })
+      @RateLimit({ limiter })
+      @Hedge({ hedge })
+      async suggest(): Promise<void> {}
+    }
+    new Search();
+    for (const shared of [bulkhead, limiter, hedge]) {
+      const rows = livePolicies().filter((row) => row.policy === shared);
+      expect(rows).toEqual([expect.objectContaining({ scope: 'standalone', class: undefined, method: undefined })]);
+    }
   });
 
   it('lists per-instance bulkheads, and tells watchers of each new one with its site', async () => {

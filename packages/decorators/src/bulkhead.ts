@@ -1,32 +1,16 @@
-import { BulkheadPolicy, invalidOption, type BulkheadOptions } from '@staunch/core';
+import { BulkheadPolicy, type BulkheadOptions } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { AsyncMethodDecorator } from './decorator-types.js';
-import { Scope, ScopedLayer, scopeFromOptions, type ScopeOptions } from './scope.js';
+import { scopedLayer, type ScopeChoice, type ScopedKind, type ScopeOptions, type SharedPolicyOption } from './scope.js';
 
 /** `@Bulkhead`'s options: the core bulkhead options plus where its state lives (as `@CircuitBreaker`'s). */
 export type BulkheadDecoratorOptions<This = unknown, Args extends unknown[] = unknown[]> = BulkheadOptions & {
   /** Only in {@link SharedBulkheadOption}, alone. */
   readonly bulkhead?: never;
-} & (
-    | {
-        /** `'class'` (default): one bulkhead for the method, for all instances. `'instance'`: one per object. */
-        readonly scope?: 'class' | 'instance';
-        readonly key?: never;
-        readonly maxKeys?: never;
-      }
-    | {
-        /** One bulkhead per key, e.g. per host: `key: (self, [url]) => new URL(url).host`. */
-        readonly key: (self: This, args: Args) => string;
-        /** How many keyed bulkheads are kept before idle ones (nothing running or waiting) are forgotten (default 10,000). */
-        readonly maxKeys?: number;
-        readonly scope?: never;
-      }
-  );
+} & ScopeChoice<This, Args>;
 
 /** `@Bulkhead({ bulkhead })`: a bulkhead made by `bulkheadPolicy()`, shared as it is (no other option). */
-export type SharedBulkheadOption = { readonly bulkhead: BulkheadPolicy } & {
-  readonly [K in keyof BulkheadOptions | 'scope' | 'key' | 'maxKeys']?: never;
-};
+export type SharedBulkheadOption = SharedPolicyOption<'bulkhead', BulkheadPolicy, BulkheadOptions>;
 
 /** The defaults of keyed bulkheads, stated once. */
 export const keyedBulkheadDefaults = Object.freeze({ maxKeys: 10_000 });
@@ -49,7 +33,6 @@ export function Bulkhead<This = unknown, Args extends unknown[] = unknown[]>(
 export function Bulkhead(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@Bulkhead', args);
   return defineDecorator('@Bulkhead', (method) => {
-    const label = '@Bulkhead';
     const {
       bulkhead: shared,
       scope,
@@ -57,37 +40,23 @@ export function Bulkhead(...args: unknown[]): AsyncMethodDecorator {
       maxKeys,
       ...options
     } = (args[0] ?? {}) as BulkheadOptions & ScopeOptions & { readonly bulkhead?: unknown };
-    if (shared !== undefined) {
-      if (!isBulkheadPolicy(shared)) invalidOption(label, 'bulkhead', 'a bulkhead made by bulkheadPolicy()', shared);
-      if (scope !== undefined || key !== undefined || maxKeys !== undefined || Object.keys(options).length > 0)
-        invalidOption(label, 'bulkhead', 'given alone (the shared bulkhead keeps its own options)', shared);
-      const descriptor = { kind: 'bulkhead', scope: 'bulkhead', options: shared.options } as const;
-      return new ScopedLayer(descriptor, method.label, Scope.single(shared));
-    }
-    const resolved = new BulkheadPolicy(options).options; // validated once, at class definition
-    const make = () => new BulkheadPolicy(resolved);
-    const plan = scopeFromOptions(
-      label,
-      { scope, key, maxKeys },
-      make,
-      isIdle,
-      'a bulkhead',
-      keyedBulkheadDefaults.maxKeys,
-    );
-    const descriptor = {
-      kind: 'bulkhead',
-      scope: plan.kind,
-      options: resolved,
-      ...(plan.maxKeys !== undefined ? { maxKeys: plan.maxKeys } : {}),
-    } as const;
-    return new ScopedLayer(descriptor, method.label, plan.scope, plan.key);
+    const others = Object.keys(options).length > 0;
+    // Validated once, at class definition.
+    const resolved = shared === undefined ? new BulkheadPolicy(options).options : undefined;
+    const build = resolved && { options: resolved, make: () => new BulkheadPolicy(resolved) };
+    return scopedLayer(bulkheads, '@Bulkhead', method.label, shared, { scope, key, maxKeys }, others, build);
   });
 }
 
-// An idle bulkhead (nothing running or waiting) can be forgotten: a new one acts the same.
-function isIdle(policy: BulkheadPolicy): boolean {
-  return policy.idle;
-}
+const bulkheads: ScopedKind<BulkheadPolicy> = {
+  kind: 'bulkhead',
+  shared: 'bulkhead',
+  sharedIs: 'a bulkhead made by bulkheadPolicy()',
+  noun: 'a bulkhead',
+  maxKeys: keyedBulkheadDefaults.maxKeys,
+  isPolicy: isBulkheadPolicy,
+  isIdle: (policy) => policy.idle,
+};
 
 // By shape too: a bulkhead made by the other build (ESM or CJS) of the core package.
 function isBulkheadPolicy(value: unknown): value is BulkheadPolicy {

@@ -12,7 +12,7 @@ import type { MethodDecorator } from './decorator-types.js';
 import type { PolicyDescriptor } from './descriptors.js';
 import { filterAndOptions } from './filter-arguments.js';
 import { argsOf, type AnyMethod, type Layer } from './interceptor.js';
-import { Scope, scopeFromOptions } from './scope.js';
+import { Scope, scopeFromOptions, type ScopeChoice, type SharedPolicyOption } from './scope.js';
 
 /** `@CircuitBreaker`'s options: the core breaker options plus where its state lives. */
 export type CircuitBreakerDecoratorOptions<
@@ -23,34 +23,14 @@ export type CircuitBreakerDecoratorOptions<
   readonly on?: ErrorFilter;
   /** Only in {@link SharedCircuitOption}, alone. */
   readonly breaker?: never;
-} & (
-    | {
-        /**
-         * `'class'` (default, as the seed): one circuit for the method, shared by all
-         * instances. `'instance'`: one circuit per object, made on its first call
-         * and collected with it.
-         */
-        readonly scope?: 'class' | 'instance';
-        readonly key?: never;
-        readonly maxKeys?: never;
-      }
-    | {
-        /** One circuit per key, e.g. per host: `key: (self, [url]) => new URL(url).host`. */
-        readonly key: (self: This, args: Args) => string;
-        /**
-         * How many keyed circuits are kept before idle ones (closed, no failure on
-         * record, no call running) are forgotten (default 10,000; `Infinity`: never).
-         * Circuits in use are never forgotten.
-         */
-        readonly maxKeys?: number;
-        readonly scope?: never;
-      }
-  );
+} & ScopeChoice<This, Args>;
 
 /** `@CircuitBreaker({ breaker })`: a circuit made by `circuitBreaker()`, shared as it is (no other option). */
-export type SharedCircuitOption = { readonly breaker: CircuitBreakerPolicy } & {
-  readonly [K in keyof CircuitBreakerOptions | 'on' | 'scope' | 'key' | 'maxKeys']?: never;
-};
+export type SharedCircuitOption = SharedPolicyOption<
+  'breaker',
+  CircuitBreakerPolicy,
+  CircuitBreakerOptions & { readonly on?: ErrorFilter }
+>;
 
 /**
  * Fails fast while the method's dependency is failing: after `threshold`

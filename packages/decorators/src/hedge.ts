@@ -1,32 +1,16 @@
-import { HedgePolicy, invalidOption, type HedgeOptions } from '@staunch/core';
+import { HedgePolicy, type HedgeOptions } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { AsyncMethodDecorator } from './decorator-types.js';
-import { Scope, ScopedLayer, scopeFromOptions, type ScopeOptions } from './scope.js';
+import { scopedLayer, type ScopeChoice, type ScopedKind, type ScopeOptions, type SharedPolicyOption } from './scope.js';
 
 /** `@Hedge`'s options: the core hedge options plus where its latency window lives (as `@Bulkhead`'s). */
 export type HedgeDecoratorOptions<This = unknown, Args extends unknown[] = unknown[]> = HedgeOptions & {
   /** Only in {@link SharedHedgeOption}, alone. */
   readonly hedge?: never;
-} & (
-    | {
-        /** `'class'` (default): one hedge policy (one latency window) for the method; `'instance'`: one per object. */
-        readonly scope?: 'class' | 'instance';
-        readonly key?: never;
-        readonly maxKeys?: never;
-      }
-    | {
-        /** One hedge policy per key, e.g. per host, each with its own latencies. */
-        readonly key: (self: This, args: Args) => string;
-        /** How many keyed policies are kept before idle ones (no call running) are forgotten (default 10,000). */
-        readonly maxKeys?: number;
-        readonly scope?: never;
-      }
-  );
+} & ScopeChoice<This, Args>;
 
 /** `@Hedge({ hedge })`: a policy made by `hedgePolicy()`, shared as it is (no other option). */
-export type SharedHedgeOption = { readonly hedge: HedgePolicy } & {
-  readonly [K in keyof HedgeOptions | 'scope' | 'key' | 'maxKeys']?: never;
-};
+export type SharedHedgeOption = SharedPolicyOption<'hedge', HedgePolicy, HedgeOptions>;
 
 /** The defaults of keyed hedge policies, stated once. */
 export const keyedHedgeDefaults = Object.freeze({ maxKeys: 10_000 });
@@ -53,7 +37,6 @@ export function Hedge<This = unknown, Args extends unknown[] = unknown[]>(
 export function Hedge(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@Hedge', args);
   return defineDecorator('@Hedge', (method) => {
-    const label = '@Hedge';
     const {
       hedge: shared,
       scope,
@@ -61,32 +44,23 @@ export function Hedge(...args: unknown[]): AsyncMethodDecorator {
       maxKeys,
       ...options
     } = (args[0] ?? {}) as HedgeOptions & ScopeOptions & { readonly hedge?: unknown };
-    if (shared !== undefined) {
-      if (!isHedgePolicy(shared)) invalidOption(label, 'hedge', 'a policy made by hedgePolicy()', shared);
-      if (scope !== undefined || key !== undefined || maxKeys !== undefined || Object.keys(options).length > 0)
-        invalidOption(label, 'hedge', 'given alone (the shared policy keeps its own options)', shared);
-      const descriptor = { kind: 'hedge', scope: 'hedge', options: shared.options } as const;
-      return new ScopedLayer(descriptor, method.label, Scope.single(shared));
-    }
-    const resolved = new HedgePolicy(options).options; // validated once, at class definition
-    const make = () => new HedgePolicy(resolved);
-    const plan = scopeFromOptions(
-      label,
-      { scope, key, maxKeys },
-      make,
-      isIdle,
-      'a hedge policy',
-      keyedHedgeDefaults.maxKeys,
-    );
-    const descriptor = {
-      kind: 'hedge',
-      scope: plan.kind,
-      options: resolved,
-      ...(plan.maxKeys !== undefined ? { maxKeys: plan.maxKeys } : {}),
-    } as const;
-    return new ScopedLayer(descriptor, method.label, plan.scope, plan.key);
+    const others = Object.keys(options).length > 0;
+    // Validated once, at class definition.
+    const resolved = shared === undefined ? new HedgePolicy(options).options : undefined;
+    const build = resolved && { options: resolved, make: () => new HedgePolicy(resolved) };
+    return scopedLayer(hedges, '@Hedge', method.label, shared, { scope, key, maxKeys }, others, build);
   });
 }
+
+const hedges: ScopedKind<HedgePolicy> = {
+  kind: 'hedge',
+  shared: 'hedge',
+  sharedIs: 'a policy made by hedgePolicy()',
+  noun: 'a hedge policy',
+  maxKeys: keyedHedgeDefaults.maxKeys,
+  isPolicy: isHedgePolicy,
+  isIdle,
+};
 
 // A hedge policy with no call running may be forgotten: only its latency window goes with it.
 function isIdle(policy: HedgePolicy): boolean {

@@ -1,32 +1,16 @@
 import { RateLimitPolicy, invalidOption, type RateLimitOptions } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { AsyncMethodDecorator } from './decorator-types.js';
-import { Scope, ScopedLayer, scopeFromOptions, type ScopeOptions } from './scope.js';
+import { scopedLayer, type ScopeChoice, type ScopedKind, type ScopeOptions, type SharedPolicyOption } from './scope.js';
 
 /** `@RateLimit`'s options: the core rate-limit options plus where its state lives (as `@Bulkhead`'s). */
 export type RateLimitDecoratorOptions<This = unknown, Args extends unknown[] = unknown[]> = RateLimitOptions & {
   /** Only in {@link SharedRateLimitOption}, alone. */
   readonly limiter?: never;
-} & (
-    | {
-        /** `'class'` (default): one limit for the method, for all instances. `'instance'`: one per object. */
-        readonly scope?: 'class' | 'instance';
-        readonly key?: never;
-        readonly maxKeys?: never;
-      }
-    | {
-        /** One limit per key, e.g. per tenant: `key: (self, [tenant]) => tenant.id`. */
-        readonly key: (self: This, args: Args) => string;
-        /** How many keyed limiters are kept before idle ones (nothing waiting, no recent permit) are forgotten (default 10,000). */
-        readonly maxKeys?: number;
-        readonly scope?: never;
-      }
-  );
+} & ScopeChoice<This, Args>;
 
 /** `@RateLimit({ limiter })`: a limiter made by `rateLimitPolicy()`, shared as it is (no other option). */
-export type SharedRateLimitOption = { readonly limiter: RateLimitPolicy } & {
-  readonly [K in keyof RateLimitOptions | 'scope' | 'key' | 'maxKeys']?: never;
-};
+export type SharedRateLimitOption = SharedPolicyOption<'limiter', RateLimitPolicy, RateLimitOptions>;
 
 /** The defaults of keyed limiters, stated once. */
 export const keyedRateLimitDefaults = Object.freeze({ maxKeys: 10_000 });
@@ -64,13 +48,10 @@ export function RateLimit(...args: unknown[]): AsyncMethodDecorator {
       name,
       ...options
     } = given as RateLimitOptions & ScopeOptions & { readonly limiter?: unknown };
+    const placement = { scope, key, maxKeys };
     if (shared !== undefined) {
-      if (!isRateLimitPolicy(shared)) invalidOption(label, 'limiter', 'a limiter made by rateLimitPolicy()', shared);
-      const others = [scope, key, maxKeys, store, name].some((value) => value !== undefined);
-      if (others || Object.keys(options).length > 0)
-        invalidOption(label, 'limiter', 'given alone (the shared limiter keeps its own options)', shared);
-      const descriptor = { kind: 'rateLimit', scope: 'limiter', options: shared.options } as const;
-      return new ScopedLayer(descriptor, method.label, Scope.single(shared));
+      const others = store !== undefined || name !== undefined || Object.keys(options).length > 0;
+      return scopedLayer(limiters, label, method.label, shared, placement, others, undefined);
     }
     if (store !== undefined) {
       if (typeof (store as { rateLimit?: unknown } | null)?.rateLimit !== 'function') {
@@ -96,23 +77,20 @@ export function RateLimit(...args: unknown[]): AsyncMethodDecorator {
               store,
               name: limitKey === undefined ? ownName : `${ownName}[${limitKey}]`,
             });
-    const plan = scopeFromOptions(
-      label,
-      { scope, key, maxKeys },
-      make,
-      isIdle,
-      'a rate limit',
-      keyedRateLimitDefaults.maxKeys,
-    );
-    const descriptor = {
-      kind: 'rateLimit',
-      scope: plan.kind,
-      options: store === undefined ? resolved : Object.freeze({ ...resolved, store }),
-      ...(plan.maxKeys !== undefined ? { maxKeys: plan.maxKeys } : {}),
-    } as const;
-    return new ScopedLayer(descriptor, method.label, plan.scope, plan.key);
+    const described = store === undefined ? resolved : Object.freeze({ ...resolved, store });
+    return scopedLayer(limiters, label, method.label, undefined, placement, false, { options: described, make });
   });
 }
+
+const limiters: ScopedKind<RateLimitPolicy> = {
+  kind: 'rateLimit',
+  shared: 'limiter',
+  sharedIs: 'a limiter made by rateLimitPolicy()',
+  noun: 'a rate limit',
+  maxKeys: keyedRateLimitDefaults.maxKeys,
+  isPolicy: isRateLimitPolicy,
+  isIdle,
+};
 
 // An idle limiter (nothing waiting, every permit back) can be forgotten: a new one acts the same.
 function isIdle(policy: RateLimitPolicy): boolean {

@@ -202,6 +202,86 @@ export function scopeFromOptions<State extends object>(
   return { kind: 'class', scope: Scope.single(make()), key: undefined, maxKeys: undefined };
 }
 
+/**
+ * Where a stateful decorator's state lives, as its options say it (`@CircuitBreaker`, `@Bulkhead`,
+ * `@RateLimit`, `@Hedge`): `scope: 'class'` (default: one for the method, for all instances) or
+ * `'instance'` (one per object, made on its first call and collected with it); or one per `key`, e.g. per
+ * host: `key: (self, [url]) => new URL(url).host`, with at most `maxKeys` kept before idle ones are
+ * forgotten (default 10,000; `Infinity`: never). State in use is never forgotten.
+ */
+export type ScopeChoice<This, Args extends unknown[]> =
+  | {
+      /** `'class'` (default): one for the method, for all instances; `'instance'`: one per object. */
+      readonly scope?: 'class' | 'instance';
+      readonly key?: never;
+      readonly maxKeys?: never;
+    }
+  | {
+      /** One per key, e.g. per host: `key: (self, [url]) => new URL(url).host`. */
+      readonly key: (self: This, args: Args) => string;
+      /** How many keyed ones are kept before idle ones are forgotten (default 10,000; `Infinity`: never). */
+      readonly maxKeys?: number;
+      readonly scope?: never;
+    };
+
+/** `@X({ [Field]: policy })`: a policy made by its factory, shared as it is, given alone (no other option). */
+export type SharedPolicyOption<Field extends string, Policy, Options> = { readonly [F in Field]: Policy } & {
+  readonly [K in keyof Options | 'scope' | 'key' | 'maxKeys']?: never;
+};
+
+/** What a scoped decorator (`@Bulkhead`, `@RateLimit`, `@Hedge`) tells {@link scopedLayer} about its policy. */
+export interface ScopedKind<Policy extends ScopedPolicy> {
+  /** The descriptor kind, e.g. `'bulkhead'`. */
+  readonly kind: 'bulkhead' | 'rateLimit' | 'hedge';
+  /** The option that shares a policy made by its factory, also the descriptor's scope then, e.g. `'bulkhead'`. */
+  readonly shared: 'bulkhead' | 'limiter' | 'hedge';
+  /** What that option accepts, for the error: `'a bulkhead made by bulkheadPolicy()'`. */
+  readonly sharedIs: string;
+  /** The state, in errors: `'a bulkhead'`. */
+  readonly noun: string;
+  /** How many keyed ones are kept by default. */
+  readonly maxKeys: number;
+  /** By shape too: a policy made by the other build (ESM or CJS) of the core package. */
+  readonly isPolicy: (value: unknown) => value is Policy;
+  /** An idle one (nothing running or waiting) may be forgotten past `maxKeys`: a new one acts the same. */
+  readonly isIdle: (policy: Policy) => boolean;
+}
+
+/**
+ * The layer of a scoped decorator: for `shared` (the policy given alone, checked here), one layer over it,
+ * listed by its factory rather than under the method; else one over policies `make` builds where
+ * `scope`/`key`/`maxKeys` place them (validated here, naming `label`), described with their resolved
+ * `options`.
+ */
+export function scopedLayer<Policy extends ScopedPolicy & { readonly options: object }>(
+  of: ScopedKind<Policy>,
+  label: string,
+  methodLabel: string,
+  shared: unknown,
+  placement: ScopeOptions,
+  others: boolean,
+  build: { readonly options: object; readonly make: (key?: string) => Policy } | undefined,
+): ScopedLayer<Policy> {
+  if (shared !== undefined) {
+    if (!of.isPolicy(shared)) invalidOption(label, of.shared, of.sharedIs, shared);
+    const { scope, key, maxKeys } = placement;
+    if (scope !== undefined || key !== undefined || maxKeys !== undefined || others) {
+      invalidOption(label, of.shared, `given alone (the shared ${of.shared} keeps its own options)`, shared);
+    }
+    const descriptor = { kind: of.kind, scope: of.shared, options: shared.options } as PolicyDescriptor;
+    return new ScopedLayer(descriptor, methodLabel, Scope.single(shared), undefined, true);
+  }
+  const { options, make } = build as { readonly options: object; readonly make: (key?: string) => Policy };
+  const plan = scopeFromOptions(label, placement, make, of.isIdle, of.noun, of.maxKeys);
+  const descriptor = {
+    kind: of.kind,
+    scope: plan.kind,
+    options,
+    ...(plan.maxKeys !== undefined ? { maxKeys: plan.maxKeys } : {}),
+  } as PolicyDescriptor;
+  return new ScopedLayer(descriptor, methodLabel, plan.scope, plan.key, false);
+}
+
 /** A policy a {@link ScopedLayer} runs calls through: always answers with a promise, never throws. */
 export interface ScopedPolicy {
   call<This, Args extends unknown[]>(
@@ -222,24 +302,25 @@ export class ScopedLayer<Policy extends ScopedPolicy> implements Layer {
   readonly #scope: Scope<Policy>;
   readonly #key: ((self: unknown, args: unknown[]) => string) | undefined;
   readonly #label: string;
+  readonly #shared: boolean;
 
-  /** `label` names the decorator and the method in errors: '@Bulkhead on fetch()'. */
+  /** `label` names the decorator and the method in errors: '@Bulkhead on fetch()'; `shared`: a policy given by the user. */
   constructor(
     readonly descriptor: PolicyDescriptor,
     label: string,
     scope: Scope<Policy>,
-    key?: (self: unknown, args: unknown[]) => string,
+    key: ((self: unknown, args: unknown[]) => string) | undefined,
+    shared: boolean,
   ) {
     this.#label = label;
     this.#scope = scope;
     this.#key = key;
+    this.#shared = shared;
   }
 
-  // A shared bulkhead is listed by the factory that made it, not under one of the methods sharing it.
+  // A shared policy is listed by the factory that made it, not under one of the methods sharing it.
   register(site: PolicySite): void {
-    if ((this.descriptor as { readonly scope?: string }).scope !== 'bulkhead') {
-      this.#scope.register(this.descriptor.kind, site);
-    }
+    if (!this.#shared) this.#scope.register(this.descriptor.kind, site);
   }
 
   run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
