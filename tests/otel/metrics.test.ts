@@ -1,6 +1,15 @@
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { Bulkhead, CircuitBreaker, RateLimit, Retry, Timeout, registerPolicy, retryPolicy } from '@staunch/decorators';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  RateLimit,
+  Retry,
+  Timeout,
+  retryBudget,
+  registerPolicy,
+  retryPolicy,
+} from '@staunch/decorators';
 import { instrument } from '@staunch/otel';
 import { InMemoryReader, seriesOf, useTelemetry, valueOf } from './sdk';
 
@@ -34,6 +43,26 @@ describe('@staunch/otel metrics', () => {
     expect(valueOf(calls, { ...policy, 'staunch.outcome': 'failure' })).toBe(0);
     expect(found.get('staunch.attempts')?.descriptor.unit).toBe('{attempt}');
     expect(valueOf(found.get('staunch.attempts'), policy)).toBe(2);
+  });
+
+  it('reports calls a retry budget ended as budget_exhausted, apart from the other failures', async () => {
+    const budget = retryBudget({ ratio: 0.1, minPerSecond: 0.1, window: 10_000 }); // one retry in the window
+    class Catalog {
+      @Retry({ times: 2, interval: 100, budget }) // one retry each, if the budget allows it
+      async item(): Promise<string> {
+        throw new Error('down');
+      }
+    }
+    telemetry.start();
+    const catalog = new Catalog();
+    const calls = [settle(catalog.item()), settle(catalog.item())];
+    await telemetry.clock.advance(1_000);
+    await Promise.all(calls);
+    const found = (await telemetry.reader.staunch()).get('staunch.calls');
+    const policy = { 'staunch.policy.kind': 'retry', 'code.function.name': 'Catalog.item' };
+    expect(valueOf(found, { ...policy, 'staunch.outcome': 'budget_exhausted' })).toBe(1);
+    expect(valueOf(found, { ...policy, 'staunch.outcome': 'failure' })).toBe(1);
+    expect(valueOf(found, { ...policy, 'staunch.outcome': 'success' })).toBe(0);
   });
 
   it('reports a circuit opening and closing: the state gauge, transitions and rejections', async () => {

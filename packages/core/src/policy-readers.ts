@@ -32,8 +32,8 @@ const attemptReader: PolicyReader<AttemptPolicy> = {
   state: noState,
   health: alwaysUp,
   statistics(policy) {
-    const { calls, attempts, successes, failures, errors, timeouts } = countersOf(policy);
-    return { calls, attempts, successes, failures, errors, timeouts };
+    const { calls, attempts, successes, failures, errors, timeouts, budgetExhausted } = countersOf(policy);
+    return { calls, attempts, successes, failures, errors, timeouts, budgetExhausted };
   },
 };
 

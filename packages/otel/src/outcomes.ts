@@ -1,10 +1,12 @@
 /** How many calls of one policy ended one way, from its statistics. */
 export type OutcomeCount = (statistics: Readonly<Record<string, number>>) => number;
 
-// Every attempt policy counts calls the same way; `@Timeout`'s failures are mostly its timeouts.
+// Every attempt policy counts calls the same way; a call its retry budget ended is a failure of its own
+// outcome (`budget_exhausted`), so the outcomes still add up to the calls that ended.
 const attemptOutcomes: Readonly<Record<string, OutcomeCount>> = {
   success: (s) => s.successes ?? 0,
-  failure: (s) => s.failures ?? 0,
+  failure: (s) => (s.failures ?? 0) - (s.budgetExhausted ?? 0),
+  budget_exhausted: (s) => s.budgetExhausted ?? 0,
 };
 
 /**
