@@ -83,6 +83,7 @@ describe('livePolicies', () => {
       failures: 0,
       errors: 0,
       timeouts: 0,
+      budgetExhausted: 0,
     });
     const second = policy.execute(tenMs);
     await clock.advance(10);
