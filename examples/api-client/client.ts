@@ -7,9 +7,9 @@
  *   safe to retry because the POST carries an idempotency key.
  * - `waitForExport`: `@Poll` until the job is done, each poll retried once on a transient fault.
  */
-import { request } from 'node:http';
 import { AsyncBackoff, CircuitBreaker, Poll, Retry, attemptSignal, isAttemptTimeoutError } from '@staunch/decorators';
 import { untracked, type ActivityTracker } from '../support/activity';
+import { requestJson } from '../support/json-request';
 import type { ExportJob } from './server';
 
 export type { ExportJob } from './server';
@@ -108,34 +108,14 @@ export class ApiClient {
     signal?: AbortSignal,
     headers: Record<string, string> = {},
   ): Promise<T> {
-    const id = `http-${++requests}`;
-    this.activity.start(id);
-    return new Promise<T>((resolve, reject) => {
-      const settle = (outcome: () => void) => {
-        this.activity.finish(id);
-        outcome();
-      };
-      const req = request(
-        `${this.baseUrl}${path}`,
-        { method, agent: false, headers: { ...headers, 'x-request-id': id }, ...(signal ? { signal } : {}) },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('error', (error) => {
-            settle(() => reject(toNetworkError(error)));
-          });
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            settle(() => (status >= 400 ? reject(new HttpError(status, path)) : resolve(JSON.parse(body) as T)));
-          });
-        },
-      );
-      req.on('error', (error) => {
-        // Aborted (the attempt timed out): reject with the abort reason, which the policy ignores.
-        settle(() => reject(signal?.aborted === true ? (signal.reason as Error) : toNetworkError(error)));
-      });
-      req.end();
+    return requestJson<T>(`${this.baseUrl}${path}`, {
+      id: `http-${++requests}`,
+      activity: this.activity,
+      method,
+      headers,
+      signal,
+      statusError: (status) => new HttpError(status, path),
+      networkError: toNetworkError,
     });
   }
 }

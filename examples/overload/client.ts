@@ -9,7 +9,6 @@
  * - `@Timeout` bounds each request to 300 ms and aborts it (`attemptSignal()` is handed to
  *   `http.request`), so a slow answer frees its bulkhead slot instead of holding it.
  */
-import { request } from 'node:http';
 import {
   Bulkhead,
   BulkheadRejectedError,
@@ -19,6 +18,7 @@ import {
   attemptSignal,
 } from '@staunch/decorators';
 import { untracked, type ActivityTracker } from '../support/activity';
+import { requestJson } from '../support/json-request';
 import type { QuoteBody } from './server';
 
 /** A price, live from the upstream or the last one seen. */
@@ -75,34 +75,11 @@ export class QuoteClient {
 
   /** One GET on a fresh connection; JSON out. */
   protected get<T>(path: string, signal: AbortSignal): Promise<T> {
-    const id = `quote-${++requests}`;
-    this.activity.start(id);
-    return new Promise<T>((resolve, reject) => {
-      const settle = (outcome: () => void) => {
-        this.activity.finish(id);
-        outcome();
-      };
-      const req = request(
-        `${this.baseUrl}${path}`,
-        { agent: false, headers: { 'x-request-id': id }, signal },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('error', (error) => {
-            settle(() => reject(error));
-          });
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            settle(() => (status >= 400 ? reject(new UpstreamError(status, path)) : resolve(JSON.parse(body) as T)));
-          });
-        },
-      );
-      req.on('error', (error) => {
-        // Aborted (the call timed out): reject with the abort reason, which the policy ignores.
-        settle(() => reject(signal.aborted ? (signal.reason as Error) : error));
-      });
-      req.end();
+    return requestJson<T>(`${this.baseUrl}${path}`, {
+      id: `quote-${++requests}`,
+      activity: this.activity,
+      signal,
+      statusError: (status) => new UpstreamError(status, path),
     });
   }
 }

@@ -10,9 +10,9 @@
  *   a second one alongside; the first answer wins and the other request is aborted
  *   (`attemptSignal()` is handed to `http.request`), cutting the slow tail.
  */
-import { request } from 'node:http';
 import { Hedge, Retry, attemptSignal, type RetryBudget } from '@staunch/decorators';
 import { untracked, type ActivityTracker } from '../support/activity';
+import { requestJson } from '../support/json-request';
 import type { ItemBody } from './server';
 
 /** The catalog answered with an error status. */
@@ -50,35 +50,11 @@ class CatalogHttp {
   ) {}
 
   protected get<T>(path: string, signal?: AbortSignal): Promise<T> {
-    const id = `catalog-${++requests}`;
-    this.activity.start(id);
-    return new Promise<T>((resolve, reject) => {
-      const settle = (outcome: () => void) => {
-        this.activity.finish(id);
-        outcome();
-      };
-      const req = request(
-        `${this.baseUrl}${path}`,
-        { agent: false, headers: { 'x-request-id': id }, ...(signal ? { signal } : {}) },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('error', (error) => {
-            settle(() => reject(error));
-          });
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const ErrorClass = status === 503 ? CatalogUnavailableError : CatalogError;
-            settle(() => (status >= 400 ? reject(new ErrorClass(status, path)) : resolve(JSON.parse(body) as T)));
-          });
-        },
-      );
-      req.on('error', (error) => {
-        // Aborted (a hedge that lost): reject with the abort reason, which the policy ignores.
-        settle(() => reject(signal?.aborted === true ? (signal.reason as Error) : error));
-      });
-      req.end();
+    return requestJson<T>(`${this.baseUrl}${path}`, {
+      id: `catalog-${++requests}`,
+      activity: this.activity,
+      signal,
+      statusError: (status) => new (status === 503 ? CatalogUnavailableError : CatalogError)(status, path),
     });
   }
 }
