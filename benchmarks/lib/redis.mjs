@@ -65,7 +65,9 @@ export async function staleness(transitions) {
   const b = redisStore(second, { quorum: 1, processId: 'bench-b' });
   const options = { threshold: 1, resetTimeout: 20, halfOpenCalls: 1, name: 'bench-staleness' };
   const breaker = circuitBreaker({ ...options, store: a });
-  circuitBreaker({ ...options, store: b }); // B's replica: it only listens
+  // B's replica: it only listens. Kept referenced until the end: the store holds replicas weakly, and one
+  // whose breaker is collected stops listening (the run failed now and then on a GC).
+  const listener = circuitBreaker({ ...options, store: b });
   try {
     await Promise.all([a.ready(), b.ready()]);
 
@@ -144,6 +146,7 @@ export async function staleness(transitions) {
       row('all transitions', complete),
     ];
   } finally {
+    void listener.state; // read here, so the listening breaker lives through the whole run
     await Promise.all([a.close(), b.close()]);
     second.disconnect();
     await connection.close();
