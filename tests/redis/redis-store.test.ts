@@ -560,10 +560,11 @@ describeWithRedis('redisStore against a real redis-server', () => {
     await opened;
     ba!.reset(); // a lets go of the fleet's state...
     await sleep(250);
+    // performance.now(): the breakers' clock (the wall clock may be slewed meanwhile, off by a few ms).
+    // Read before the failing call, so the measured wait can only be longer than the breaker's own.
+    const localOpenedAt = performance.now();
     outcome(ba!, fail); // ...and trips on its own, late: its wait ends after the fleet's
     await a.flush();
-    // performance.now(): the breakers' clock (the wall clock may be slewed meanwhile, off by a few ms).
-    const localOpenedAt = performance.now();
     const closed = nextChange(a, (event) => event.state === 'closed');
     await eventually(() => outcome(bb!, succeed) === 'ok', "b's trial");
     await closed;
