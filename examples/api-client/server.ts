@@ -4,11 +4,10 @@
  * stops listening, so connections are refused). Its latency sleeps on a staunch `Clock`, so a
  * test can run the whole story on a virtual clock while the bytes travel over a real socket.
  */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { getDefaultClock, type Clock } from '@staunch/decorators';
 import { untracked, type ActivityTracker } from '../support/activity';
+import { closeServer, listenOnLoopback } from '../support/loopback-server';
 
 /** One injected fault, applied to the next request that reaches the server. */
 export type Fault =
@@ -74,9 +73,7 @@ export class FaultyServer {
   /** Starts a server on 127.0.0.1, on a port the OS picks. */
   static async start(options: FaultyServerOptions = {}): Promise<FaultyServer> {
     const server = new FaultyServer(options);
-    server.#server.listen(0, '127.0.0.1');
-    await once(server.#server, 'listening');
-    server.#port = (server.#server.address() as AddressInfo).port;
+    server.#port = await listenOnLoopback(server.#server);
     return server;
   }
 
@@ -104,17 +101,13 @@ export class FaultyServer {
   async outage(): Promise<void> {
     if (this.#down) return;
     this.#down = true;
-    const closed = once(this.#server, 'close');
-    this.#server.close();
-    this.#server.closeAllConnections();
-    await closed;
+    await closeServer(this.#server);
   }
 
   /** Ends an outage: listens again on the same port. */
   async restore(): Promise<void> {
     if (!this.#down) return;
-    this.#server.listen(this.#port, '127.0.0.1');
-    await once(this.#server, 'listening');
+    await listenOnLoopback(this.#server, this.#port);
     this.#down = false;
   }
 

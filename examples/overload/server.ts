@@ -5,11 +5,10 @@
  * the client's bulkhead lets through at once. Because it sleeps on a `Clock`, a test can tell the
  * whole story on a virtual clock while the bytes travel over a real socket.
  */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { getDefaultClock, type Clock } from '@staunch/decorators';
 import { untracked, type ActivityTracker } from '../support/activity';
+import { closeServer, listenOnLoopback } from '../support/loopback-server';
 
 /** A price, as `GET /quotes/:symbol` returns it. */
 export interface QuoteBody {
@@ -64,9 +63,7 @@ export class SlowUpstream {
   /** Starts a server on 127.0.0.1, on a port the OS picks. */
   static async start(options: SlowUpstreamOptions = {}): Promise<SlowUpstream> {
     const upstream = new SlowUpstream(options);
-    upstream.#server.listen(0, '127.0.0.1');
-    await once(upstream.#server, 'listening');
-    upstream.#port = (upstream.#server.address() as AddressInfo).port;
+    upstream.#port = await listenOnLoopback(upstream.#server);
     return upstream;
   }
 
@@ -87,10 +84,7 @@ export class SlowUpstream {
 
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
-    const closed = once(this.#server, 'close');
-    this.#server.close();
-    this.#server.closeAllConnections();
-    await closed;
+    await closeServer(this.#server);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -5,11 +5,10 @@
  * figure a retry storm multiplies. Latencies are slept on a staunch `Clock`, so a test tells the
  * story on a virtual clock while the bytes travel over a real socket.
  */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { getDefaultClock } from '@staunch/decorators';
 import { untracked, type ActivityTracker } from '../support/activity';
+import { closeServer, listenOnLoopback } from '../support/loopback-server';
 
 /** An item, as `GET /items/:id` returns it. */
 export interface ItemBody {
@@ -53,9 +52,7 @@ export class CatalogService {
   /** Starts a server on 127.0.0.1, on a port the OS picks. */
   static async start(options: CatalogServiceOptions = {}): Promise<CatalogService> {
     const service = new CatalogService(options);
-    service.#server.listen(0, '127.0.0.1');
-    await once(service.#server, 'listening');
-    service.#port = (service.#server.address() as AddressInfo).port;
+    service.#port = await listenOnLoopback(service.#server);
     return service;
   }
 
@@ -83,10 +80,7 @@ export class CatalogService {
 
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
-    const closed = once(this.#server, 'close');
-    this.#server.close();
-    this.#server.closeAllConnections();
-    await closed;
+    await closeServer(this.#server);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

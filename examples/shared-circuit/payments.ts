@@ -4,9 +4,8 @@
  * answers `POST /charges` with a receipt, or with 503 while `down`, and keeps a log of every
  * charge it saw: who asked (the `x-worker` header), for which order, and what it answered.
  */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from '../support/loopback-server';
 
 /** One request the payments service answered. */
 export interface ChargeRecord {
@@ -21,6 +20,7 @@ export class PaymentsService {
   /** Every charge answered, in order. */
   readonly charges: ChargeRecord[] = [];
   readonly #server: Server;
+  #port = 0;
   readonly #onCharge: (charge: ChargeRecord) => void;
 
   private constructor(onCharge: (charge: ChargeRecord) => void) {
@@ -35,23 +35,19 @@ export class PaymentsService {
   /** Listens on 127.0.0.1, on a port the OS picks; `onCharge` is told of every charge answered. */
   static async start(onCharge: (charge: ChargeRecord) => void = () => undefined): Promise<PaymentsService> {
     const service = new PaymentsService(onCharge);
-    service.#server.listen(0, '127.0.0.1');
-    await once(service.#server, 'listening');
+    service.#port = await listenOnLoopback(service.#server);
     return service;
   }
 
   /** `http://127.0.0.1:<port>` */
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${this.#port}`;
   }
 
   /** Stops listening and closes every connection (the workers keep theirs alive). */
   async close(): Promise<void> {
     if (!this.#server.listening) return;
-    const closed = once(this.#server, 'close');
-    this.#server.close();
-    this.#server.closeAllConnections();
-    await closed;
+    await closeServer(this.#server);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
