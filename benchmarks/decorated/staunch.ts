@@ -114,6 +114,14 @@ export class Tenant {
   }
 }
 
+/** One bulkhead per object (`scope: 'instance'`), made on its first call: the idle-policy scenario. */
+export class BulkheadTenant {
+  @Bulkhead({ limit: 10, scope: 'instance' })
+  async ping(): Promise<number> {
+    return VALUE;
+  }
+}
+
 /** The same class without the decorator: what an instance costs by itself. */
 export class PlainTenant {
   async ping(): Promise<number> {

@@ -50,6 +50,59 @@ export async function staunchIdleCircuits(count) {
   return rows;
 }
 
+/**
+ * staunch's other policies made by their factories (each listed in the registry of live policies), an
+ * instance-scoped `@Bulkhead` per object, and what listing costs by itself. One per process (`which`):
+ * the registry keeps its capacity, and the WeakRefs of collected policies until it sweeps, so a second
+ * measurement in the same process would be paid for in part by the first.
+ */
+export const idlePolicies = {
+  retry: '`retryPolicy({ times: 3, interval: 100 })`',
+  bulkhead: '`bulkheadPolicy({ limit: 10 })`',
+  rateLimit: '`rateLimitPolicy({ permits: 100, per: 1_000 })`',
+  bulkheadInstance: "`@Bulkhead({ limit: 10, scope: 'instance' })`, per object (bulkhead + WeakMap entry + listing)",
+  listing: "the registry's share of one listed policy: `registerPolicy()` on a factory's circuit, minus the circuit",
+};
+
+/** One row of {@link idlePolicies}, measured over `count` policies. */
+export async function staunchIdlePolicy(which, count) {
+  const core = await import('@staunch/core');
+  const title = idlePolicies[which];
+  const made = {
+    retry: () => core.retryPolicy({ times: 3, interval: 100 }),
+    bulkhead: () => core.bulkheadPolicy({ limit: 10 }),
+    rateLimit: () => core.rateLimitPolicy({ permits: 100, per: 1_000 }),
+  }[which];
+  if (made !== undefined) {
+    const { bytes } = await heapPerItem(count, made, callOnce);
+    return [{ title, bytes, timers: await timersLeft(made, callOnce) }];
+  }
+  if (which === 'bulkheadInstance') {
+    const { BulkheadTenant, PlainTenant } = await import(join(outDir, 'staunch.mjs'));
+    const ping = (t) => t.ping();
+    const plain = await heapPerItem(count, () => new PlainTenant(), ping);
+    const decorated = await heapPerItem(count, () => new BulkheadTenant(), ping);
+    return [
+      { title, bytes: decorated.bytes - plain.bytes, timers: await timersLeft(() => new BulkheadTenant(), ping) },
+    ];
+  }
+  // The unlisted circuits first: they leave nothing in the registry for the listed ones to reuse. Warmed up
+  // before: what the first circuits compile would otherwise count against the unlisted ones alone.
+  const perKey = core.circuitBreakerFactory({ threshold: 5, resetTimeout: 10_000 });
+  await heapPerItem(1_000, perKey, callOnce);
+  const unlisted = await heapPerItem(count, perKey, callOnce);
+  const listed = await heapPerItem(
+    count,
+    () => {
+      const circuit = perKey();
+      core.registerPolicy(circuit, 'circuitBreaker');
+      return circuit;
+    },
+    callOnce,
+  );
+  return [{ title, bytes: listed.bytes - unlisted.bytes, timers: 0 }];
+}
+
 /** cockatiel: one `circuitBreaker(handleAll, …)` per circuit. */
 export async function cockatielIdleCircuits(count) {
   const c = await import('cockatiel');
@@ -79,7 +132,8 @@ function callOnce(breaker) {
 }
 
 // Makes `count` objects, runs one successful call on each, and reports heap growth per object
-// (the array holding them is allocated before the baseline).
+// (the array holding them is allocated before the baseline). Read after a macrotask: V8 holds the
+// target of every WeakRef made during a job (the registry makes one per listed policy) until the job ends.
 async function heapPerItem(count, make, call) {
   const kept = new Array(count).fill(undefined);
   const before = heapAfterGc();
@@ -87,6 +141,7 @@ async function heapPerItem(count, make, call) {
     kept[i] = make();
     await call(kept[i]);
   }
+  await new Promise((resolve) => setImmediate(resolve));
   const after = heapAfterGc();
   if (kept.some((item) => item === undefined)) throw new Error('lost an item');
   return { bytes: Math.round((after - before) / count), kept };

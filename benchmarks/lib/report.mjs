@@ -246,7 +246,7 @@ const tables = {
     ],
   },
   memory: {
-    header: ['library', 'circuit', 'bytes/circuit', 'timers per 1,000 circuits', 'target'],
+    header: ['library', 'circuit or policy', 'bytes each', 'timers per 1,000', 'target'],
     numeric: [2, 3],
     cells: (row) => [
       row.subject.library,
@@ -424,7 +424,7 @@ export function markdown(report, env, seconds) {
       out.push('');
     }
     if (kind === 'memory') {
-      out.push('## Idle circuits');
+      out.push('## Idle circuits and policies');
       out.push('');
     }
     out.push(`| ${header.join(' | ')} |`);
@@ -482,10 +482,12 @@ export function markdown(report, env, seconds) {
       '- Peers are configured like staunch: 3 calls in all 100 ms apart (cockatiel `maxAttempts: 2`, p-retry',
       '  and async-retry `retries: 2`), a breaker opening after 5 consecutive failures, a 1,000 ms attempt',
       '  timeout. opossum is shown with its default 10 s timeout (a timer per call) and with `timeout: false`.',
-      '- Idle circuits: heap growth per circuit over 100,000 circuits that each ran one successful call, after',
-      '  forced GCs (staunch class/instance scope: `benchmarks/idle-circuit-memory.mjs`). Timers: those still',
-      "  alive after 1,000 circuits were made and called once, counted with an async hook so that unref'd",
-      "  timers count too (`process.getActiveResourcesInfo()` lists only ref'd ones).",
+      '- Idle circuits and policies: heap growth per object over 100,000 of them that each ran one successful',
+      '  call, after forced GCs (staunch class/instance scope: `benchmarks/idle-circuit-memory.mjs`), read after',
+      '  a macrotask: V8 keeps the target of every WeakRef made during a job (the registry of live policies makes',
+      '  one per listed policy) until the job ends. Timers: those still alive after 1,000 were made and called',
+      "  once, counted with an async hook so that unref'd timers count too (`process.getActiveResourcesInfo()`",
+      "  lists only ref'd ones).",
       '- `@staunch/redis` scenarios: each process starts a redis-server of its own (`--save "" --appendonly no`,',
       '  a free port on 127.0.0.1, a temp directory; stopped afterwards) and connects with ioredis. The',
       "  store's circuit is read locally on every call, so the hot path's only contact with Redis would be a",

@@ -115,6 +115,7 @@ export const groups = [
     title: 'Idle circuit: heap per circuit, timers held',
     target: { bytes: 256, text: '≤ 256 bytes, no timers' },
   },
+  { id: 'policy-memory', title: 'Idle policies of other kinds, and the registry: heap per policy, timers held' },
   otelGroup,
 ];
 
@@ -921,6 +922,13 @@ export const scenarios = [
     targeted: true,
     memory: (count) => import('./memory.mjs').then((m) => m.staunchIdleCircuits(count)),
   },
+  // One process each (see `staunchIdlePolicy`).
+  ...['retry', 'bulkhead', 'rateLimit', 'bulkheadInstance', 'listing'].map((which) => ({
+    id: `memory-${which}`,
+    group: 'policy-memory',
+    library: 'staunch',
+    memory: (count) => import('./memory.mjs').then((m) => m.staunchIdlePolicy(which, count)),
+  })),
   {
     id: 'memory-cockatiel',
     group: 'memory',

@@ -130,6 +130,36 @@ describe('livePolicies', () => {
     expect(livePolicies().some((row) => row.name === 'ephemeral-circuit')).toBe(false);
   });
 
+  it('names one policy without naming the others of its kind', () => {
+    const [named, unnamed] = [retryPolicy(), retryPolicy()];
+    registerPolicy(named, 'retry', { name: 'named-retry' });
+    expect(rowOf(named)?.name).toBe('named-retry');
+    expect(rowOf(unnamed)?.name).toBeUndefined();
+    expect(rowOf(retryPolicy())?.name).toBeUndefined();
+  });
+
+  it('lists each policy once when reading a state runs a listener that makes policies', async () => {
+    // Entries of collected policies are waiting to be swept, and the listener makes enough to sweep them.
+    for (let i = 0; i < 100; i++) circuitBreaker();
+    await collectGarbage();
+    const clock = new VirtualClock();
+    const due = circuitBreaker({ name: 'due-for-trial', threshold: 1, resetTimeout: 1_000, clock });
+    await due.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    const after = circuitBreaker({ name: 'listed-after-the-trial' });
+    await clock.advance(1_000);
+    const made: object[] = [];
+    due.on('halfOpened', () => {
+      for (let i = 0; i < 200; i++) made.push(circuitBreaker());
+    });
+    const rows = livePolicies(); // reading `due` moves it to half-open: the listener runs during the listing
+    expect(made).toHaveLength(200);
+    const listed = rows.map((row) => row.policy);
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(rows.find((row) => row.policy === due)?.state).toBe('half-open');
+    expect(listed).toContain(after);
+    expect(livePolicies().filter((row) => made.includes(row.policy as object))).toHaveLength(200);
+  });
+
   it('tells watchers of each policy made from then on, until stopped', () => {
     const seen: string[] = [];
     const stop = watchPolicies((row) => seen.push(`${row.kind}:${row.name ?? ''}`));

@@ -25,7 +25,7 @@ const rowsOf = (className: string, each = false): LivePolicy[] =>
 const fail = (): Promise<never> => Promise.reject(new Error('down'));
 
 describe('livePolicies of decorated methods', () => {
-  useVirtualClock();
+  const holder = useVirtualClock();
 
   it('lists a class-scoped circuit with its class, method, scope and state, before any call', () => {
     class Billing {
@@ -153,6 +153,35 @@ describe('livePolicies of decorated methods', () => {
     expect(ref.deref()).toBeUndefined();
     expect(rowsOf('Session')[0]?.count).toBe(1);
     expect(rowsOf('Session', true).map((row) => row.policy)).toEqual([circuitOf(kept, 'ping')]);
+  });
+
+  it("lists each instance's circuit once when reading one makes circuits for new instances", async () => {
+    class Tenant {
+      @CircuitBreaker({ scope: 'instance', threshold: 1, resetTimeout: 1_000 })
+      async ping(fails: boolean): Promise<void> {
+        if (fails) await fail();
+      }
+    }
+    // The WeakRefs of collected instances' circuits wait to be pruned, and the listener makes enough to prune them.
+    for (let i = 0; i < 100; i++) await new Tenant().ping(false);
+    await collectGarbage();
+    const first = new Tenant();
+    await first.ping(true).catch(() => undefined);
+    await holder.clock.advance(1_000);
+    const made: Tenant[] = [];
+    circuitOf(first, 'ping').on('halfOpened', () => {
+      for (let i = 0; i < 200; i++) {
+        const tenant = new Tenant();
+        made.push(tenant);
+        void tenant.ping(false);
+      }
+    });
+    const rows = rowsOf('Tenant', true); // reading the first circuit moves it to half-open: the listener runs
+    expect(made).toHaveLength(200);
+    const listed = rows.map((row) => row.policy);
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(listed).toContain(circuitOf(first, 'ping'));
+    expect(rowsOf('Tenant')[0]?.count).toBe(201);
   });
 
   it('forgets a collected class with all its policies', async () => {

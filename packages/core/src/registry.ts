@@ -80,13 +80,13 @@ export interface LivePoliciesOptions {
  */
 export function livePolicies(options?: LivePoliciesOptions): LivePolicy[] {
   const each = options?.each === true;
+  // Collected first (dropping collected entries), read after: reading a circuit's state can run listeners,
+  // and whatever they register must not move entries under this loop.
+  const targets: object[] = [];
+  sweep(targets);
   const rows: LivePolicy[] = [];
-  for (const source of registry.sources) {
-    const target = source.ref.deref();
-    if (target === undefined) {
-      registry.sources.delete(source);
-      continue;
-    }
+  for (const target of targets) {
+    const source = registry.sources.get(target) as Source;
     if (source.group) {
       const group = target as PolicyGroup;
       if (each) group.forEachPolicy((policy, key) => rows.push(rowOf(source, policy, key)));
@@ -108,8 +108,8 @@ export function livePolicies(options?: LivePoliciesOptions): LivePolicy[] {
  * console.log(livePolicyOf(circuitBreaker({ name: 'search' }))?.state); // 'closed'
  */
 export function livePolicyOf(policy: object): LivePolicy | undefined {
-  const source = registry.single.get(policy);
-  return source === undefined ? undefined : rowOf(source, policy, undefined);
+  const source = registry.sources.get(policy);
+  return source === undefined || source.group ? undefined : rowOf(source, policy, undefined);
 }
 
 /**
@@ -125,12 +125,15 @@ export function livePolicyOf(policy: object): LivePolicy | undefined {
  * console.log(livePolicies().some((p) => p.name === 'search')); // true
  */
 export function registerPolicy(policy: object, kind: string, details?: { readonly name?: string }): void {
-  const known = registry.single.get(policy);
-  if (known !== undefined) {
-    if (details?.name !== undefined) known.site.name = details.name;
-    return;
+  const name = details?.name;
+  const known = registry.sources.get(policy);
+  if (known === undefined) {
+    add(policy, name === undefined ? standalone(kind) : sourceOf(kind, 'standalone', siteNamed(name), false));
+  } else if (name !== undefined && !known.group) {
+    // The site shared by every unnamed standalone policy of a kind is never written: a named one gets its own.
+    if (known.site === unnamed) registry.sources.set(policy, { ...known, site: siteNamed(name) });
+    else known.site.name = name;
   }
-  add(policy, kind, 'standalone', { class: undefined, method: undefined, name: details?.name }, false);
 }
 
 /**
@@ -152,13 +155,10 @@ export function registerDecoratedPolicy(
   site: PolicySite,
 ): void {
   const group = scope !== 'class';
-  const known = group ? undefined : registry.single.get(target);
-  if (known !== undefined) {
-    known.site = site;
-    known.scope = scope;
-    return;
-  }
-  add(target, kind, scope, site, group);
+  const known = registry.sources.get(target);
+  // A policy its factory listed moves under the method: a source of its own, the entry it has stays.
+  if (known !== undefined) registry.sources.set(target, { ...known, scope, site, group });
+  else add(target, sourceOf(kind, scope, site, group));
 }
 
 /**
@@ -177,8 +177,8 @@ export function registerDecoratedPolicy(
  */
 export function announcePolicy(group: PolicyGroup, policy: object, key: string | undefined): void {
   if (registry.watchers.size === 0) return;
-  const source = registry.groups.get(group);
-  if (source === undefined) return;
+  const source = registry.sources.get(group);
+  if (source === undefined || !source.group) return;
   const row = rowOf(source, policy, key);
   for (const watcher of registry.watchers) watcher(row);
 }
@@ -203,49 +203,84 @@ export function watchPolicies(watcher: (policy: LivePolicy) => void): () => void
 }
 
 // One registry per process, shared by the ESM and CJS copies of this package (and by other versions that
-// agree on this shape), so no listing depends on which build made a policy.
+// agree on this shape), so no listing depends on which build made a policy. What a policy costs to list is
+// kept to the least a weak listing can cost: one WeakRef in `entries` (nothing weaker can be walked) and one
+// entry in `sources` (for `livePolicyOf`, found in O(1)); its Source is shared by every unnamed standalone
+// policy of its kind, so a factory-made policy adds no object of its own beyond the WeakRef.
 interface Source {
-  readonly ref: WeakRef<object>;
   readonly kind: string;
   readonly reader: PolicyReader;
-  scope: PolicyScope;
-  site: PolicySite;
+  readonly scope: PolicyScope;
+  readonly site: PolicySite;
   readonly group: boolean;
 }
 
 interface Registry {
-  readonly sources: Set<Source>;
-  readonly single: WeakMap<object, Source>;
-  readonly groups: WeakMap<object, Source>;
+  /** Every listed policy or group, held weakly, in the order they were listed. */
+  readonly entries: WeakRef<object>[];
+  readonly sources: WeakMap<object, Source>;
   readonly watchers: Set<(policy: LivePolicy) => void>;
   sweepAt: number;
 }
 
-const REGISTRY = Symbol.for('staunch.registry.v1');
+// v2: one array of WeakRefs and one WeakMap of Sources (v1 kept a Source object with its own WeakRef per policy).
+const REGISTRY = Symbol.for('staunch.registry.v2');
 const holder = globalThis as unknown as Record<symbol, Registry | undefined>;
 const registry: Registry = (holder[REGISTRY] ??= {
-  sources: new Set(),
-  single: new WeakMap(),
-  groups: new WeakMap(),
+  entries: [],
+  sources: new WeakMap(),
   watchers: new Set(),
   sweepAt: 64,
 });
 
-function add(target: object, kind: string, scope: PolicyScope, site: PolicySite, group: boolean): void {
+// The site of every unnamed standalone policy, and their Source per kind (per copy: a reader reads the
+// private state of its own copy's classes).
+const unnamed: PolicySite = Object.freeze({ class: undefined, method: undefined, name: undefined });
+const standaloneSources = new Map<string, Source>();
+
+function standalone(kind: string): Source {
+  let source = standaloneSources.get(kind);
+  if (source === undefined) standaloneSources.set(kind, (source = sourceOf(kind, 'standalone', unnamed, false)));
+  return source;
+}
+
+function siteNamed(name: string): PolicySite {
+  return { class: undefined, method: undefined, name };
+}
+
+function sourceOf(kind: string, scope: PolicyScope, site: PolicySite, group: boolean): Source {
   const reader = policyReaders[kind];
   if (reader === undefined) throw new TypeError(`staunch: no reader for policy kind '${kind}' (policy-readers.ts).`);
-  const source: Source = { ref: new WeakRef(target), kind, reader: reader, scope, site, group };
-  // Collected policies leave their entries behind until a listing or this amortised sweep drops them.
-  if (registry.sources.size >= registry.sweepAt) {
-    for (const known of registry.sources) if (known.ref.deref() === undefined) registry.sources.delete(known);
-    registry.sweepAt = Math.max(64, 2 * registry.sources.size);
+  return { kind, reader, scope, site, group };
+}
+
+function add(target: object, source: Source): void {
+  const entries = registry.entries;
+  // Collected policies leave their WeakRefs behind until a listing or this amortised sweep drops them.
+  if (entries.length >= registry.sweepAt) {
+    sweep(undefined);
+    registry.sweepAt = Math.max(64, 2 * entries.length);
   }
-  registry.sources.add(source);
-  (group ? registry.groups : registry.single).set(target, source);
-  if (registry.watchers.size > 0 && !group) {
+  entries.push(new WeakRef(target));
+  registry.sources.set(target, source);
+  if (registry.watchers.size > 0 && !source.group) {
     const row = rowOf(source, target, undefined);
     for (const watcher of registry.watchers) watcher(row);
   }
+}
+
+// Drops the entries of collected objects (in place, keeping the order), and gives the live ones to `live`.
+function sweep(live: object[] | undefined): void {
+  const entries = registry.entries;
+  let kept = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as WeakRef<object>;
+    const target = entry.deref();
+    if (target === undefined) continue;
+    entries[kept++] = entry;
+    live?.push(target);
+  }
+  entries.length = kept;
 }
 
 function rowOf(source: Source, policy: object, key: string | undefined): LivePolicy {

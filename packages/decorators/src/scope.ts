@@ -25,8 +25,9 @@ export class Scope<State extends object> implements PolicyGroup {
   readonly single: State | undefined;
   readonly #make: ((key?: string) => State) | undefined;
   readonly #perInstance: WeakMap<object, State> | undefined;
-  // The per-instance state, held weakly, so the registry can list it (a WeakMap cannot be walked).
-  readonly #instances: Set<WeakRef<State>> | undefined;
+  // The per-instance state, held weakly, so the registry can list it (a WeakMap cannot be walked): one
+  // WeakRef per instance in an array, the least a weak listing costs (a Set entry costs twice a slot).
+  readonly #instances: WeakRef<State>[] | undefined;
   #pruneAt = 64;
   readonly #perKey: Map<string, State> | undefined;
   readonly #isIdle: ((state: State) => boolean) | undefined;
@@ -46,7 +47,7 @@ export class Scope<State extends object> implements PolicyGroup {
     this.single = single;
     this.#make = make;
     this.#perInstance = kind === 'instance' ? new WeakMap() : undefined;
-    this.#instances = kind === 'instance' ? new Set() : undefined;
+    this.#instances = kind === 'instance' ? [] : undefined;
     this.#perKey = kind === 'key' ? new Map() : undefined;
     this.#isIdle = isIdle;
     this.#maxKeys = maxKeys;
@@ -117,11 +118,13 @@ export class Scope<State extends object> implements PolicyGroup {
   forEachPolicy(visit: (policy: object, key: string | undefined) => void): void {
     if (this.single !== undefined) visit(this.single, undefined);
     if (this.#perKey !== undefined) for (const [key, state] of this.#perKey) visit(state, key);
-    if (this.#instances !== undefined) {
-      for (const ref of this.#instances) {
-        const state = ref.deref();
-        if (state === undefined) this.#instances.delete(ref);
-        else visit(state, undefined);
+    const instances = this.#instances;
+    if (instances !== undefined) {
+      // Swept first, visited after: what a visit runs (a circuit's listeners) may add instances meanwhile.
+      const kept = this.#prune(instances);
+      for (let i = 0; i < kept; i++) {
+        const state = (instances[i] as WeakRef<State>).deref();
+        if (state !== undefined) visit(state, undefined);
       }
     }
   }
@@ -129,13 +132,21 @@ export class Scope<State extends object> implements PolicyGroup {
   // Remembers a new instance's state (weakly) and tells the registry's watchers. Collected states are
   // dropped by listings and by an amortised sweep here, so the set stays near the live instance count.
   #remember(state: State): void {
-    const instances = this.#instances as Set<WeakRef<State>>;
-    if (instances.size >= this.#pruneAt) {
-      for (const ref of instances) if (ref.deref() === undefined) instances.delete(ref);
-      this.#pruneAt = Math.max(64, 2 * instances.size);
-    }
-    instances.add(new WeakRef(state));
+    const instances = this.#instances as WeakRef<State>[];
+    if (instances.length >= this.#pruneAt) this.#pruneAt = Math.max(64, 2 * this.#prune(instances));
+    instances.push(new WeakRef(state));
     announcePolicy(this, state, undefined);
+  }
+
+  // Drops the WeakRefs of collected states, in place and in order; returns how many are left.
+  #prune(instances: WeakRef<State>[]): number {
+    let kept = 0;
+    for (let i = 0; i < instances.length; i++) {
+      const ref = instances[i] as WeakRef<State>;
+      if (ref.deref() !== undefined) instances[kept++] = ref;
+    }
+    instances.length = kept;
+    return kept;
   }
 
   #sweep(perKey: Map<string, State>): void {
