@@ -293,6 +293,8 @@ describeWithRedis(
       // Slots that lose their node are refused; the others stay served (the setting reverts below).
       const requireFullCoverage = (value: 'yes' | 'no'): Promise<unknown> =>
         Promise.all(admins.map((admin) => admin.config('SET', 'cluster-require-full-coverage', value).catch(noop)));
+      // Killed and not restarted yet: restarted whatever happens, for the tests after this one.
+      const down: ClusterNode[] = [];
       try {
         await requireFullCoverage('no');
         const { stores: made, logs } = fleet(2);
@@ -305,6 +307,7 @@ describeWithRedis(
         const [healthyA, healthyB] = breakers(healthyName) as [CircuitBreakerPolicy, CircuitBreakerPolicy];
         await Promise.all(made.map((store) => store.ready()));
         const replica = (await cluster.replicaOf(dead!))!;
+        down.push(replica, dead!);
         await replica.server.kill();
         await dead!.server.kill();
 
@@ -342,7 +345,7 @@ describeWithRedis(
           expect(slots).not.toContain(healthySlot);
         }
 
-        await Promise.all([dead!.server.restart(), replica.server.restart()]);
+        await Promise.all(down.splice(0).map((node) => node.server.restart()));
         await cluster.waitUntilOk();
         await eventually(() => logs.every((log) => log.restored.length === 1), 'each store to end it', 15_000);
         for (const log of logs) {
@@ -351,6 +354,7 @@ describeWithRedis(
           expect(log.restored[0]!.slots).toEqual(log.unavailable[0]!.slots);
         }
       } finally {
+        if (down.length > 0) await Promise.all(down.map((node) => node.server.restart()));
         await requireFullCoverage('yes');
         for (const admin of admins) admin.disconnect();
       }
