@@ -34,7 +34,10 @@ import { parseMessage, parseReply, type CircuitLink, type SharedState } from './
 export interface RedisUnavailableEvent {
   /** What showed it: a connection error, a refused command, or a command slower than `commandTimeout`. */
   readonly error: unknown;
-  /** The Cluster node whose slots are affected; `undefined`: the whole store. */
+  /**
+   * The Cluster node whose slots are affected, `host:port` as the client names it (`''` when the client's
+   * slot map names no node for the failing slot); `undefined`: the whole store.
+   */
   readonly node: string | undefined;
   /** The Cluster hash slots whose circuits run on local state, ascending; `undefined`: every circuit. */
   readonly slots: readonly number[] | undefined;
@@ -127,7 +130,7 @@ export interface RedisCircuitStore extends CircuitStoreProvider {
  * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
  * const store = redisStore(redis, { quorum: 2 });
  * const payments = circuitBreaker({ threshold: 5, resetTimeout: 30_000, name: 'payments', store });
- * store.on('unavailable', ({ error }) => console.warn('circuits on local state:', error));
+ * store.on('unavailable', ({ error, node }) => console.warn(`circuits of ${node ?? 'every node'} on local state:`, error));
  *
  * const receipt = await payments.execute(() => fetch('https://payments.example/charge'));
  * await store.close();
