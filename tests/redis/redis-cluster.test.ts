@@ -4,8 +4,10 @@ import { redisCircuitKeys, redisStore, type RedisCircuitStore, type RedisStoreEv
 import { documentedAclRules } from './support/documented-acl';
 import { Down, eventually, fail, outcome, sleep, succeed } from './support/circuit-helpers';
 import { describeWithRedis } from './support/redis-server';
-import { startRedisCluster, type RedisCluster } from './support/redis-cluster';
+import { startRedisCluster, type ClusterNode, type RedisCluster } from './support/redis-cluster';
 import { clusterSlot } from '../../packages/redis/src/cluster-slot';
+
+const noop = (): void => undefined;
 
 // A real Redis Cluster, 3 masters and 3 replicas, started once for this file. Several stores in this
 // process stand in for a fleet (each with its own Cluster client and process id).
@@ -277,30 +279,122 @@ describeWithRedis(
       }
     });
 
-    it('reports a master lost without a replica once, and the end of the incident once its slots answer', async () => {
+    // The key of `node` as the client names it, and in the events.
+    const nodeKey = (node: ClusterNode): string => `${node.server.host}:${node.server.port}`;
+
+    async function nameOn(node: ClusterNode): Promise<string> {
+      let name = uniqueName();
+      while ((await cluster.nodeOf(redisCircuitKeys(name).state)) !== node) name = uniqueName();
+      return name;
+    }
+
+    it('keeps sharing the circuits of the masters that answer while a master without replica is dead', async () => {
+      const admins = cluster.nodes.map((node) => new Redis(node.server.url));
+      // Slots that lose their node are refused; the others stay served (the setting reverts below).
+      const requireFullCoverage = (value: 'yes' | 'no'): Promise<unknown> =>
+        Promise.all(admins.map((admin) => admin.config('SET', 'cluster-require-full-coverage', value).catch(noop)));
+      // Killed and not restarted yet: restarted whatever happens, for the tests after this one.
+      const down: ClusterNode[] = [];
+      try {
+        await requireFullCoverage('no');
+        const { stores: made, logs } = fleet(2);
+        const [dead, alive] = await cluster.masters();
+        const deadName = await nameOn(dead!);
+        const healthyName = await nameOn(alive!);
+        const breakers = (name: string): CircuitBreakerPolicy[] =>
+          made.map((store) => circuitBreaker({ on: Down, threshold: 3, resetTimeout: 5000, name, store }));
+        const [deadA, deadB] = breakers(deadName) as [CircuitBreakerPolicy, CircuitBreakerPolicy];
+        const [healthyA, healthyB] = breakers(healthyName) as [CircuitBreakerPolicy, CircuitBreakerPolicy];
+        await Promise.all(made.map((store) => store.ready()));
+        const replica = (await cluster.replicaOf(dead!))!;
+        down.push(replica, dead!);
+        await replica.server.kill();
+        await dead!.server.kill();
+
+        // A failure of the dead master's circuit in each process: its report goes unanswered.
+        outcome(deadA, fail);
+        outcome(deadB, fail);
+        await eventually(() => logs.every((log) => log.unavailable.length === 1), 'each store to report an incident');
+        // A healthy master's circuit: 4 failures from 2 processes (threshold 3, quorum 2), 2 in each, under
+        // each local threshold: it opens fleet-wide.
+        for (const breaker of [healthyA, healthyB, healthyA, healthyB]) outcome(breaker, fail);
+        await eventually(
+          () => healthyA.state === 'open' && healthyB.state === 'open',
+          'the healthy circuit to open in both processes',
+        );
+        // The dead master's circuit runs on local state: 4 failures from 2 processes leave both closed, a
+        // third in one process opens only that one.
+        outcome(deadA, fail);
+        outcome(deadB, fail);
+        await sleep(300);
+        expect([deadA.state, deadB.state]).toEqual(['closed', 'closed']);
+        outcome(deadA, fail);
+        expect([deadA.state, deadB.state]).toEqual(['open', 'closed']);
+        expect(made.map((store) => store.available)).toEqual([true, true]);
+
+        await sleep(2500); // probe intervals: the dead node's keys still unanswered, no further incident
+        expect(logs.map((log) => [log.unavailable.length, log.restored.length])).toEqual([
+          [1, 0],
+          [1, 0],
+        ]);
+        const deadSlot = clusterSlot(redisCircuitKeys(deadName).state);
+        const healthySlot = clusterSlot(redisCircuitKeys(healthyName).state);
+        for (const { node, slots } of logs.map((log) => log.unavailable[0]!)) {
+          expect(node).toBe(nodeKey(dead!));
+          expect(slots).toContain(deadSlot);
+          expect(slots).not.toContain(healthySlot);
+        }
+
+        await Promise.all(down.splice(0).map((node) => node.server.restart()));
+        await cluster.waitUntilOk();
+        await eventually(() => logs.every((log) => log.restored.length === 1), 'each store to end it', 15_000);
+        for (const log of logs) {
+          expect(log.unavailable).toHaveLength(1);
+          expect(log.restored[0]!.node).toBe(nodeKey(dead!));
+          expect(log.restored[0]!.slots).toEqual(log.unavailable[0]!.slots);
+        }
+      } finally {
+        if (down.length > 0) await Promise.all(down.map((node) => node.server.restart()));
+        await requireFullCoverage('yes');
+        for (const admin of admins) admin.disconnect();
+      }
+    });
+
+    it('reports each node refusing its slots once (a whole cluster down), and the end of each once they answer', async () => {
       const { stores: made, logs } = fleet(1);
       const names = Array.from({ length: 30 }, uniqueName);
       const breakers = names.map((name) =>
         circuitBreaker({ on: Down, threshold: 100, resetTimeout: 1000, name, store: made[0]! }),
       );
       await made[0]!.ready();
+      const homes = new Set<string>();
+      for (const name of names) homes.add(nodeKey(await cluster.nodeOf(redisCircuitKeys(name).state)));
       const master = await cluster.nodeOf(redisCircuitKeys(names[0]!).state);
       const replica = (await cluster.replicaOf(master))!;
-      // The replica first, so that no failover can save the master's slots: the cluster is down
-      // (require-full-coverage), yet every other node still answers PING.
-      await replica.server.kill();
-      await master.server.kill();
-      for (const breaker of breakers) outcome(breaker, fail);
-      await eventually(() => logs[0]!.unavailable.length === 1, 'the incident', 15_000);
-      await sleep(4000); // four probe intervals: PING is answered, the circuits' keys are not
-      expect(logs[0]!.unavailable).toHaveLength(1);
-      expect(logs[0]!.restored).toHaveLength(0);
-      expect(made[0]!.available).toBe(false);
+      // A node that stays up, to ask the cluster's state.
+      const admin = new Redis(cluster.nodes.find((node) => node !== master && node !== replica)!.server.url);
+      try {
+        // The replica first, so that no failover can save the master's slots: once the cluster says so, it is
+        // down (require-full-coverage) and every master refuses its slots, yet every node still answers PING.
+        await replica.server.kill();
+        await master.server.kill();
+        await eventually(async () => /cluster_state:fail/.test(await admin.cluster('INFO')), 'the cluster to fail');
+        for (const breaker of breakers) outcome(breaker, fail);
+        await eventually(() => logs[0]!.unavailable.length === homes.size, 'an incident per node', 15_000);
+        await sleep(4000); // four probe intervals: PING is answered, the circuits' keys are not
+        expect(logs[0]!.unavailable.map((event) => event.node).sort()).toEqual([...homes].sort());
+        expect(logs[0]!.restored).toHaveLength(0);
+        expect(made[0]!.available).toBe(false);
+      } finally {
+        admin.disconnect();
+      }
 
       await Promise.all([master.server.restart(), replica.server.restart()]);
       await cluster.waitUntilOk();
-      await eventually(() => logs[0]!.restored.length === 1, 'the recovery', 15_000);
-      expect(logs[0]!.unavailable).toHaveLength(1);
+      await eventually(() => logs[0]!.restored.length === homes.size, 'the recovery', 15_000);
+      expect(logs[0]!.restored.map((event) => event.node).sort()).toEqual([...homes].sort());
+      expect(logs[0]!.unavailable).toHaveLength(homes.size);
+      expect(made[0]!.available).toBe(true);
     });
   },
   { cli: true },

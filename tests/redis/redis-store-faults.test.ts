@@ -72,9 +72,18 @@ describeWithRedis('redisStore when Redis fails', () => {
     expect(commandsInFlight(clients[0]!)).toBeLessThanOrEqual(1);
     await stores[0].flush(); // nothing pending: resolves at once
     expect(logs.map((log) => log.unavailable.length)).toEqual([1, 1]); // once per incident, not per failure
+    // A single server is one node: the incident is the whole store's.
+    expect(logs.map((log) => [log.unavailable[0]!.node, log.unavailable[0]!.slots])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
 
     await server.restart();
     await eventually(() => logs.every((log) => log.restored.length === 1), 'both stores to report the recovery');
+    expect(logs.map((log) => [log.restored[0]!.node, log.restored[0]!.slots])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
     // The restarted server lost everything (no persistence): the shared circuit is closed, and a fresh trip
     // in one process reaches the other again.
     expect(await admin.hget(redisCircuitKeys(name).state, 'state')).toBeNull(); // closed: no state written yet

@@ -23,15 +23,39 @@ import { scripts, shardedScripts, type LuaScript } from './scripts.js';
 import { SharedCircuit } from './shared-circuit.js';
 import { parseMessage, parseReply, type CircuitLink, type SharedState } from './shared-state.js';
 
-/** Payload of the `unavailable` event: Redis stopped answering; circuits run on local state. */
+/**
+ * Payload of the `unavailable` event: part of Redis, or all of it, stopped answering, and the circuits
+ * whose keys it serves run on local state. On a single server or behind Sentinel an incident is always
+ * the whole store's (`node` and `slots` undefined). On a Cluster it is one node's: the node that serves
+ * the failing circuit's slot (its `host:port`, as the client names it) and the hash slots it served
+ * then; the other nodes' circuits keep sharing. A connection of the store's lost as a whole (the
+ * Cluster client not ready, its subscriber closed) is the whole store's on a Cluster too.
+ */
 export interface RedisUnavailableEvent {
-  /** What showed it: a connection error, or a command slower than `commandTimeout`. */
+  /** What showed it: a connection error, a refused command, or a command slower than `commandTimeout`. */
   readonly error: unknown;
+  /**
+   * The Cluster node whose slots are affected, `host:port` as the client names it (`''` when the client's
+   * slot map names no node for the failing slot); `undefined`: the whole store.
+   */
+  readonly node: string | undefined;
+  /** The Cluster hash slots whose circuits run on local state, ascending; `undefined`: every circuit. */
+  readonly slots: readonly number[] | undefined;
 }
-/** Payload of the `restored` event: Redis answers again and every circuit has been re-read. */
+/**
+ * Payload of the `restored` event: the incident an `unavailable` event began is over (same `node`),
+ * the circuits' keys answer again and every circuit of it has been re-read.
+ */
 export interface RedisRestoredEvent {
   /** Milliseconds since the `unavailable` event. */
   readonly downtime: number;
+  /** The Cluster node of the incident, as its `unavailable` event said; `undefined`: the whole store. */
+  readonly node: string | undefined;
+  /**
+   * The hash slots the incident covered, ascending (those its `unavailable` event listed, and any slot
+   * whose command failed later while the incident went on); `undefined`: every circuit.
+   */
+  readonly slots: readonly number[] | undefined;
 }
 /** Payload of the `change` event: this process learned of a shared transition. */
 export interface SharedCircuitChangeEvent {
@@ -46,9 +70,12 @@ export interface SharedCircuitChangeEvent {
 }
 /** The events of a {@link RedisCircuitStore}, for `store.on(type, listener)`. */
 export interface RedisStoreEvents {
-  /** Once per incident: Redis unreachable or slow. */
+  /**
+   * Once per incident: Redis unreachable or slow, the whole store's, or on a Cluster one node's (several
+   * nodes failing: one incident each, each with its own `restored`).
+   */
   unavailable: RedisUnavailableEvent;
-  /** The incident is over: circuits re-synchronised. */
+  /** Once per incident, when it is over: its circuits re-synchronised. */
   restored: RedisRestoredEvent;
   /** A shared transition reached this process (by pub/sub or a script reply). */
   change: SharedCircuitChangeEvent;
@@ -58,7 +85,11 @@ export interface RedisStoreEvents {
 export interface RedisCircuitStore extends CircuitStoreProvider {
   /** The options it runs with, defaults filled in. */
   readonly options: ResolvedRedisStoreOptions;
-  /** False during an incident (Redis unreachable or slow): circuits then decide on local state alone. */
+  /**
+   * False while no circuit of the store shares its state: during an incident of the whole store, or on a
+   * Cluster while every live circuit's slot is in a node's incident. One node of a Cluster failing while
+   * others serve circuits leaves it true: watch `unavailable`/`restored` for those (they name the node).
+   */
   readonly available: boolean;
   /** The replica of the circuit called `name`, made on first use; a breaker's `store` option calls this. */
   circuit(name: string, options: ResolvedCircuitBreakerOptions): CircuitStore;
@@ -88,7 +119,8 @@ export interface RedisCircuitStore extends CircuitStoreProvider {
  * failures in the background, and learns the fleet's transitions by pub/sub.
  * The shared circuit opens when `threshold` failures from at least `quorum`
  * processes fall within the window; one process at a time holds the trial
- * lease. If Redis is unreachable or slow, every circuit runs on local state.
+ * lease. If Redis is unreachable or slow, every circuit runs on local state;
+ * on a Cluster, only the circuits of a node that fails do.
  *
  * @example
  * import Redis from 'ioredis';
@@ -98,7 +130,7 @@ export interface RedisCircuitStore extends CircuitStoreProvider {
  * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
  * const store = redisStore(redis, { quorum: 2 });
  * const payments = circuitBreaker({ threshold: 5, resetTimeout: 30_000, name: 'payments', store });
- * store.on('unavailable', ({ error }) => console.warn('circuits on local state:', error));
+ * store.on('unavailable', ({ error, node }) => console.warn(`circuits of ${node ?? 'every node'} on local state:`, error));
  *
  * const receipt = await payments.execute(() => fetch('https://payments.example/charge'));
  * await store.close();
@@ -136,6 +168,10 @@ function identity(value: object | undefined): string {
 }
 
 interface Incident {
+  // The Cluster node whose slots it covers (as the client names it, '' when none was known), and those
+  // slots; both undefined for an incident of the whole store.
+  readonly node: string | undefined;
+  readonly slots: Set<number> | undefined;
   readonly at: number;
   // Retries while the connections look fine but Redis does not answer (paused, or the client's own
   // command timeout): the only timer the store keeps, and only during an incident.
@@ -144,6 +180,8 @@ interface Incident {
   // that fails (a Cluster node that answers PING but refuses the circuits' slots) puts it back to probing:
   // the same incident, not a new one.
   recovering: boolean;
+  // Its probe's command is in flight: one at a time.
+  pinging: boolean;
 }
 
 /** Re-reads per round trip: a batch's replies are applied in one turn of the event loop (about 1 ms). */
@@ -198,8 +236,12 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   #listenRetry: TimerHandle | undefined;
   #listenDelay = 0;
   #clientReady: Promise<void> | undefined;
+  // The store's incident (a single server's, Sentinel's, or a Cluster client's connection lost), and on a
+  // Cluster each node's, with the incident of each hash slot: a circuit runs on local state while either
+  // covers it. One node failing leaves the others' circuits sharing.
   #incident: Incident | undefined;
-  #pinging = false;
+  readonly #nodeIncidents = new Map<string, Incident>();
+  readonly #slotIncidents: (Incident | undefined)[] = [];
   // The client has been ready once: failures noted before are kept until then, and a client that is not
   // ready afterwards is an incident. #synced: every circuit has re-read the state since.
   #connectedOnce = false;
@@ -213,8 +255,9 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   readonly #reads = new Map<SharedCircuit, (() => void)[] | undefined>();
   #pumping = false;
   #readsDone: (() => void)[] | undefined;
-  // A walk over every circuit, re-reading each: #rereadAll starts one (a new one replaces it).
-  #walk: Iterator<WeakRef<SharedCircuit>> | undefined;
+  // Walks over the circuits, re-reading each (those of `slots` only, when given): #rereadAll starts one.
+  // One over every circuit replaces those queued; one over a node's slots waits its turn.
+  #walks: { readonly circuits: Iterator<WeakRef<SharedCircuit>>; readonly slots: Set<number> | undefined }[] = [];
   readonly #generationBase = randomBytes(6).toString('hex');
   #commands = 0;
   // Removes the store from redisStore()'s cache once closed.
@@ -235,8 +278,11 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#confirmed.clear();
     if (!this.#closed) this.#fail(new Error('@staunch/redis: the connection to Redis was lost'));
   };
+  // Sharded, the subscriber's errors name no node (ioredis reports a node's subscriber failing to
+  // connect): each node's subscription is checked by its own pings instead, so that one node's failure
+  // stays that node's incident.
   readonly #onSubscriberError = (error: unknown): void => {
-    if (!this.#closed) this.#fail(error);
+    if (!this.#closed && !this.#sharded) this.#fail(error);
   };
   readonly #onMessage = (channel: string, message: string): void => {
     if (this.#sharded ? !this.#channels.has(channel) : channel !== this.#channel) return;
@@ -276,11 +322,25 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   }
 
   get available(): boolean {
-    return this.#incident === undefined;
+    if (this.#incident !== undefined) return false;
+    if (this.#nodeIncidents.size === 0) return true;
+    // Some node's incident: available while any live circuit's slot is served (the first one found ends it).
+    let circuits = false;
+    for (const ref of this.#circuits.values()) {
+      const circuit = ref.deref();
+      if (circuit === undefined) continue;
+      if (this.#slotIncidents[circuit.slot] === undefined) return true;
+      circuits = true;
+    }
+    return !circuits;
   }
 
-  get online(): boolean {
-    return (this.#incident === undefined || this.#incident.recovering) && !this.#closed;
+  online(slot: number): boolean {
+    if (this.#closed) return false;
+    const incident = this.#incident;
+    if (incident !== undefined && !incident.recovering) return false;
+    const nodeIncident = this.#slotIncidents[slot];
+    return nodeIncident === undefined || nodeIncident.recovering;
   }
 
   get connected(): boolean {
@@ -319,7 +379,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
       }
       return existing;
     }
-    const circuit = new SharedCircuit(name, options, this);
+    const circuit = new SharedCircuit(name, options, this, this.#slotOf(name));
     this.#circuits.set(name, new WeakRef(circuit));
     this.#released.register(circuit, name);
     if (this.#sharded) this.#want(circuit);
@@ -356,7 +416,8 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     // unreachable server must not hang the shutdown.
     await within(this.#clock, this.options.closeTimeout, this.flush());
     this.#closed = true;
-    this.#stopProbing();
+    this.#stopProbing(this.#incident);
+    for (const incident of this.#nodeIncidents.values()) this.#stopProbing(incident);
     this.#stopListenRetry();
     for (const ping of [...this.#pings.values()]) ping.cancel();
     if (this.#checkTimer !== undefined) this.#clock.cancel(this.#checkTimer);
@@ -383,18 +444,18 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
 
   run(
     script: LuaScript,
-    name: string,
+    circuit: SharedCircuit,
     resetTimeout: number,
     args: readonly (string | number)[],
   ): Promise<SharedState | undefined> {
-    if (!this.#sendable()) return Promise.resolve(undefined);
-    return this.#timed(this.#send(script, name, resetTimeout, args)).then((reply) =>
+    if (!this.#sendable(circuit.slot)) return Promise.resolve(undefined);
+    return this.#timed(this.#send(script, circuit.name, resetTimeout, args), circuit.slot).then((reply) =>
       reply === undefined ? undefined : parseReply(reply),
     );
   }
 
   reread(circuit: SharedCircuit): Promise<void> {
-    if (!this.#sendable()) return Promise.resolve();
+    if (!this.#sendable(circuit.slot)) return Promise.resolve();
     return new Promise((resolve) => {
       const waiters = this.#reads.get(circuit);
       if (waiters === undefined) this.#reads.set(circuit, [resolve]);
@@ -413,10 +474,17 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#events.emit('change', { circuit: name, state: state.state, epoch: state.epoch, holder: state.holder });
   }
 
-  // Whether a command may go out now: online and connected. Never through a client that is not ready (its
-  // offline queue would grow): before the first connection that is simply "not yet"; afterwards an incident.
-  #sendable(): boolean {
-    if (!this.online) return false;
+  // Whether a command for `slot` may go out now (any slot's, when undefined): online and connected. Never
+  // through a client that is not ready (its offline queue would grow): before the first connection that is
+  // simply "not yet"; afterwards an incident of the whole store.
+  #sendable(slot?: number): boolean {
+    if (
+      slot === undefined
+        ? this.#closed || (this.#incident !== undefined && !this.#incident.recovering)
+        : !this.online(slot)
+    ) {
+      return false;
+    }
     const { status } = this.#client;
     if (status === 'ready') return true;
     if (this.#connectedOnce) this.#fail(new Error(`@staunch/redis: the Redis client is ${status}`));
@@ -437,7 +505,7 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   ): { keys: string[]; argv: (string | number)[] } {
     const circuitKeys = redisCircuitKeys(name, this.options.prefix);
     const { state, lease, failures, processes } = circuitKeys;
-    const channel = this.#sharded ? this.#channelOf(state) : circuitKeys.channel;
+    const channel = this.#sharded ? this.#channelOf(clusterSlot(state)) : circuitKeys.channel;
     // The generation a script gives a state hash it finds missing: new for every command, so a state lost
     // and made again never comes back under the generation it had (a random base per store, and a count).
     const generation = `${this.#generationBase}${(++this.#commands).toString(36)}`;
@@ -446,7 +514,8 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   }
 
   // `work`'s value, or undefined (and an incident) if it fails or Redis takes longer than commandTimeout.
-  #timed<T>(work: Promise<T>): Promise<T | undefined> {
+  // `slot`: the Cluster hash slot the command went to, whose node's incident it is (undefined: the store's).
+  #timed<T>(work: Promise<T>, slot?: number): Promise<T | undefined> {
     const clock = this.#clock;
     const { commandTimeout } = this.options;
     let answered = false;
@@ -455,31 +524,34 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
       // reply already waiting in the socket. It is read in this turn's I/O phase, which comes after the
       // timers: look again on the next turn's, so that only a reply still missing counts.
       clock.schedule(0, () => {
-        if (!answered) this.#fail(new Error(`@staunch/redis: Redis did not answer within ${commandTimeout} ms`));
+        if (!answered) this.#fail(new Error(`@staunch/redis: Redis did not answer within ${commandTimeout} ms`), slot);
       });
     });
     return work.then(
       (value) => {
         answered = true;
         clock.cancel(timer);
-        this.#answered();
+        this.#answered(slot);
         return value;
       },
       (error: unknown) => {
         answered = true;
         clock.cancel(timer);
-        this.#fail(error);
+        this.#fail(error, slot);
         return undefined;
       },
     );
   }
 
-  // Re-reads every live circuit (a first connection, a new subscription, the end of an incident). Nothing
-  // is queued up front: #pump walks the circuits a batch at a time, so that no turn does more than a
-  // batch's work however many circuits there are. Settles once every one has been re-read.
-  #rereadAll(): Promise<void> {
+  // Re-reads every live circuit (a first connection, a new subscription, the end of an incident), or those
+  // in `slots` (the end of a node's incident). Nothing is queued up front: #pump walks the circuits a batch
+  // at a time, so that no turn does more than a batch's work however many circuits there are. Settles once
+  // every one has been re-read (or skipped: its node is in an incident that is not recovering).
+  #rereadAll(slots?: Set<number>): Promise<void> {
     if (!this.#sendable()) return Promise.resolve();
-    this.#walk = this.#circuits.values();
+    const walk = { circuits: this.#circuits.values(), slots };
+    if (slots === undefined) this.#walks = [walk];
+    else this.#walks.push(walk);
     return new Promise((resolve) => {
       (this.#readsDone ??= []).push(resolve);
       this.#startPump();
@@ -492,25 +564,29 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     queueMicrotask(() => void this.#pump());
   }
 
-  // The next batch: re-reads asked for first, then the circuits of a walk over all of them.
+  // The next batch: re-reads asked for first, then the circuits of the walks. Circuits whose node is in an
+  // incident are skipped (their waiters told): they are re-read when it ends.
   #nextBatch(): { readonly circuits: SharedCircuit[]; readonly waiting: (() => void)[] } {
     const circuits: SharedCircuit[] = [];
     const waiting: (() => void)[] = [];
     for (const [circuit, waiters] of this.#reads) {
       this.#reads.delete(circuit);
-      circuits.push(circuit);
       if (waiters !== undefined) waiting.push(...waiters);
+      if (!this.online(circuit.slot)) continue;
+      circuits.push(circuit);
       if (circuits.length === readBatch) return { circuits, waiting };
     }
-    const walk = this.#walk;
-    while (walk !== undefined && circuits.length < readBatch) {
-      const next = walk.next();
+    while (circuits.length < readBatch) {
+      const walk = this.#walks[0];
+      if (walk === undefined) break;
+      const next = walk.circuits.next();
       if (next.done === true) {
-        this.#walk = undefined;
-        break;
+        this.#walks.shift();
+        continue;
       }
       const circuit = next.value.deref();
-      if (circuit === undefined) continue;
+      if (circuit === undefined || (walk.slots !== undefined && !walk.slots.has(circuit.slot))) continue;
+      if (!this.online(circuit.slot)) continue;
       // Failures kept from before the first connection go out with it.
       circuit.resume();
       circuits.push(circuit);
@@ -524,22 +600,23 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   async #pump(): Promise<void> {
     for (;;) {
       if (!this.#sendable()) {
-        // An incident, or not connected: whoever waits is told; the circuits run on local state.
+        // An incident of the store, or not connected: whoever waits is told; the circuits run on local state.
         for (const waiters of this.#reads.values()) if (waiters !== undefined) for (const resolve of waiters) resolve();
         this.#reads.clear();
-        this.#walk = undefined;
+        this.#walks = [];
         break;
       }
       const { circuits, waiting } = this.#nextBatch();
-      if (circuits.length === 0) break;
-      const sentAt = circuits.map((circuit) => circuit.generations);
-      const replies = await this.#timed(this.#sendReads(circuits));
-      if (replies !== undefined) {
+      if (circuits.length > 0) {
+        const sentAt = circuits.map((circuit) => circuit.generations);
+        const replies = await this.#sendReads(circuits);
         circuits.forEach((circuit, i) => {
-          circuit.apply(parseReply(replies[i]), false, sentAt[i]);
+          const reply = replies[i];
+          if (reply !== undefined) circuit.apply(parseReply(reply), false, sentAt[i]);
         });
       }
       for (const resolve of waiting) resolve();
+      if (circuits.length === 0) break;
     }
     this.#pumping = false;
     const done = this.#readsDone;
@@ -547,12 +624,14 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     if (done !== undefined) for (const resolve of done) resolve();
   }
 
-  // One pipeline (one write) for a single server. A Cluster client writes each command to its slot's node.
-  async #sendReads(circuits: readonly SharedCircuit[]): Promise<unknown[]> {
+  // Each circuit's reply, undefined for those that failed (an incident, by #timed). One pipeline (one write,
+  // one timer) for a single server. A Cluster client writes each command to its slot's node, and each is
+  // timed on its own, so that a node that fails is that node's incident alone.
+  async #sendReads(circuits: readonly SharedCircuit[]): Promise<readonly unknown[]> {
     const client = this.#client;
     const read = (circuit: SharedCircuit): Promise<unknown> =>
       this.#send(scripts.read, circuit.name, circuit.options.resetTimeout, []);
-    if (isCluster(client)) return Promise.all(circuits.map(read));
+    if (isCluster(client)) return Promise.all(circuits.map((circuit) => this.#timed(read(circuit), circuit.slot)));
     const pipeline = client.pipeline();
     const { sha, source } = scripts.read;
     const loaded = this.#loadedOn('');
@@ -564,15 +643,19 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
       else pipeline.evalsha(sha, keys.length, ...keys, ...argv);
       first = false;
     }
-    const results = (await pipeline.exec()) ?? [];
-    return Promise.all(
-      circuits.map((circuit, i) => {
-        const [error, reply] = results[i] ?? [new Error('@staunch/redis: no reply in the pipeline')];
-        if (error === null) return reply;
-        // NOSCRIPT (a restarted server, SCRIPT FLUSH): this one again, by EVAL.
-        return isNoScript(error) ? read(circuit) : Promise.reject(error);
-      }),
+    const replies = await this.#timed(
+      pipeline.exec().then((results) =>
+        Promise.all(
+          circuits.map((circuit, i) => {
+            const [error, reply] = results?.[i] ?? [new Error('@staunch/redis: no reply in the pipeline')];
+            if (error === null) return reply;
+            // NOSCRIPT (a restarted server, SCRIPT FLUSH): this one again, by EVAL.
+            return isNoScript(error) ? read(circuit) : Promise.reject(error);
+          }),
+        ),
+      ),
     );
+    return replies ?? [];
   }
 
   // The live replicas (those whose breakers are gone are skipped; the registry removes their entries).
@@ -653,14 +736,19 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     subscriber.removeListener('error', this.#onSubscriberError);
   }
 
-  // The slot channel of the circuit whose state key is `state`: `{tag}` puts it in the circuit's slot.
-  #channelOf(state: string): string {
-    return `${this.options.prefix}{${slotTag(clusterSlot(state))}}:events`;
+  // The hash slot of the circuit `name`'s keys on a Cluster (their hash tag); 0 on a single server.
+  #slotOf(name: string): number {
+    return this.#sharded ? clusterSlot(redisCircuitKeys(name, this.options.prefix).state) : 0;
+  }
+
+  // The channel of `slot`'s circuits: `{tag}` puts it in the slot.
+  #channelOf(slot: number): string {
+    return `${this.options.prefix}{${slotTag(slot)}}:events`;
   }
 
   // Sharded: the circuit's slot channel is subscribed (if not yet), and the circuit re-read once it is.
   #want(circuit: SharedCircuit): void {
-    const channel = this.#channelOf(redisCircuitKeys(circuit.name, this.options.prefix).state);
+    const channel = this.#channelOf(circuit.slot);
     if (this.#confirmed.has(channel)) return;
     const awaiting = this.#awaiting.get(channel);
     if (awaiting !== undefined) {
@@ -670,12 +758,13 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#awaiting.set(channel, [circuit]);
     this.#channels.add(channel);
     const subscriber = this.#subscriber;
-    // Before the first subscription, #listen subscribes every channel and the first sync re-reads all.
+    // Before the first subscription, #listen subscribes every channel and the first sync re-reads all; a
+    // node in an incident gets its channels subscribed by its recovery.
     if (!this.#listening || subscriber === undefined || subscriber.status !== 'ready') return;
+    if (!this.online(circuit.slot)) return;
     this.#shardSubscribe(subscriber, channel).catch((error: unknown) => {
-      if (this.#closed) return;
-      this.#fail(error);
-      if (subscriber.status === 'ready') this.#retryListen();
+      // Refused (a node failing, an ACL without the channel): that node's incident, whose recovery asks again.
+      if (!this.#closed) this.#fail(error, circuit.slot);
     });
   }
 
@@ -689,6 +778,42 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     if (awaiting !== undefined && this.#listening) for (const circuit of awaiting) void this.reread(circuit);
   }
 
+  // SSUBSCRIBE every channel, all within one commandTimeout (a node that hangs never answers, and ioredis
+  // leaves one refused with MOVED unsettled): a channel not confirmed by then is its node's incident, whose
+  // recovery subscribes it again, while the other nodes' circuits go on sharing.
+  async #shardListen(subscriber: RedisClient): Promise<void> {
+    const channels = [...this.#channels];
+    const refused = new Map<string, unknown>();
+    const subscribing = channels.map((channel) =>
+      this.#shardSubscribe(subscriber, channel).catch((error: unknown) => {
+        refused.set(channel, error);
+      }),
+    );
+    await within(this.#clock, this.options.commandTimeout, Promise.all(subscribing));
+    if (this.#closed || subscriber !== this.#subscriber) return;
+    for (const channel of channels) {
+      if (this.#confirmed.has(channel)) continue;
+      const error = refused.get(channel) ?? new Error('@staunch/redis: SSUBSCRIBE unanswered within commandTimeout');
+      this.#fail(error, clusterSlot(channel));
+    }
+  }
+
+  // Sharded: subscribes the channels of `slots` not confirmed (refused or unanswered while their node
+  // failed). True once every one is; false if one is refused or unanswered within commandTimeout.
+  async #subscribeSlots(slots: Set<number>): Promise<boolean> {
+    const subscriber = this.#subscriber;
+    if (subscriber === undefined || subscriber.status !== 'ready' || !this.#listening) return false;
+    const missing = [...this.#channels].filter(
+      (channel) => !this.#confirmed.has(channel) && slots.has(clusterSlot(channel)),
+    );
+    if (missing.length === 0) return true;
+    const subscribing = Promise.all(missing.map((channel) => this.#shardSubscribe(subscriber, channel))).then(
+      () => true,
+      () => false,
+    );
+    return (await within(this.#clock, this.options.commandTimeout, subscribing)) === true;
+  }
+
   #checkLater(): void {
     this.#checkTimer = this.#clock.schedule(subscriptionCheckInterval, () => {
       this.#checkTimer = undefined;
@@ -699,23 +824,25 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
 
   // Every interval while circuits are called: one ping per node that serves any of them, SPUBLISHed by
   // the client on a channel of that node's and expected back on the subscription. A node that does not
-  // answer is an incident like any command's timeout; a node that answers but whose message never comes
-  // back means the subscription is lost (a failover moved the slots, a hung node's connection).
+  // answer is its incident like any command's timeout; a node that answers but whose message never comes
+  // back has lost the subscription (a failover moved the slots, a hung node's connection). A node already
+  // in an incident is checked by its recovery.
   #checkSubscriptions(): void {
     if (this.#used.size === 0 || this.#closed) return;
     const client = this.#client as Cluster;
     const byNode = new Map<string, string>();
     for (const circuit of this.#used) {
       circuit.unuse();
-      const channel = this.#channelOf(redisCircuitKeys(circuit.name, this.options.prefix).state);
-      const node = client.slots[clusterSlot(channel)]?.[0] ?? '';
+      if (this.#slotIncidents[circuit.slot] !== undefined) continue;
+      const channel = this.#channelOf(circuit.slot);
+      const node = client.slots[circuit.slot]?.[0] ?? '';
       if (!byNode.has(node) && this.#confirmed.has(channel)) byNode.set(node, channel);
     }
     this.#used.clear();
-    if (this.available && this.#listening && client.status === 'ready') {
+    if (this.#incident === undefined && this.#listening && client.status === 'ready') {
       for (const [node, channel] of byNode) {
         void this.#pingChannel(channel).then((heard) => {
-          if (heard === false && !this.#closed) this.#lost(node);
+          if (heard === false && !this.#closed) this.#lost(node, channel);
         });
       }
     }
@@ -747,7 +874,8 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
         done(undefined);
       },
     });
-    void this.#timed((this.#client as Cluster).spublish(channel, this.#ping)).then((reply) => {
+    const sent = (this.#client as Cluster).spublish(channel, this.#ping);
+    void this.#timed(sent, clusterSlot(channel)).then((reply) => {
       if (reply === undefined) done(undefined);
       else if (this.#pings.get(channel)?.result === result) {
         timer = clock.schedule(this.options.commandTimeout, () => {
@@ -758,22 +886,25 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     return result;
   }
 
-  // Whether every node's subscription works now: a ping on one confirmed channel per node.
-  async #verify(): Promise<boolean> {
+  // Whether the subscriptions work now: a ping on one confirmed channel per node, among the channels of
+  // `slots` (a node's incident), or of every slot no node's incident covers (the store's incident).
+  async #verify(slots: Set<number> | undefined): Promise<boolean> {
     const client = this.#client as Cluster;
     const byNode = new Map<string, string>();
     for (const channel of this.#confirmed) {
-      const node = client.slots[clusterSlot(channel)]?.[0] ?? '';
+      const slot = clusterSlot(channel);
+      if (slots === undefined ? this.#slotIncidents[slot] !== undefined : !slots.has(slot)) continue;
+      const node = client.slots[slot]?.[0] ?? '';
       if (!byNode.has(node)) byNode.set(node, channel);
     }
     const heard = await Promise.all([...byNode.values()].map((channel) => this.#pingChannel(channel)));
     return heard.every((answer) => answer === true);
   }
 
-  // The subscription to `node` is lost: an incident (circuits on local state), and every channel is
-  // subscribed again; the incident ends once they are and every circuit has been re-read.
-  #lost(node: string): void {
-    this.#fail(new Error(`@staunch/redis: the subscription to the node ${node} is lost`));
+  // The subscription to `node` is lost: its incident (its circuits on local state), and every channel is
+  // subscribed again; the incident ends once its channels are and its circuits have been re-read.
+  #lost(node: string, channel: string): void {
+    this.#fail(new Error(`@staunch/redis: the subscription to the node ${node} is lost`), clusterSlot(channel));
     this.#resubscribe();
   }
 
@@ -802,17 +933,8 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     // Not before the connection is ready: its 'ready' calls this again. A SUBSCRIBE sent sooner would sit in
     // the offline queue, or be refused outright with enableOfflineQueue: false (a false incident).
     if (subscriber === undefined || this.#closed || subscriber.status !== 'ready') return;
-    // Sharded: a node that hangs never answers SSUBSCRIBE, and ioredis leaves one refused with MOVED
-    // unsettled (it subscribes again itself once it knows the new node): each try gets commandTimeout.
-    const subscribed = this.#sharded
-      ? within(
-          this.#clock,
-          this.options.commandTimeout,
-          Promise.all([...this.#channels].map((channel) => this.#shardSubscribe(subscriber, channel))),
-        ).then((done) => {
-          if (done === undefined) throw new Error('@staunch/redis: SSUBSCRIBE unanswered within commandTimeout');
-        })
-      : subscriber.subscribe(this.#channel);
+    // Sharded: channel by channel, a channel not subscribed being its node's incident (#shardListen).
+    const subscribed = this.#sharded ? this.#shardListen(subscriber) : subscriber.subscribe(this.#channel);
     subscribed.then(
       () => {
         if (this.#closed || subscriber.status !== 'ready' || subscriber !== this.#subscriber) return;
@@ -848,64 +970,140 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     this.#listenRetry = undefined;
   }
 
-  // A connection is (re)established: once the client is ready and the subscription confirmed, the incident
-  // (if any) is over; a new subscription re-reads every circuit, since messages may have been missed.
+  // A connection is (re)established: once the client is ready and the subscription confirmed, the store's
+  // incident (if any) is over; a new subscription re-reads every circuit, since messages may have been
+  // missed. A node's incident ends by its own probe.
   #connected(resubscribed = false): void {
     if (this.#client.status !== 'ready' || !this.#listening || this.#closed) return;
     const first = !this.#synced;
     this.#synced = true;
-    if (this.#incident !== undefined) this.#restore();
+    if (this.#incident !== undefined) this.#restore(this.#incident);
     else if (first || resubscribed) void this.#rereadAll();
   }
 
-  // A command succeeded: Redis is back, if it was gone and the subscription is up.
-  #answered(): void {
-    if (this.#incident !== undefined && this.#listening) this.#restore();
+  // A command succeeded (for `slot`, on a Cluster): Redis is back, if it was gone and the subscription is
+  // up; the store's incident ends, and the incident of the command's slot.
+  #answered(slot?: number): void {
+    if (!this.#listening) return;
+    if (this.#incident !== undefined) this.#restore(this.#incident);
+    const incident = slot === undefined ? undefined : this.#slotIncidents[slot];
+    if (incident !== undefined) this.#restore(incident);
   }
 
-  #fail(error: unknown): void {
+  // A command failed or was too slow, a connection or a subscription was lost: an incident, said once, its
+  // circuits on local state. On a Cluster, a command's failure is the incident of the node serving its
+  // `slot` (every slot the client knows it for, and the slot itself), not the store's: the other nodes'
+  // circuits go on sharing. A slot already in an incident stays in it, whichever node serves it now; while
+  // the store's own incident goes on (not recovering), every failure is part of it.
+  #fail(error: unknown, slot?: number): void {
     if (this.#closed) return;
-    let incident = this.#incident;
-    if (incident !== undefined) {
-      if (!incident.recovering) return;
-      // The recovery failed: the incident goes on, said once already.
-      incident.recovering = false;
-    } else {
-      incident = this.#incident = { at: this.#clock.now(), probe: undefined, recovering: false };
-      this.#events.emit('unavailable', { error });
+    const incident = this.#incident;
+    if (!this.#sharded || slot === undefined || (incident !== undefined && !incident.recovering)) {
+      if (incident !== undefined) this.#relapse(incident);
+      else this.#begin(error, undefined, undefined);
+      return;
     }
-    for (const circuit of this.#live()) circuit.detach();
+    const client = this.#client as Cluster;
+    const node = client.slots[slot]?.[0] ?? '';
+    const nodeIncident = this.#slotIncidents[slot] ?? this.#nodeIncidents.get(node);
+    if (nodeIncident === undefined) {
+      const slots = new Set<number>([slot]);
+      if (node !== '')
+        for (let other = 0; other < slotCount; other++) if (client.slots[other]?.[0] === node) slots.add(other);
+      this.#begin(error, node, slots);
+      return;
+    }
+    const slots = nodeIncident.slots as Set<number>;
+    if (slots.has(slot)) {
+      this.#relapse(nodeIncident);
+      return;
+    }
+    // A slot of the node's not known to be so when the incident began: in the same incident, said once.
+    slots.add(slot);
+    this.#slotIncidents[slot] ??= nodeIncident;
+    if (nodeIncident.recovering) this.#relapse(nodeIncident);
+    else for (const circuit of this.#live()) if (circuit.slot === slot) circuit.detach();
+  }
+
+  // A new incident: its circuits let go of the shared state, the `unavailable` event, and the probe.
+  #begin(error: unknown, node: string | undefined, slots: Set<number> | undefined): void {
+    const incident: Incident = {
+      node,
+      slots,
+      at: this.#clock.now(),
+      probe: undefined,
+      recovering: false,
+      pinging: false,
+    };
+    if (node === undefined || slots === undefined) this.#incident = incident;
+    else {
+      this.#nodeIncidents.set(node, incident);
+      // A slot another incident holds (its node failed first, then a failover moved it here) stays there.
+      for (const slot of slots) this.#slotIncidents[slot] ??= incident;
+    }
+    for (const circuit of this.#live()) if (this.#covers(incident, circuit.slot)) circuit.detach();
+    this.#events.emit('unavailable', { error, node, slots: sorted(slots) });
     this.#probeLater(incident);
   }
 
+  // The recovery of `incident` failed: the same incident goes on (said once already), its circuits on local
+  // state again, probing. An incident not recovering is already so.
+  #relapse(incident: Incident): void {
+    if (!incident.recovering) return;
+    incident.recovering = false;
+    for (const circuit of this.#live()) if (this.#covers(incident, circuit.slot)) circuit.detach();
+    this.#probeLater(incident);
+  }
+
+  // Whether `incident` holds the circuits of `slot`.
+  #covers(incident: Incident, slot: number): boolean {
+    return incident.node === undefined || this.#slotIncidents[slot] === incident;
+  }
+
+  // Whether `incident` is still going on (a new one for the same node would be another).
+  #ongoing(incident: Incident): boolean {
+    if (this.#closed) return false;
+    return incident.node === undefined
+      ? this.#incident === incident
+      : this.#nodeIncidents.get(incident.node) === incident;
+  }
+
+  // Checks every probe interval whether the incident's keys answer: the store's by a PING (a single server's,
+  // or a Cluster client's connection, whose own 'ready' usually ends it first), a node's by a command on a
+  // key of one of its slots, which only the node serving the slot answers (on a Cluster a PING is answered by
+  // any node, even while the circuits' slots are refused).
   #probeLater(incident: Incident): void {
     const clock = this.#clock;
-    const current = (): boolean => this.#incident === incident && !this.#closed;
     incident.probe = clock.schedule(probeInterval, () => {
       incident.probe = undefined;
-      if (!current()) return;
-      // Reconnecting (its 'ready' ends the incident), or the last PING still unanswered: one at a time.
-      if (this.#client.status !== 'ready' || !this.#listening || this.#pinging) {
+      if (!this.#ongoing(incident) || incident.recovering) return;
+      // Reconnecting (its 'ready' ends the incident), or the last probe still unanswered: one at a time.
+      if (this.#client.status !== 'ready' || !this.#listening || incident.pinging) {
         this.#probeLater(incident);
         return;
       }
-      // Whichever comes first, a timeout or a failed ping, schedules the next probe; a late answer still counts.
+      // Whichever comes first, a timeout or a failed probe, schedules the next; a late answer still counts.
       let retried = false;
       const retry = (): void => {
-        if (retried || !current()) return;
+        if (retried || !this.#ongoing(incident) || incident.recovering) return;
         retried = true;
         this.#probeLater(incident);
       };
       const timer = clock.schedule(this.options.commandTimeout, retry);
-      this.#pinging = true;
-      this.#client.ping().then(
+      incident.pinging = true;
+      const slots = incident.slots;
+      const probe =
+        slots === undefined
+          ? this.#client.ping()
+          : this.#client.exists(`${this.options.prefix}{${slotTag(slots.values().next().value as number)}}`);
+      probe.then(
         () => {
-          this.#pinging = false;
+          incident.pinging = false;
           clock.cancel(timer);
-          if (!this.#closed) this.#answered();
+          if (this.#ongoing(incident) && this.#listening) this.#restore(incident);
         },
         () => {
-          this.#pinging = false;
+          incident.pinging = false;
           clock.cancel(timer);
           retry();
         },
@@ -915,35 +1113,40 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     (incident.probe as { unref?: () => void }).unref?.();
   }
 
-  #stopProbing(): void {
-    const incident = this.#incident;
+  #stopProbing(incident: Incident | undefined): void {
     if (incident?.probe === undefined) return;
     this.#clock.cancel(incident.probe);
     incident.probe = undefined;
   }
 
-  // The incident is over: re-read every circuit, then say so.
-  #restore(): void {
-    const incident = this.#incident as Incident;
-    if (incident.recovering) return;
-    this.#stopProbing();
+  // The incident's keys answer: re-read its circuits (every one, or its slots'), then say it is over.
+  #restore(incident: Incident): void {
+    if (incident.recovering || !this.#ongoing(incident)) return;
+    this.#stopProbing(incident);
     incident.recovering = true;
+    const { slots } = incident;
     // Sharded: the subscriptions are checked first (a failover may have left them on a node that no longer
-    // serves their slots), then the circuits are re-read, so that nothing published meanwhile is missed;
-    // and once more a check interval later, since a master hung through a failover still acts as one for
-    // a moment when it wakes, then drops its subscribers: the same incident, not a second one.
-    const current = (): boolean => this.#incident === incident && incident.recovering && !this.#closed;
+    // serves their slots; a node's channels refused while it failed are subscribed again), then the circuits
+    // are re-read, so that nothing published meanwhile is missed; and once more a check interval later,
+    // since a master hung through a failover still acts as one for a moment when it wakes, then drops its
+    // subscribers: the same incident, not a second one.
+    const current = (): boolean => this.#ongoing(incident) && incident.recovering;
     const subscribed = async (): Promise<boolean> => {
-      if (!this.#sharded || (await this.#verify())) return true;
+      if (!this.#sharded) return true;
+      if (slots !== undefined && !(await this.#subscribeSlots(slots))) {
+        if (current()) this.#relapse(incident);
+        return false;
+      }
+      if (await this.#verify(slots)) return true;
       if (current()) {
-        this.#fail(new Error("@staunch/redis: a subscription is not served by its slot's node"));
+        this.#relapse(incident);
         this.#resubscribe();
       }
       return false;
     };
     void (async () => {
       if (!(await subscribed()) || !current()) return;
-      await this.#rereadAll();
+      await this.#rereadAll(slots);
       if (!current()) return;
       if (this.#sharded) {
         // Held in the probe's place, so that close() cancels it.
@@ -954,10 +1157,26 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
         incident.probe = undefined;
         if (!current() || !(await subscribed()) || !current()) return;
       }
-      this.#incident = undefined;
-      this.#events.emit('restored', { downtime: this.#clock.now() - incident.at });
+      this.#end(incident);
     })();
   }
+
+  #end(incident: Incident): void {
+    const { node, slots } = incident;
+    if (node === undefined || slots === undefined) this.#incident = undefined;
+    else {
+      this.#nodeIncidents.delete(node);
+      for (const slot of slots) if (this.#slotIncidents[slot] === incident) this.#slotIncidents[slot] = undefined;
+    }
+    this.#events.emit('restored', { downtime: this.#clock.now() - incident.at, node, slots: sorted(slots) });
+  }
+}
+
+/** Hash slots in a Redis Cluster. */
+const slotCount = 16_384;
+
+function sorted(slots: Set<number> | undefined): readonly number[] | undefined {
+  return slots === undefined ? undefined : Object.freeze([...slots].sort((a, b) => a - b));
 }
 
 const label = 'redisStore';

@@ -36,6 +36,8 @@ interface Lease {
 export class SharedCircuit implements CircuitStore {
   readonly name: string;
   readonly options: ResolvedCircuitBreakerOptions;
+  /** The Redis Cluster hash slot of its keys (0 on a single server): its health is that of the slot. */
+  readonly slot: number;
   readonly #link: CircuitLink;
   #snapshot: CircuitSnapshot = closedSnapshot;
   #used = false;
@@ -72,9 +74,10 @@ export class SharedCircuit implements CircuitStore {
   #reported = '/0/closed';
   #flushSoon: (() => void) | undefined;
 
-  constructor(name: string, options: ResolvedCircuitBreakerOptions, link: CircuitLink) {
+  constructor(name: string, options: ResolvedCircuitBreakerOptions, link: CircuitLink, slot = 0) {
     this.name = name;
     this.options = options;
+    this.slot = slot;
     this.#link = link;
   }
 
@@ -117,10 +120,11 @@ export class SharedCircuit implements CircuitStore {
     const link = this.#link;
     // During an incident failures are dropped; before the first connection they are kept, since there is
     // nothing stale to replay (a short-lived job, a crash-looping worker would never count otherwise).
-    if (!link.online && link.connected) return;
+    const online = link.online(this.slot);
+    if (!online && link.connected) return;
     // The first failure of a burst schedules one report for the whole burst.
     if (++this.#pending === 1 && !this.#reporting) {
-      if (!link.connected || !link.online) {
+      if (!link.connected || !online) {
         this.#pendingSince = this.#now();
         return;
       }
@@ -154,7 +158,7 @@ export class SharedCircuit implements CircuitStore {
    */
   apply(shared: SharedState, rewait = false, sentAt = this.#generations): void {
     // During an incident the local circuit decides alone, even if a message still gets through.
-    if (!this.#link.online) return;
+    if (!this.#link.online(this.slot)) return;
     const newGeneration = shared.generation !== this.#generation;
     if (newGeneration) {
       if (sentAt < this.#generations && shared.generation !== this.#expected) return;
@@ -272,13 +276,13 @@ export class SharedCircuit implements CircuitStore {
         this.#notify(from, to);
       });
     }
-    if (this.#asking !== undefined || !this.#link.online) return;
+    if (this.#asking !== undefined || !this.#link.online(this.slot)) return;
     // Unique per request: two stores of one process, or a restarted process, never mistake another's lease.
     const token = (this.#asking = `${this.#link.processId}#${randomBytes(6).toString('hex')}`);
     const { resetTimeout } = this.options;
     const ttl = Math.max(resetTimeout, this.#link.leaseTimeout);
     const sentAt = this.#generations;
-    void this.#link.run(scripts.acquire, this.name, resetTimeout, [token, ttl]).then((shared) => {
+    void this.#link.run(scripts.acquire, this, resetTimeout, [token, ttl]).then((shared) => {
       this.#asking = undefined;
       if (shared === undefined) return;
       const granted = shared.holder === token;
@@ -313,7 +317,7 @@ export class SharedCircuit implements CircuitStore {
       const outcome = to.state;
       const sentAt = this.#generations;
       void this.#link
-        .run(scripts.settle, this.name, this.options.resetTimeout, [lease.token, lease.epoch, outcome])
+        .run(scripts.settle, this, this.options.resetTimeout, [lease.token, lease.epoch, outcome])
         .then((shared) => {
           if (shared !== undefined) this.apply(shared, false, sentAt);
         });
@@ -328,13 +332,13 @@ export class SharedCircuit implements CircuitStore {
   #report(): void {
     const count = this.#pending;
     const link = this.#link;
-    if (count === 0 || this.#reporting || !link.online || !link.connected) return;
+    if (count === 0 || this.#reporting || !link.online(this.slot) || !link.connected) return;
     this.#pending = 0;
     this.#reporting = true;
     const { threshold, resetTimeout } = this.options;
     const args = [link.processId, count, this.#window(), threshold, link.quorum];
     const sentAt = this.#generations;
-    void link.run(scripts.report, this.name, resetTimeout, args).then((shared) => {
+    void link.run(scripts.report, this, resetTimeout, args).then((shared) => {
       this.#reporting = false;
       if (shared !== undefined) this.apply(shared, false, sentAt);
       if (this.#pending > 0) this.#report();

@@ -17,8 +17,11 @@ export interface SharedState {
 
 /** What a shared circuit needs from its store: the connection, the fleet settings and the event outlet. */
 export interface CircuitLink {
-  /** False during an incident (Redis unreachable or slow): circuits then run on local state alone. */
-  readonly online: boolean;
+  /**
+   * False during an incident that covers `slot` (a Cluster hash slot; 0 on a single server): the store's
+   * (Redis unreachable or slow), or its node's on a Cluster. Circuits then run on local state alone.
+   */
+  online(slot: number): boolean;
   /**
    * The client has been ready at least once. Failures noted before are kept
    * (a count per circuit), even through an incident, and reported once it is.
@@ -35,11 +38,11 @@ export interface CircuitLink {
   /**
    * Runs `script` for the circuit `name` with its own arguments after the
    * common ones; settles when Redis answers, with `undefined` when it failed
-   * (the store then handles the incident). Never rejects.
+   * (the store then handles the incident of the circuit's node). Never rejects.
    */
   run(
     script: LuaScript,
-    name: string,
+    circuit: SharedCircuit,
     resetTimeout: number,
     args: readonly (string | number)[],
   ): Promise<SharedState | undefined>;
