@@ -161,8 +161,10 @@ describeWithRedis('redisRateLimitStore against a real redis-server', () => {
     await down.kill();
     expect(await burst(closed, 2)).toEqual(['limit', 'limit']);
     expect(await burst(open, 4)).toEqual(['ok', 'ok', 'ok', 'limit']);
+    // Listening before the restart: the client may reconnect while restart() still waits for the server.
+    const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
     await down.restart();
-    await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    await ready;
     expect(await burst(closed, 1)).toEqual(['ok']);
     await client.quit();
     await down.stop();
