@@ -73,6 +73,9 @@ export class DeferredLayer<K extends DefaultsKind = DefaultsKind> implements Lay
   attach(plan: Plan): void {
     if (this.#plan !== undefined) return;
     this.#plan = plan;
+    // One entry per plan: its deferred layers are built together.
+    if (pendingPlans.has(plan)) return;
+    pendingPlans.add(plan);
     addPendingPlan(plan, preparePlan);
   }
 
@@ -106,6 +109,8 @@ export class DeferredLayer<K extends DefaultsKind = DefaultsKind> implements Lay
     if (this.#site !== undefined) real.register?.(this.#site);
   }
 }
+
+const pendingPlans = new WeakSet<Plan>();
 
 /** `wrapper`'s plan with its deferred layers settled: what `policyOf` and `circuitOf` search. */
 export function settledPlanOf(wrapper: unknown): Plan | undefined {

@@ -98,7 +98,7 @@ const perMethod = ['name', 'store', 'restore', 'permits', 'scope', 'key', 'maxKe
  * import { checkPolicyDefaults } from '@staunch/decorators';
  *
  * checkPolicyDefaults({ retry: { times: 3, interval: 200 } }, 'config'); // passes
- * // checkPolicyDefaults({ retry: { times: 0 } }, 'config') throws: config: defaults.retry: `times` must be …
+ * // checkPolicyDefaults({ retry: { times: 1.5 } }, 'config') throws: config: defaults.retry: `times` must be …
  */
 export function checkPolicyDefaults(defaults: PolicyDefaults, by = 'setPolicyDefaults'): void {
   if (typeof defaults !== 'object' || (defaults as unknown) === null) {

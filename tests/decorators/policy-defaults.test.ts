@@ -1,0 +1,180 @@
+// Policy defaults are process-wide and set once, and jest gives each test file a process of its
+// own (its own global object): this file is the life of one process, in order. Decorated classes
+// are defined while defaults are awaited, the defaults are set, then what follows.
+// Conflicts (defaults set too late, set twice, invalid combinations): policy-defaults-conflicts.test.ts.
+import {
+  Bulkhead,
+  CircuitBreaker,
+  CircuitOpenError,
+  Retry,
+  Timeout,
+  checkPolicyDefaults,
+  circuitOf,
+  expectPolicyDefaults,
+  livePolicies,
+  policiesOf,
+  policyOf,
+  setPolicyDefaults,
+  type PolicyDefaults,
+} from '@staunch/decorators';
+import { planOf } from '../../packages/decorators/src/interceptor';
+import { HttpError, capture, useVirtualClock } from './helpers';
+
+class Unavailable extends Error {}
+
+describe('checkPolicyDefaults', () => {
+  it('names who gave the defaults, the policy and the option of an invalid default', () => {
+    expect(() => checkPolicyDefaults({ retry: { times: 1.5 } }, 'StaunchModule.forRoot')).toThrow(
+      'StaunchModule.forRoot: defaults.retry: `times` must be',
+    );
+    expect(() => checkPolicyDefaults({ bulkhead: { limit: -1 } })).toThrow(
+      'setPolicyDefaults: defaults.bulkhead: `limit` must be',
+    );
+  });
+
+  it('rejects a key that is no policy, listing the policies', () => {
+    const misspelt = { retri: { times: 3 } } as unknown as PolicyDefaults;
+    expect(() => checkPolicyDefaults(misspelt, 'app')).toThrow(
+      'app: `defaults.retri` is not a policy; expected retry, circuitBreaker, timeout,',
+    );
+  });
+
+  it("rejects an option that belongs to each method (a circuit's name, a scope, a store)", () => {
+    const named = { circuitBreaker: { name: 'payments' } } as unknown as PolicyDefaults;
+    expect(() => checkPolicyDefaults(named, 'app')).toThrow(
+      'app: defaults.circuitBreaker: `name` cannot be a default (it belongs to each decorated method).',
+    );
+    const scoped = { bulkhead: { scope: 'instance' } } as unknown as PolicyDefaults;
+    expect(() => checkPolicyDefaults(scoped, 'app')).toThrow('`scope` cannot be a default');
+  });
+
+  it('accepts the options of every policy', () => {
+    expect(() =>
+      checkPolicyDefaults({
+        retry: { times: 5, interval: 200, on: Unavailable },
+        circuitBreaker: { threshold: 5, resetTimeout: 30_000, on: [Unavailable] },
+        timeout: {},
+        bulkhead: { limit: 4, queue: 10 },
+        rateLimit: { per: 1_000, queue: 5 },
+        hedge: { delay: 100, maxHedged: 2 },
+        asyncBackoff: { pause: 50, maxTries: 4 },
+        asyncRetry: { pause: 50 },
+        poll: { interval: 500, timeout: 5_000 },
+        fallback: { on: Unavailable },
+      }),
+    ).not.toThrow();
+  });
+});
+
+describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
+  const virtual = useVirtualClock();
+  expectPolicyDefaults();
+
+  let calls = 0;
+  class Billing {
+    @Retry({ interval: 10 }) // times from the defaults, interval its own
+    async charge(): Promise<string> {
+      calls++;
+      throw new Unavailable('down');
+    }
+
+    @CircuitBreaker({ resetTimeout: 1_000 }) // threshold and `on` from the defaults
+    async refund(error: Error): Promise<void> {
+      throw error;
+    }
+
+    @Retry({ times: 2, interval: 0 }) // every option its own: the defaults change nothing
+    @Timeout(50)
+    async status(): Promise<string> {
+      return 'ok';
+    }
+  }
+
+  it("still rejects a decorator's own bad option when its class is defined", () => {
+    expect(() => {
+      class Broken {
+        @Retry({ times: 1.5 })
+        async run(): Promise<void> {}
+      }
+      return Broken;
+    }).toThrow('@Retry on run(): `times` must be');
+  });
+
+  it('lists a waiting method in livePolicies only once its policy is built', () => {
+    new Billing();
+    expect(livePolicies().filter((row) => row.class === 'Billing')).toEqual([]);
+  });
+
+  it('builds every waiting method when the defaults are set: its own options first, the defaults for the rest', () => {
+    setPolicyDefaults(
+      { retry: { times: 4, interval: 500 }, circuitBreaker: { threshold: 2, on: Unavailable } },
+      { by: 'the test' },
+    );
+    expect(policyOf(Billing, 'charge', 'retry').options).toMatchObject({ times: 4, interval: 10 });
+    expect(circuitOf(Billing, 'refund').options).toMatchObject({ threshold: 2, resetTimeout: 1_000, on: Unavailable });
+    expect(policyOf(Billing, 'status', 'retry').options).toMatchObject({ times: 2, interval: 0 });
+    const rows = livePolicies().filter((row) => row.class === 'Billing');
+    expect(rows.map((row) => `${row.kind} ${row.method}`).sort()).toEqual([
+      'circuitBreaker refund',
+      'retry charge',
+      'retry status',
+      'timeout status',
+    ]);
+  });
+
+  it("swaps the built layers into the method's plan: nothing deferred is left on the call path", () => {
+    for (const method of ['charge', 'refund', 'status'] as const) {
+      const layers = planOf(Billing.prototype[method])?.layers ?? [];
+      expect(layers.length).toBeGreaterThan(0);
+      expect(layers.filter((layer) => 'deferred' in layer)).toEqual([]);
+    }
+  });
+
+  it('describes each method with the options it runs with (policiesOf)', () => {
+    expect(policiesOf(Billing, 'charge')).toEqual([
+      { kind: 'retry', options: policyOf(Billing, 'charge', 'retry').options },
+    ]);
+    expect(policiesOf(Billing, 'charge')[0]?.options).toMatchObject({ times: 4, interval: 10 });
+  });
+
+  it('runs with the merged options: retries as many times as the defaults say, as far apart as the method says', async () => {
+    const outcome = capture(new Billing().charge());
+    await virtual.clock.advance(30);
+    expect(await outcome).toMatchObject({ ok: false, error: expect.any(Unavailable) as unknown });
+    expect(calls).toBe(4);
+  });
+
+  it("opens a circuit after the defaults' threshold of failures matching the defaults' `on`", async () => {
+    const billing = new Billing();
+    await capture(billing.refund(new HttpError(500))); // not an Unavailable: not counted
+    await capture(billing.refund(new Unavailable('1')));
+    await capture(billing.refund(new Unavailable('2')));
+    expect((await capture(billing.refund(new Unavailable('3')))).ok).toBe(false);
+    expect(circuitOf(Billing, 'refund').state).toBe('open');
+    await expect(billing.refund(new Unavailable('4'))).rejects.toBeInstanceOf(CircuitOpenError);
+  });
+
+  it('builds the policies of a class defined after the defaults were set at once, with them', () => {
+    class Later {
+      @Retry()
+      @Bulkhead({ limit: 2 })
+      async run(): Promise<void> {}
+    }
+    new Later();
+    expect(policyOf(Later, 'run', 'retry').options).toMatchObject({ times: 4, interval: 500 });
+    expect(livePolicies().filter((row) => row.class === 'Later')).toHaveLength(2);
+  });
+
+  it('lets the same defaults be set again (a second app with the same configuration)', () => {
+    expect(() =>
+      setPolicyDefaults({ circuitBreaker: { on: Unavailable, threshold: 2 }, retry: { interval: 500, times: 4 } }),
+    ).not.toThrow();
+  });
+
+  it('refuses other values, naming who set the first ones and what differs', () => {
+    expect(() => setPolicyDefaults({ retry: { times: 5, interval: 500 } }, { by: 'a second app' })).toThrow(
+      'a second app: the policy defaults were already set by the test, to other values (`defaults.retry.times`: 4, now 5).',
+    );
+    expect(policyOf(Billing, 'charge', 'retry').options.times).toBe(4);
+  });
+});
