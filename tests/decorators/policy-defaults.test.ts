@@ -5,6 +5,7 @@
 import {
   Bulkhead,
   CircuitBreaker,
+  RateLimit,
   CircuitOpenError,
   Retry,
   Timeout,
@@ -12,10 +13,14 @@ import {
   circuitOf,
   expectPolicyDefaults,
   livePolicies,
+  memoryCircuitStore,
+  memoryRateLimitStore,
   policiesOf,
   policyOf,
   setPolicyDefaults,
+  type CircuitStoreProvider,
   type PolicyDefaults,
+  type RateLimitStoreProvider,
 } from '@staunch/decorators';
 import { planOf } from '../../packages/decorators/src/interceptor';
 import { HttpError, capture, useVirtualClock } from './helpers';
@@ -70,6 +75,12 @@ describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
   const virtual = useVirtualClock();
   expectPolicyDefaults();
 
+  const defaults: PolicyDefaults = {
+    retry: { times: 4, interval: 500 },
+    circuitBreaker: { threshold: 2, on: Unavailable },
+    rateLimit: { queue: 3 },
+  };
+
   let calls = 0;
   class Billing {
     @Retry({ interval: 10 }) // times from the defaults, interval its own
@@ -90,6 +101,26 @@ describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
     }
   }
 
+  // Stores of named state, recording what they are asked for (and with which options).
+  const asked: string[] = [];
+  const circuits: CircuitStoreProvider = {
+    circuit: (name, options) => {
+      asked.push(`circuit ${name} threshold ${options.threshold}`);
+      return memoryCircuitStore();
+    },
+  };
+  const limits: RateLimitStoreProvider = {
+    rateLimit: (name, options) => {
+      asked.push(`rate limit ${name} queue ${options.queue}`);
+      return memoryRateLimitStore(options);
+    },
+  };
+  class Shared {
+    @CircuitBreaker({ store: circuits, name: 'payments' })
+    @RateLimit({ permits: 5, store: limits, name: 'payments' })
+    async pay(): Promise<void> {}
+  }
+
   it("still rejects a decorator's own bad option when its class is defined", () => {
     expect(() => {
       class Broken {
@@ -100,16 +131,15 @@ describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
     }).toThrow('@Retry on run(): `times` must be');
   });
 
-  it('lists a waiting method in livePolicies only once its policy is built', () => {
+  it('lists a waiting method in livePolicies only once its policy is built, and asks no store for its state', () => {
     new Billing();
-    expect(livePolicies().filter((row) => row.class === 'Billing')).toEqual([]);
+    new Shared();
+    expect(livePolicies().filter((row) => row.class === 'Billing' || row.class === 'Shared')).toEqual([]);
+    expect(asked).toEqual([]); // validating the decorators' options made no circuit and no limit
   });
 
   it('builds every waiting method when the defaults are set: its own options first, the defaults for the rest', () => {
-    setPolicyDefaults(
-      { retry: { times: 4, interval: 500 }, circuitBreaker: { threshold: 2, on: Unavailable } },
-      { by: 'the test' },
-    );
+    setPolicyDefaults(defaults, { by: 'the test' });
     expect(policyOf(Billing, 'charge', 'retry').options).toMatchObject({ times: 4, interval: 10 });
     expect(circuitOf(Billing, 'refund').options).toMatchObject({ threshold: 2, resetTimeout: 1_000, on: Unavailable });
     expect(policyOf(Billing, 'status', 'retry').options).toMatchObject({ times: 2, interval: 0 });
@@ -120,6 +150,10 @@ describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
       'retry status',
       'timeout status',
     ]);
+  });
+
+  it('asks the stores of named state once, for the real policies, with the defaults', () => {
+    expect(asked.sort()).toEqual(['circuit payments threshold 2', 'rate limit payments queue 3']);
   });
 
   it("swaps the built layers into the method's plan: nothing deferred is left on the call path", () => {
@@ -166,9 +200,8 @@ describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
   });
 
   it('lets the same defaults be set again (a second app with the same configuration)', () => {
-    expect(() =>
-      setPolicyDefaults({ circuitBreaker: { on: Unavailable, threshold: 2 }, retry: { interval: 500, times: 4 } }),
-    ).not.toThrow();
+    const same = { rateLimit: { queue: 3 }, circuitBreaker: { on: Unavailable, threshold: 2 } };
+    expect(() => setPolicyDefaults({ ...same, retry: { interval: 500, times: 4 } })).not.toThrow();
   });
 
   it('refuses other values, naming who set the first ones and what differs', () => {

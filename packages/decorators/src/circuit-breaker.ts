@@ -167,7 +167,8 @@ function circuitLayer(
   };
   const factory = circuitBreakerFactory(resolved);
   // A probe (options checked while defaults are awaited) asks no store for a circuit.
-  const { store: _store, ...storeless } = resolved;
+  const storeless: CircuitBreakerOptions = { ...resolved };
+  delete (storeless as { store?: unknown }).store;
   const maker = method.probe && byName ? circuitBreakerFactory(storeless) : factory;
   // Keyed circuits in a store of named circuits are named by their key: one shared circuit per key.
   const make = (circuitKey?: string): CircuitBreakerPolicy =>

@@ -12,7 +12,10 @@ import {
 } from './policy-defaults.js';
 
 /** How a decorator makes its layer: its own options over `defaults` (the defaults set for its kind, if any). */
-export type BuildLayer<K extends DefaultsKind> = (method: DecoratedMethod, defaults: PolicyDefaults[K] | undefined) => Layer;
+export type BuildLayer<K extends DefaultsKind> = (
+  method: DecoratedMethod,
+  defaults: PolicyDefaults[K] | undefined,
+) => Layer;
 
 /**
  * Builds a decorator's layer over the defaults set for its kind. Option errors name the method,

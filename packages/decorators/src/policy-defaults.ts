@@ -49,7 +49,11 @@ export type DefaultsKind = keyof PolicyDefaults;
 /** A plan whose policies wait for the defaults; `prepare` builds them and returns the swap (for the slot). */
 interface PendingPlan {
   readonly ref: WeakRef<object>;
-  readonly prepare: (plan: object, defaults: PolicyDefaults | undefined, by: string | undefined) => (() => void) | undefined;
+  readonly prepare: (
+    plan: object,
+    defaults: PolicyDefaults | undefined,
+    by: string | undefined,
+  ) => (() => void) | undefined;
 }
 
 interface Slot {
@@ -87,7 +91,19 @@ const checks: Readonly<Record<DefaultsKind, (options: object) => unknown>> = {
 };
 
 // Options that name or place one method's state: never a default.
-const perMethod = ['name', 'store', 'restore', 'permits', 'scope', 'key', 'maxKeys', 'breaker', 'bulkhead', 'limiter', 'hedge'];
+const perMethod = [
+  'name',
+  'store',
+  'restore',
+  'permits',
+  'scope',
+  'key',
+  'maxKeys',
+  'breaker',
+  'bulkhead',
+  'limiter',
+  'hedge',
+];
 
 /**
  * Validates `defaults` as {@link setPolicyDefaults} does, without setting them: each policy's
@@ -102,7 +118,7 @@ const perMethod = ['name', 'store', 'restore', 'permits', 'scope', 'key', 'maxKe
  */
 export function checkPolicyDefaults(defaults: PolicyDefaults, by = 'setPolicyDefaults'): void {
   if (typeof defaults !== 'object' || (defaults as unknown) === null) {
-    throw new TypeError(`${by}: the policy defaults must be an object, got ${String(defaults)}.`);
+    throw new TypeError(`${by}: the policy defaults must be an object, got ${kindOf(defaults)}.`);
   }
   for (const [kind, options] of Object.entries(defaults) as [string, unknown][]) {
     const check = Object.hasOwn(checks, kind) ? checks[kind as DefaultsKind] : undefined;
@@ -112,7 +128,7 @@ export function checkPolicyDefaults(defaults: PolicyDefaults, by = 'setPolicyDef
     if (options === undefined) continue;
     const where = `${by}: defaults.${kind}`;
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`${where}: must be an object of ${kind} options, got ${String(options)}.`);
+      throw new TypeError(`${where}: must be an object of ${kind} options, got ${kindOf(options)}.`);
     }
     const local = perMethod.find((key) => Object.hasOwn(options, key));
     if (local !== undefined) {
@@ -238,6 +254,10 @@ export function withDefaults<T>(defaults: object | undefined, explicit: T): T {
 /** '@Retry on Billing.charge()' once the class is known, else the decorator's own label. */
 export function labelOf(label: string, site: PolicySite): string {
   return site.class === undefined ? label : label.replace(' on ', ` on ${site.class}.`);
+}
+
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : typeof value;
 }
 
 function isEmpty(options: object | undefined): boolean {

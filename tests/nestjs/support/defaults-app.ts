@@ -140,7 +140,7 @@ const options: Record<string, () => StaunchModuleOptions> = {
 class AppModule {}
 
 export function createApp(): Promise<INestApplication> {
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- Nest's documented options literal
   // abortOnError false: a failed bootstrap rejects (serve.ts reports it) instead of exiting at once.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- Nest's documented options literal
   return NestFactory.create(AppModule, { logger: false, abortOnError: false });
 }
