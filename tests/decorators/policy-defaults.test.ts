@@ -78,7 +78,7 @@ describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
   const defaults: PolicyDefaults = {
     retry: { times: 4, interval: 500 },
     circuitBreaker: { threshold: 2, on: Unavailable },
-    rateLimit: { queue: 3 },
+    rateLimit: { per: 2_000 },
   };
 
   let calls = 0;
@@ -111,7 +111,7 @@ describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
   };
   const limits: RateLimitStoreProvider = {
     rateLimit: (name, options) => {
-      asked.push(`rate limit ${name} queue ${options.queue}`);
+      asked.push(`rate limit ${name} per ${options.per}`);
       return memoryRateLimitStore(options);
     },
   };
@@ -153,7 +153,7 @@ describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
   });
 
   it('asks the stores of named state once, for the real policies, with the defaults', () => {
-    expect(asked.sort()).toEqual(['circuit payments threshold 2', 'rate limit payments queue 3']);
+    expect(asked.sort()).toEqual(['circuit payments threshold 2', 'rate limit payments per 2000']);
   });
 
   it("swaps the built layers into the method's plan: nothing deferred is left on the call path", () => {
@@ -199,8 +199,18 @@ describe('policy defaults awaited (expectPolicyDefaults), then set', () => {
     expect(livePolicies().filter((row) => row.class === 'Later')).toHaveLength(2);
   });
 
+  it('keeps its own copy: changing the objects given afterwards changes nothing', () => {
+    (defaults.retry as { times: number }).times = 9;
+    class After {
+      @Retry()
+      async run(): Promise<void> {}
+    }
+    expect(policyOf(After, 'run', 'retry').options.times).toBe(4);
+    (defaults.retry as { times: number }).times = 4;
+  });
+
   it('lets the same defaults be set again (a second app with the same configuration)', () => {
-    const same = { rateLimit: { queue: 3 }, circuitBreaker: { on: Unavailable, threshold: 2 } };
+    const same = { rateLimit: { per: 2_000 }, circuitBreaker: { on: Unavailable, threshold: 2 } };
     expect(() => setPolicyDefaults({ ...same, retry: { interval: 500, times: 4 } })).not.toThrow();
   });
 

@@ -185,7 +185,7 @@ export function setPolicyDefaults(defaults: PolicyDefaults, options?: { readonly
     const swap = plan === undefined ? undefined : entry.prepare(plan, defaults, by);
     if (swap !== undefined) swaps.push(swap);
   }
-  slot.defaults = defaults;
+  slot.defaults = frozenCopy(defaults);
   slot.by = by;
   slot.expecting = false;
   slot.pending.clear();
@@ -254,6 +254,15 @@ export function withDefaults<T>(defaults: object | undefined, explicit: T): T {
 /** '@Retry on Billing.charge()' once the class is known, else the decorator's own label. */
 export function labelOf(label: string, site: PolicySite): string {
   return site.class === undefined ? label : label.replace(' on ', ` on ${site.class}.`);
+}
+
+// The defaults as given now: a change to the caller's objects afterwards changes nothing.
+function frozenCopy(defaults: PolicyDefaults): PolicyDefaults {
+  const copy: Record<string, object | undefined> = {};
+  for (const [kind, options] of Object.entries(defaults) as [string, object | undefined][]) {
+    copy[kind] = options === undefined ? undefined : Object.freeze({ ...options });
+  }
+  return Object.freeze(copy) as PolicyDefaults;
 }
 
 function kindOf(value: unknown): string {
