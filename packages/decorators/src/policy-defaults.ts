@@ -262,7 +262,7 @@ function frozenCopy(defaults: PolicyDefaults): PolicyDefaults {
   for (const [kind, options] of Object.entries(defaults) as [string, object | undefined][]) {
     copy[kind] = options === undefined ? undefined : Object.freeze({ ...options });
   }
-  return Object.freeze(copy) as PolicyDefaults;
+  return Object.freeze(copy);
 }
 
 function kindOf(value: unknown): string {
