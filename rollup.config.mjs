@@ -6,8 +6,9 @@ const packages = [
   { name: 'core', entries: { index: 'src/index.ts', testing: 'src/testing/index.ts' } },
   { name: 'decorators', entries: { index: 'src/index.ts' } },
   { name: 'redis', entries: { index: 'src/index.ts' } },
-  { name: 'nestjs', entries: { index: 'src/index.ts' } },
+  // otel before nestjs: @staunch/nestjs type-checks against @staunch/otel's declarations (its optional peer).
   { name: 'otel', entries: { index: 'src/index.ts' } },
+  { name: 'nestjs', entries: { index: 'src/index.ts' } },
 ];
 
 // Dependencies and peers stay imports: ioredis is the user's own client (a peer of @staunch/redis),

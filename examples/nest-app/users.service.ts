@@ -1,10 +1,12 @@
 /**
  * The service: calls the flaky upstream (the api-client example's server) through a stack of
- * staunch decorators, written above Nest's own where Nest has any (here none: a provider).
+ * staunch decorators, written above Nest's own where Nest has any (here none: a provider). The
+ * numbers come from the app's policy defaults (`StaunchModule.forRoot({ defaults })` in
+ * app.module.ts); each decorator says what is this method's own: which errors count, a name.
  *
- * - `@Retry` (outermost): three calls in all, 100 ms apart, on 5xx answers and network errors;
- *   never on `CircuitOpenError` (while the circuit is open, failing fast is the point);
- * - `@CircuitBreaker`: three failures in a row open it for 1 s, for every instance (class scope);
+ * - `@Retry` (outermost): three calls in all, 100 ms apart (the defaults), on 5xx answers and
+ *   network errors; never on `CircuitOpenError` (while the circuit is open, failing fast is the point);
+ * - `@CircuitBreaker`: three failures in a row open it for 1 s (the defaults), for every instance (class scope);
  * - `@Timeout`: each attempt gets 500 ms; its signal aborts the request.
  */
 import { Inject, Injectable } from '@nestjs/common';
@@ -40,8 +42,8 @@ export const UPSTREAM_URL = 'UPSTREAM_URL';
 export class UsersService {
   constructor(@Inject(UPSTREAM_URL) private readonly upstream: string) {}
 
-  @Retry(isTransient, { times: 3, interval: 100 })
-  @CircuitBreaker(isTransient, { threshold: 3, resetTimeout: 1_000, counting: 'consecutive', name: 'upstream' })
+  @Retry(isTransient)
+  @CircuitBreaker(isTransient, { name: 'upstream' })
   @Timeout(500)
   async getUser(id: string): Promise<User> {
     const signal = attemptSignal(); // before the first await: aborted when the attempt times out

@@ -29,6 +29,8 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'asyncRetry',
     'timeout',
     'timeoutPolicy',
+    'resolveTimeout',
+    'resolveAsyncBackoff',
     'TimeoutPolicy',
     'circuitBreaker',
     'isCircuitStoreProvider',
@@ -85,6 +87,9 @@ export const expectedExports: Readonly<Record<string, readonly string[]>> = {
     'Hedge',
     'policiesOf',
     'circuitOf',
+    'setPolicyDefaults',
+    'expectPolicyDefaults',
+    'checkPolicyDefaults',
   ],
   '@staunch/redis': [
     'redisStore',

@@ -107,6 +107,26 @@ export function asyncRetryPolicy(maxTries?: number, options?: AsyncRetryOptions)
   return registered(new AsyncBackoffPolicy('asyncRetry', resolved), 'asyncRetry');
 }
 
+/**
+ * `options` validated and resolved as {@link asyncBackoffPolicy} does (`maxTries` as
+ * {@link asyncRetryPolicy}'s argument for `'asyncRetry'`), without making (or listing) a policy:
+ * for code that makes `new AsyncBackoffPolicy(kind, resolved)` itself and lists it its own way.
+ *
+ * @example
+ * import { AsyncBackoffPolicy, resolveAsyncBackoff } from '@staunch/core';
+ *
+ * const policy = new AsyncBackoffPolicy('asyncRetry', resolveAsyncBackoff('asyncRetry', { pause: 100 }, 5));
+ * console.log(policy.options.maxTries); // 5
+ */
+export function resolveAsyncBackoff(
+  kind: 'asyncBackoff' | 'asyncRetry',
+  options?: AsyncBackoffOptions | AsyncRetryOptions,
+  maxTries?: number,
+): ResolvedAsyncBackoffOptions {
+  if (kind === 'asyncRetry') checkNoLimits(options);
+  return resolveAsyncBackoffOptions(kind, options, maxTries);
+}
+
 /** An asyncRetry policy: the same engine as asyncBackoff, with `kind: 'asyncRetry'`. */
 export type AsyncRetryPolicy = AsyncBackoffPolicy;
 

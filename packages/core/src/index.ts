@@ -92,6 +92,7 @@ export {
   asyncBackoffPolicy,
   asyncRetry,
   asyncRetryPolicy,
+  resolveAsyncBackoff,
   asyncBackoffDefaults,
   AsyncBackoffPolicy,
   type AsyncRetryPolicy,
@@ -115,7 +116,14 @@ export {
   type FallbackPolicyEvents,
   type FallbackStatistics,
 } from './fallback.js';
-export { timeout, timeoutPolicy, TimeoutPolicy, type TimeoutOptions, type ResolvedTimeoutOptions } from './timeout.js';
+export {
+  timeout,
+  timeoutPolicy,
+  resolveTimeout,
+  TimeoutPolicy,
+  type TimeoutOptions,
+  type ResolvedTimeoutOptions,
+} from './timeout.js';
 export {
   bulkhead,
   bulkheadPolicy,

@@ -60,6 +60,21 @@ export function timeoutPolicy(ms: number, options?: TimeoutOptions): TimeoutPoli
 }
 
 /**
+ * `ms` and `options` validated and resolved as {@link timeoutPolicy} does, without making
+ * (or listing) a policy: for code that makes `new TimeoutPolicy(resolved)` itself and lists
+ * it its own way (the decorators list theirs under the decorated method).
+ *
+ * @example
+ * import { TimeoutPolicy, resolveTimeout } from '@staunch/core';
+ *
+ * const policy = new TimeoutPolicy(resolveTimeout(2_000));
+ * console.log(policy.options.timeout); // 2000
+ */
+export function resolveTimeout(ms: number, options?: TimeoutOptions): ResolvedTimeoutOptions {
+  return resolveTimeoutOptions(ms, options, true);
+}
+
+/**
  * Bounds each call by `options.timeout` ms; see {@link timeoutPolicy}. It is
  * the attempt loop with one attempt that is never retried: the per-attempt
  * limit of `asyncBackoff`'s `attemptTimeout`, named for the call, with the

@@ -1,7 +1,7 @@
 import {
-  asyncBackoffPolicy,
-  asyncRetryPolicy,
+  AsyncBackoffPolicy,
   invalidOption,
+  resolveAsyncBackoff,
   type AsyncBackoffOptions,
   type AsyncRetryOptions,
   type ErrorClass,
@@ -9,6 +9,7 @@ import {
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { AsyncMethodDecorator } from './decorator-types.js';
 import { PolicyLayer } from './policy-layer.js';
+import { withDefaults } from './policy-defaults.js';
 
 /**
  * aiomisc's `asyncbackoff`: bounds each attempt by `attemptTimeout` and the
@@ -35,8 +36,9 @@ export function AsyncBackoff(
 ): AsyncMethodDecorator;
 export function AsyncBackoff(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@AsyncBackoff', args);
-  return defineDecorator('@AsyncBackoff', () => {
-    const policy = asyncBackoffPolicy(backoffOptions(args));
+  return defineDecorator('@AsyncBackoff', 'asyncBackoff', (_, defaults) => {
+    const resolved = resolveAsyncBackoff('asyncBackoff', withDefaults(defaults, backoffOptions(args)));
+    const policy = new AsyncBackoffPolicy('asyncBackoff', resolved);
     return new PolicyLayer({ kind: 'asyncBackoff', options: policy.options }, policy);
   });
 }
@@ -60,8 +62,9 @@ export function AsyncRetry(...args: unknown[]): AsyncMethodDecorator {
   // Every argument, not just the declared two: a bare legacy `@AsyncRetry` passes three.
   assertCalledWithOptions('@AsyncRetry', args);
   const [maxTries, options] = args as [number | undefined, AsyncRetryOptions | undefined];
-  return defineDecorator('@AsyncRetry', () => {
-    const policy = asyncRetryPolicy(maxTries, options);
+  return defineDecorator('@AsyncRetry', 'asyncRetry', (_, defaults) => {
+    const resolved = resolveAsyncBackoff('asyncRetry', withDefaults(defaults, options), maxTries);
+    const policy = new AsyncBackoffPolicy('asyncRetry', resolved);
     return new PolicyLayer({ kind: 'asyncRetry', options: policy.options }, policy);
   });
 }

@@ -1,6 +1,7 @@
 import { BulkheadPolicy, type BulkheadOptions } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { AsyncMethodDecorator } from './decorator-types.js';
+import { withDefaults } from './policy-defaults.js';
 import { scopedLayer, type ScopeChoice, type ScopedKind, type ScopeOptions, type SharedPolicyOption } from './scope.js';
 
 /** `@Bulkhead`'s options: the core bulkhead options plus where its state lives (as `@CircuitBreaker`'s). */
@@ -32,7 +33,7 @@ export function Bulkhead<This = unknown, Args extends unknown[] = unknown[]>(
 ): AsyncMethodDecorator<This, Args>;
 export function Bulkhead(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@Bulkhead', args);
-  return defineDecorator('@Bulkhead', (method) => {
+  return defineDecorator('@Bulkhead', 'bulkhead', (method, defaults) => {
     const {
       bulkhead: shared,
       scope,
@@ -42,7 +43,7 @@ export function Bulkhead(...args: unknown[]): AsyncMethodDecorator {
     } = (args[0] ?? {}) as BulkheadOptions & ScopeOptions & { readonly bulkhead?: unknown };
     const others = Object.keys(options).length > 0;
     // Validated once, at class definition.
-    const resolved = shared === undefined ? new BulkheadPolicy(options).options : undefined;
+    const resolved = shared === undefined ? new BulkheadPolicy(withDefaults(defaults, options)).options : undefined;
     const build = resolved && { options: resolved, make: () => new BulkheadPolicy(resolved) };
     return scopedLayer(bulkheads, '@Bulkhead', method.label, shared, { scope, key, maxKeys }, others, build);
   });

@@ -11,6 +11,7 @@ import { assertCalledWithOptions, defineDecorator, type DecoratedMethod } from '
 import type { MethodDecorator } from './decorator-types.js';
 import type { PolicyDescriptor } from './descriptors.js';
 import { filterAndOptions } from './filter-arguments.js';
+import { withDefaults, type PolicyDefaults } from './policy-defaults.js';
 import { argsOf, type AnyMethod, type Layer } from './interceptor.js';
 import { Scope, scopeFromOptions, type ScopeChoice, type SharedPolicyOption } from './scope.js';
 
@@ -62,7 +63,9 @@ export function CircuitBreaker<This = unknown, Args extends unknown[] = unknown[
 ): MethodDecorator<This, Args>;
 export function CircuitBreaker(...args: unknown[]): MethodDecorator {
   assertCalledWithOptions('@CircuitBreaker', args);
-  return defineDecorator('@CircuitBreaker', (method) => circuitLayer(method, args[0], args[1]));
+  return defineDecorator('@CircuitBreaker', 'circuitBreaker', (method, defaults) =>
+    circuitLayer(method, args[0], args[1], defaults),
+  );
 }
 
 /** The live layer behind one `@CircuitBreaker`, which finds the circuit for each call. */
@@ -122,7 +125,12 @@ export class CircuitLayer implements Layer {
   }
 }
 
-function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown): CircuitLayer {
+function circuitLayer(
+  method: DecoratedMethod,
+  first: unknown,
+  second: unknown,
+  defaults: PolicyDefaults['circuitBreaker'],
+): CircuitLayer {
   const label = '@CircuitBreaker';
   // Every option has a default: `()` and `(on)` alone are complete.
   const { on, options: raw } = filterAndOptions(label, first, second);
@@ -155,13 +163,16 @@ function circuitLayer(method: DecoratedMethod, first: unknown, second: unknown):
   }
   const resolved = {
     name: typeof method.name === 'symbol' ? (method.name.description ?? 'circuit') : method.name,
-    ...options,
-    ...(on !== undefined ? { on } : {}),
+    ...withDefaults(defaults, { ...options, ...(on !== undefined ? { on } : {}) }),
   };
   const factory = circuitBreakerFactory(resolved);
+  // A probe (options checked while defaults are awaited) asks no store for a circuit.
+  const storeless: CircuitBreakerOptions = { ...resolved };
+  delete (storeless as { store?: unknown }).store;
+  const maker = method.probe && byName ? circuitBreakerFactory(storeless) : factory;
   // Keyed circuits in a store of named circuits are named by their key: one shared circuit per key.
   const make = (circuitKey?: string): CircuitBreakerPolicy =>
-    byName && circuitKey !== undefined ? factory(`${resolved.name}[${circuitKey}]`) : factory();
+    byName && circuitKey !== undefined ? maker(`${resolved.name}[${circuitKey}]`) : maker();
   const placed = scopeFromOptions(
     label,
     { scope, key, maxKeys },

@@ -1,6 +1,8 @@
-import { withValidationLabel, type PolicySite } from '@staunch/core';
+import type { PolicySite } from '@staunch/core';
+import { DeferredLayer, buildLayer, type BuildLayer } from './deferred-layer.js';
 import { addLayer, planOf, returnsPromises, type AnyMethod, type Layer } from './interceptor.js';
 import { ownMetadataOf, ownWrappersOf, recordPolicy, recordWrapper } from './metadata.js';
+import { awaitingDefaults, currentDefaults, type DefaultsKind } from './policy-defaults.js';
 
 /** What a decorator knows about the method it decorates. */
 export interface DecoratedMethod {
@@ -11,17 +13,25 @@ export interface DecoratedMethod {
   readonly label: string;
   /** Where the registry (`livePolicies()`) says the method's policies are; the class name is filled in once known. */
   readonly site: PolicySite;
+  /**
+   * True when the layer is built only to validate the decorator's own options (while policy
+   * defaults are awaited): it is never called, so it must touch no store (nothing else is listed).
+   */
+  readonly probe: boolean;
 }
 
 /**
  * The shell shared by every decorator: checks where it was applied, builds the
- * layer (validating options, so a bad option fails at class definition and
- * nothing is recorded), records the descriptor and fuses the layer into the
- * method's one wrapper. Works in TC39 mode and under `experimentalDecorators`.
+ * layer over the policy defaults of its `kind` (validating options, so a bad
+ * option fails at class definition and nothing is recorded; while defaults are
+ * awaited, validates them and defers the build), records the descriptor and
+ * fuses the layer into the method's one wrapper. Works in TC39 mode and under
+ * `experimentalDecorators`.
  */
-export function defineDecorator(
+export function defineDecorator<K extends DefaultsKind>(
   decorator: string,
-  build: (method: DecoratedMethod) => Layer,
+  kind: K,
+  build: BuildLayer<K>,
 ): (...args: unknown[]) => unknown {
   return function decorate(...args: unknown[]): unknown {
     const [value, context, descriptor] = args;
@@ -34,7 +44,7 @@ export function defineDecorator(
       const method = describe(decorator, context.name, context.static, context.private);
       const metadata = context.metadata as Record<PropertyKey, unknown>;
       learnClassName(context, method.site, metadata);
-      return wrap(method, build, metadata, value as AnyMethod, false).wrapper;
+      return wrap(method, kind, build, metadata, value as AnyMethod, false).wrapper;
     }
     if (args.length === 3 && isLegacyKey(context) && isMethodDescriptor(descriptor)) {
       const isStatic = typeof value === 'function';
@@ -44,7 +54,7 @@ export function defineDecorator(
       const metadata = ownMetadataOf(constructor);
       const declared = declaredReturnType(value as object, context) === Promise;
       const original = descriptor.value as AnyMethod;
-      const { layer, wrapper } = wrap(method, build, metadata, original, declared);
+      const { layer, wrapper } = wrap(method, kind, build, metadata, original, declared);
       if (wrapper !== original) carryMethodMetadata(original, wrapper);
       descriptor.value = wrapper;
       mirrorToReflectMetadata(value as object, context, layer, wrapper);
@@ -79,18 +89,23 @@ export function assertCalledWithOptions(decorator: string, args: readonly unknow
 // Builds the layer (options validated first: a bad option records nothing), records it, and adds it
 // to the method's wrapper. A method returns promises when its stack below says so too: with a
 // foreign decorator in between, the staunch wrapper below is not `value` but is recorded.
-function wrap(
+function wrap<K extends DefaultsKind>(
   method: DecoratedMethod,
-  build: (method: DecoratedMethod) => Layer,
+  kind: K,
+  build: BuildLayer<K>,
   metadata: Record<PropertyKey, unknown>,
   value: AnyMethod,
   declaresPromise: boolean,
 ): { readonly layer: Layer; readonly wrapper: AnyMethod } {
-  const layer = withValidationLabel(method.label, () => build(method));
+  const { defaults, by } = currentDefaults();
+  const layer = awaitingDefaults()
+    ? new DeferredLayer(kind, method, build)
+    : buildLayer(kind, method, build, defaults, by);
   recordPolicy(metadata, method.name, method, layer.descriptor);
   layer.register?.(method.site);
   const below = planOf(ownWrappersOf(metadata, method.name, method.static)[0]);
   const wrapper = addLayer(value, layer, declaresPromise || (below !== undefined && returnsPromises(below)));
+  if (layer instanceof DeferredLayer) layer.attach(planOf(wrapper) as NonNullable<ReturnType<typeof planOf>>);
   recordWrapper(metadata, method.name, method.static, wrapper);
   return { layer, wrapper };
 }
@@ -103,6 +118,7 @@ function describe(decorator: string, name: string | symbol, isStatic: boolean, i
     private: isPrivate,
     label: `${decorator} on ${isStatic ? 'static ' : ''}${shown}()`,
     site: { class: undefined, method: shown, name: undefined },
+    probe: false,
   };
 }
 

@@ -2,6 +2,7 @@ import { FallbackPolicy, invalidOption, type FallbackFunction, type FallbackOpti
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { FallbackDecorator } from './decorator-types.js';
 import { PolicyLayer } from './policy-layer.js';
+import { withDefaults } from './policy-defaults.js';
 
 /**
  * Answers the method's errors matching `on` (default: every error) with a
@@ -23,10 +24,10 @@ export function Fallback<This, Args extends unknown[], Result>(
 export function Fallback<Value>(value: Value, options?: FallbackOptions): FallbackDecorator<Value>;
 export function Fallback(...args: unknown[]): FallbackDecorator<unknown> {
   assertCalledWithOptions('@Fallback', args);
-  return defineDecorator('@Fallback', () => {
+  return defineDecorator('@Fallback', 'fallback', (_, defaults) => {
     // `@Fallback(undefined)` is a fallback value; `@Fallback()` forgot one.
     if (args.length === 0) invalidOption('@Fallback', 'valueOrFn', 'given (a value or a function)', undefined);
-    const policy = new FallbackPolicy(args[0], args[1] as FallbackOptions | undefined);
+    const policy = new FallbackPolicy(args[0], withDefaults(defaults, args[1] as FallbackOptions | undefined));
     return new PolicyLayer({ kind: 'fallback', options: policy.options }, policy, false);
   });
 }

@@ -1,6 +1,7 @@
 import { HedgePolicy, type HedgeOptions } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { AsyncMethodDecorator } from './decorator-types.js';
+import { withDefaults } from './policy-defaults.js';
 import { scopedLayer, type ScopeChoice, type ScopedKind, type ScopeOptions, type SharedPolicyOption } from './scope.js';
 
 /** `@Hedge`'s options: the core hedge options plus where its latency window lives (as `@Bulkhead`'s). */
@@ -36,7 +37,7 @@ export function Hedge<This = unknown, Args extends unknown[] = unknown[]>(
 ): AsyncMethodDecorator<This, Args>;
 export function Hedge(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@Hedge', args);
-  return defineDecorator('@Hedge', (method) => {
+  return defineDecorator('@Hedge', 'hedge', (method, defaults) => {
     const {
       hedge: shared,
       scope,
@@ -46,7 +47,7 @@ export function Hedge(...args: unknown[]): AsyncMethodDecorator {
     } = (args[0] ?? {}) as HedgeOptions & ScopeOptions & { readonly hedge?: unknown };
     const others = Object.keys(options).length > 0;
     // Validated once, at class definition.
-    const resolved = shared === undefined ? new HedgePolicy(options).options : undefined;
+    const resolved = shared === undefined ? new HedgePolicy(withDefaults(defaults, options)).options : undefined;
     const build = resolved && { options: resolved, make: () => new HedgePolicy(resolved) };
     return scopedLayer(hedges, '@Hedge', method.label, shared, { scope, key, maxKeys }, others, build);
   });

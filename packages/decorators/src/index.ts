@@ -12,6 +12,12 @@ export { Hedge, type HedgeDecoratorOptions, type SharedHedgeOption } from './hed
 export { CircuitBreaker, type CircuitBreakerDecoratorOptions, type SharedCircuitOption } from './circuit-breaker.js';
 export { circuitOf, policyOf, type LivePolicies } from './live-policies.js';
 export { policiesOf, type MethodPolicies } from './metadata.js';
+export {
+  setPolicyDefaults,
+  expectPolicyDefaults,
+  checkPolicyDefaults,
+  type PolicyDefaults,
+} from './policy-defaults.js';
 export type { PolicyDescriptor, CircuitScope, BulkheadScope, RateLimitScope, HedgeScope } from './descriptors.js';
 export type {
   AsyncMethodDecorator,

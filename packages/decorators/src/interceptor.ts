@@ -70,6 +70,11 @@ export function addLayer<M extends AnyMethod>(method: M, layer: Layer, declaresP
 
 const noArgs: unknown[] = Object.freeze([]) as unknown as unknown[];
 
+/** Recompiles `plan`'s head after its layers changed (a deferred layer swapped for the built one). */
+export function recompile(plan: Plan): void {
+  plan.head = compile(plan);
+}
+
 /** A call's arguments as an array: the shared empty one when there are none. */
 export function argsOf(given: IArguments): unknown[] {
   return given.length === 0 ? noArgs : (Array.prototype.slice.call(given) as unknown[]);

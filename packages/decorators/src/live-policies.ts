@@ -10,7 +10,8 @@ import type {
   TimeoutPolicy,
 } from '@staunch/core';
 import type { CircuitLayer } from './circuit-breaker.js';
-import { planOf, type Layer } from './interceptor.js';
+import { settledPlanOf } from './deferred-layer.js';
+import type { Layer } from './interceptor.js';
 import { classOf, wrappersOf } from './metadata.js';
 import type { PolicyLayer } from './policy-layer.js';
 import type { ScopedLayer, ScopedPolicy } from './scope.js';
@@ -122,7 +123,7 @@ function layerIn<L extends Layer>(
   matches: (layer: Layer) => layer is L,
 ): L | undefined {
   for (const wrapper of wrappers ?? []) {
-    const layer = planOf(wrapper)?.layers.find(matches);
+    const layer = settledPlanOf(wrapper)?.layers.find(matches);
     if (layer !== undefined) return layer;
   }
   return undefined;

@@ -1,7 +1,8 @@
-import { invalidOption, pollPolicy, type PollOptions } from '@staunch/core';
+import { PollPolicy, invalidOption, type PollOptions } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { PollDecorator } from './decorator-types.js';
 import { PolicyLayer } from './policy-layer.js';
+import { withDefaults } from './policy-defaults.js';
 
 /**
  * Calls the method, with the same arguments, until `until(value)` holds for
@@ -20,9 +21,9 @@ export function Poll<Value>(...args: unknown[]): PollDecorator<Value> {
   // Every argument, not just the declared two: a bare legacy `@Poll` passes three.
   assertCalledWithOptions('@Poll', args);
   const [until, options] = args as [(value: Value) => unknown, PollOptions | undefined];
-  return defineDecorator('@Poll', () => {
+  return defineDecorator('@Poll', 'poll', (_, defaults) => {
     if (typeof until !== 'function') invalidOption('@Poll', 'until', 'a predicate function', until);
-    const policy = pollPolicy(until, options);
+    const policy = new PollPolicy(until, withDefaults(defaults, options));
     return new PolicyLayer({ kind: 'poll', options: policy.options }, policy);
   });
 }

@@ -1,6 +1,7 @@
 import { RateLimitPolicy, invalidOption, type RateLimitOptions } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { AsyncMethodDecorator } from './decorator-types.js';
+import { withDefaults } from './policy-defaults.js';
 import { scopedLayer, type ScopeChoice, type ScopedKind, type ScopeOptions, type SharedPolicyOption } from './scope.js';
 
 /** `@RateLimit`'s options: the core rate-limit options plus where its state lives (as `@Bulkhead`'s). */
@@ -35,7 +36,7 @@ export function RateLimit<This = unknown, Args extends unknown[] = unknown[]>(
 ): AsyncMethodDecorator<This, Args>;
 export function RateLimit(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@RateLimit', args);
-  return defineDecorator('@RateLimit', (method) => {
+  return defineDecorator('@RateLimit', 'rateLimit', (method, defaults) => {
     const label = '@RateLimit';
     const given = args[0];
     if (typeof given !== 'object' || given === null) invalidOption(label, 'options', 'an object', given);
@@ -66,9 +67,10 @@ export function RateLimit(...args: unknown[]): AsyncMethodDecorator {
     }
     const ownName = name ?? (typeof method.name === 'symbol' ? (method.name.description ?? 'rate-limit') : method.name);
     // Validated once, at class definition; the store is asked for a limit only when a limiter is made.
-    const resolved = new RateLimitPolicy({ ...options, name: ownName }).options;
+    const resolved = new RateLimitPolicy({ ...withDefaults(defaults, options), name: ownName }).options;
+    // A probe (options checked while defaults are awaited) asks no store for a limit.
     const make =
-      store === undefined
+      store === undefined || method.probe
         ? () => new RateLimitPolicy(resolved)
         : // Keyed limits in a store are named by their key: one shared limit per key.
           (limitKey?: string) =>

@@ -1,8 +1,9 @@
-import { retryPolicy, type ErrorFilter, type RetryOptions } from '@staunch/core';
+import { RetryPolicy, type ErrorFilter, type RetryOptions } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { AsyncMethodDecorator } from './decorator-types.js';
 import { filterAndOptions } from './filter-arguments.js';
 import { PolicyLayer } from './policy-layer.js';
+import { withDefaults } from './policy-defaults.js';
 
 /** `@Retry`'s options: the core `retry` options plus the error filter `on`. */
 export interface RetryDecoratorOptions extends RetryOptions {
@@ -25,9 +26,9 @@ export function Retry(on: ErrorFilter, options?: RetryOptions): AsyncMethodDecor
 export function Retry(options?: RetryDecoratorOptions): AsyncMethodDecorator;
 export function Retry(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@Retry', args);
-  return defineDecorator('@Retry', () => {
+  return defineDecorator('@Retry', 'retry', (_, defaults) => {
     const { on, options } = filterAndOptions('@Retry', args[0], args[1]);
-    const policy = retryPolicy(on, options);
+    const policy = new RetryPolicy(withDefaults(defaults, { ...options, on }));
     return new PolicyLayer({ kind: 'retry', options: policy.options }, policy);
   });
 }

@@ -1,7 +1,8 @@
-import { timeoutPolicy, type TimeoutOptions } from '@staunch/core';
+import { TimeoutPolicy, resolveTimeout, type TimeoutOptions } from '@staunch/core';
 import { assertCalledWithOptions, defineDecorator } from './define-decorator.js';
 import type { AsyncMethodDecorator } from './decorator-types.js';
 import { PolicyLayer } from './policy-layer.js';
+import { withDefaults } from './policy-defaults.js';
 
 /**
  * Bounds each call of the method by `ms`: past it, the call rejects with a
@@ -22,8 +23,8 @@ export function Timeout(ms: number, options?: TimeoutOptions): AsyncMethodDecora
 export function Timeout(...args: unknown[]): AsyncMethodDecorator {
   assertCalledWithOptions('@Timeout', args);
   const [ms, options] = args as [number, TimeoutOptions | undefined];
-  return defineDecorator('@Timeout', () => {
-    const policy = timeoutPolicy(ms, options);
+  return defineDecorator('@Timeout', 'timeout', (_, defaults) => {
+    const policy = new TimeoutPolicy(resolveTimeout(ms, withDefaults(defaults, options)));
     return new PolicyLayer({ kind: 'timeout', options: policy.options }, policy);
   });
 }

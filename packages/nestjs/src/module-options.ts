@@ -1,5 +1,6 @@
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
-import type { CircuitStore, CircuitStoreProvider } from '@staunch/decorators';
+import type { CircuitStore, CircuitStoreProvider, PolicyDefaults } from '@staunch/decorators';
+import type { InstrumentOptions } from '@staunch/otel';
 import type { DiscoveredMethod } from './policy-discovery.js';
 
 /** What `StaunchModule.forRoot()` takes (and `forRootAsync()`'s factory returns). */
@@ -14,6 +15,20 @@ export interface StaunchModuleOptions {
    * rate limited → 429, with `Retry-After`). Default `true`; `false` to register it yourself.
    */
   readonly exceptionFilter?: boolean;
+  /**
+   * Defaults for the options every decorated method leaves out, per policy, e.g.
+   * `{ retry: { times: 3, interval: 200 }, circuitBreaker: { threshold: 5, resetTimeout: 30_000 } }`:
+   * what a decorator writes wins, option by option. Validated when given; set (process-wide, once)
+   * when the app is built, and every decorated method's policy is built then, so an invalid
+   * combination stops the app from starting. See the README's "Policy defaults".
+   */
+  readonly defaults?: PolicyDefaults;
+  /**
+   * Reports every policy to OpenTelemetry with `instrument()` from `@staunch/otel` (install it:
+   * it is an optional peer): `true` for its defaults (the global meter provider), or its options.
+   * Started when the module initialises, stopped when the app closes. Default: off.
+   */
+  readonly telemetry?: boolean | InstrumentOptions;
   /** Called once when the application has bootstrapped, with every decorated method found: a log line, a metric. */
   readonly onPolicies?: (methods: readonly DiscoveredMethod[]) => void;
 }

@@ -1,16 +1,33 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type Provider } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
+import { checkPolicyDefaults, expectPolicyDefaults, setPolicyDefaults } from '@staunch/decorators';
+import type { Instrumentation } from '@staunch/otel';
 import { StaunchExceptionFilter } from './exception-filter.js';
 import { StaunchHealthIndicator } from './health-indicator.js';
 import { bindModuleCircuitStore } from './module-circuit-store.js';
 import { STAUNCH_MODULE_OPTIONS, type StaunchModuleAsyncOptions, type StaunchModuleOptions } from './module-options.js';
 import { StaunchDiscovery } from './policy-discovery.js';
+import { startTelemetry } from './telemetry.js';
+
+// The app's services are usually defined before its root module declares StaunchModule, and their
+// decorators run then: loading this package tells them to wait for the module's policy defaults
+// (validating their own options at once, building their policies when the app is built).
+expectPolicyDefaults();
 
 /**
  * staunch in a Nest application: global (import it once, in the root module), it provides
  * {@link StaunchDiscovery} and {@link StaunchHealthIndicator}, installs
- * {@link StaunchExceptionFilter} globally, and gives circuits decorated with
- * `store: moduleCircuitStore` the `store` configured here.
+ * {@link StaunchExceptionFilter} globally, gives circuits decorated with
+ * `store: moduleCircuitStore` the `store` configured here, sets the policy `defaults` of
+ * every decorated method, and starts `@staunch/otel`'s `instrument()` with `telemetry`.
  *
  * @example
  * import { Module } from '@nestjs/common';
@@ -31,19 +48,21 @@ import { StaunchDiscovery } from './policy-discovery.js';
  * })
  * export class AppModule {}
  */
-export class StaunchModule implements OnApplicationBootstrap {
+export class StaunchModule implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   readonly #options: StaunchModuleOptions;
   readonly #discovery: StaunchDiscovery;
+  #telemetry: Instrumentation | undefined;
 
   constructor(options: StaunchModuleOptions, discovery: StaunchDiscovery) {
     this.#options = options;
     this.#discovery = discovery;
   }
 
-  /** The module with `options` as they are. */
+  /** The module with `options` as they are (its `defaults` validated now). */
   static forRoot(options: StaunchModuleOptions = {}): DynamicModule {
+    if (options.defaults !== undefined) checkPolicyDefaults(options.defaults, 'StaunchModule.forRoot');
     return StaunchModule.#module(
-      [{ provide: STAUNCH_MODULE_OPTIONS, useFactory: () => configure(options) }],
+      [{ provide: STAUNCH_MODULE_OPTIONS, useFactory: () => configure(options, 'StaunchModule.forRoot') }],
       [],
       options,
     );
@@ -57,7 +76,7 @@ export class StaunchModule implements OnApplicationBootstrap {
     const provider: Provider = {
       provide: STAUNCH_MODULE_OPTIONS,
       inject: options.inject ?? [],
-      useFactory: async (...args: unknown[]) => configure(await useFactory(...args)),
+      useFactory: async (...args: unknown[]) => configure(await useFactory(...args), 'StaunchModule.forRootAsync'),
     };
     return StaunchModule.#module([provider], options.imports ?? [], options);
   }
@@ -84,9 +103,22 @@ export class StaunchModule implements OnApplicationBootstrap {
     };
   }
 
+  /** Starts `telemetry`, if asked for. */
+  async onModuleInit(): Promise<void> {
+    const telemetry = this.#options.telemetry;
+    if (telemetry === undefined || telemetry === false) return;
+    this.#telemetry = await startTelemetry(telemetry === true ? undefined : telemetry);
+  }
+
   /** Reports the decorated methods to `onPolicies`, once the app has bootstrapped. */
   onApplicationBootstrap(): void {
     this.#options.onPolicies?.(this.#discovery.methods());
+  }
+
+  /** Stops `telemetry` when the app closes. */
+  onModuleDestroy(): void {
+    this.#telemetry?.stop();
+    this.#telemetry = undefined;
   }
 }
 Module({})(StaunchModule);
@@ -94,8 +126,11 @@ Inject(STAUNCH_MODULE_OPTIONS)(StaunchModule, undefined, 0);
 Inject(StaunchDiscovery)(StaunchModule, undefined, 1);
 
 // Nest resolves the options while it bootstraps the app, before the app serves a call: circuits
-// bind to their store on first use (module-circuit-store.ts).
-function configure(options: StaunchModuleOptions): StaunchModuleOptions {
+// bind to their store on first use (module-circuit-store.ts), and setting the policy defaults builds
+// every decorated method's policies (an invalid combination throws here, failing the bootstrap).
+// An app without `defaults` sets none: a later app in this process cannot set others.
+function configure(options: StaunchModuleOptions, by: string): StaunchModuleOptions {
+  setPolicyDefaults(options.defaults ?? {}, { by });
   bindModuleCircuitStore(options.store);
   return options;
 }

@@ -15,7 +15,11 @@ const sources = {
   '@staunch/decorators': 'packages/decorators/src/index.ts',
   '@staunch/redis': 'packages/redis/src/index.ts',
   '@staunch/nestjs': 'packages/nestjs/src/index.ts',
+  '@staunch/otel': 'packages/otel/src/index.ts',
 };
+
+// STAUNCH_WITHOUT_OTEL=1: @staunch/otel resolves as it does where it is not installed (not found).
+const withoutOtel = process.env.STAUNCH_WITHOUT_OTEL === '1';
 
 // STAUNCH_NEST_MAJOR=11: every `@nestjs/*` (the app's, @staunch/nestjs's, and Nest's own requires of
 // each other) from the separate install of the previous major, tests/nestjs/nest11 (see nest-process.ts).
@@ -23,6 +27,11 @@ const nest11 = process.env.STAUNCH_NEST_MAJOR === '11' ? join(root, 'tests/nestj
 
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, isMain, options) {
+  if (withoutOtel && request === '@staunch/otel') {
+    const error = new Error(`Cannot find module '${request}'`);
+    error.code = 'MODULE_NOT_FOUND';
+    throw error;
+  }
   const source = sources[request];
   if (source !== undefined) return join(root, source);
   if (nest11 !== undefined && request.startsWith('@nestjs/')) {

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.send?.({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  process.exit(1);
+  const report = { error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  // Exit once the report is sent: exiting at once can drop it.
+  if (process.send === undefined) process.exit(1);
+  else process.send(report, () => process.exit(1));
 });
