@@ -297,7 +297,7 @@ const tables = {
       'commands run',
       'target',
     ],
-    numeric: [2, 3, 4, 5, 6, 7, 8, 9],
+    numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9],
     cells: ({ subject, recovery: r, verdict }) => [
       subject.library,
       count(r.circuits),
@@ -561,7 +561,7 @@ export function markdown(report, env, seconds) {
         `${circuits === undefined ? '' : `${count(circuits)} `}keyed circuits (\`threshold: ` +
           `${memoryCircuit.threshold}, resetTimeout: ${memoryCircuit.resetTimeout}\`, each its own \`name\`) over ` +
           `one store (\`quorum: ${memoryStore.quorum}, window: ${memoryStore.window}, idleTimeout: ` +
-          `${memoryStore.idleTimeout}\`: a short expiry, so that the run can wait for it; the default is a day) ` +
+          `${memoryStore.idleTimeout}, leaseTimeout: ${memoryStore.leaseTimeout}\`: a short expiry, so that the run can wait for it; the default is a day) ` +
           'on a redis-server of its own, through their life: made and called once (closed, never failed, ' +
           'every circuit synchronised); one failure each (failing calls a slice of 500 circuits at a time, each ' +
           'slice flushed, so that the figure is memory, not a burst), reported; the window over; `idleTimeout` ' +
