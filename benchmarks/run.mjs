@@ -7,8 +7,9 @@
 //   npm run bench -- --only=retry,open   only scenarios whose id or group matches (not written)
 //
 // Needs the built packages (`npm run build`): the benchmarks measure what users install. The
-// @staunch/redis scenarios need `redis-server` on PATH (each starts its own, on 127.0.0.1): without
-// it a full run fails, and `--quick` skips them with a warning, unless STAUNCH_REQUIRE_REDIS=1.
+// @staunch/redis scenarios need `redis-server` on PATH (each starts its own, on 127.0.0.1), and the
+// Cluster one `redis-cli` too (it joins six servers into a Cluster): without them a full run fails,
+// and `--quick` skips them with a warning, unless STAUNCH_REQUIRE_REDIS=1.
 
 import { fork } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';

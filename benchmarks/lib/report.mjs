@@ -649,7 +649,8 @@ export function markdown(report, env, seconds) {
       "  alive after 1,000 circuits were made and called once, counted with an async hook so that unref'd",
       "  timers count too (`process.getActiveResourcesInfo()` lists only ref'd ones).",
       '- `@staunch/redis` scenarios: each process starts a redis-server of its own (`--save "" --appendonly no`,',
-      '  a free port on 127.0.0.1, a temp directory; stopped afterwards) and connects with ioredis. The',
+      '  a free port on 127.0.0.1, a temp directory; stopped afterwards; the Cluster scenario six of them,',
+      '  joined by `redis-cli`) and connects with ioredis. The',
       "  store's circuit is read locally on every call, so the hot path's only contact with Redis would be a",
       '  bug: a run in which the server counted any command during the measurement is reported invalid.',
       '- The machine is shared: with the same code, a ratio moves by a few percent between runs. A target',
@@ -665,7 +666,10 @@ export function markdown(report, env, seconds) {
   out.push('npm run bench              # full run (~5 min), rewrites BENCHMARKS.md');
   out.push('npm run bench -- --quick   # CI: every scenario runs and is checked, no speed assertions');
   out.push('npm run bench -- --only=retry,breaker-fn   # some groups or scenarios (nothing written)');
-  out.push('npm run bench -- --only=store,staleness    # the @staunch/redis scenarios (need redis-server)');
+  out.push('npm run bench -- --only=store,staleness    # @staunch/redis: hot path, staleness (need redis-server)');
+  out.push(
+    'npm run bench -- --only=staleness-cluster,recovery,redis-memory   # Cluster (redis-cli too), recovery, memory',
+  );
   out.push('```');
   out.push('');
   return out.join('\n');
