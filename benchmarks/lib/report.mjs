@@ -663,7 +663,7 @@ export function markdown(report, env, seconds) {
   out.push('```sh');
   out.push('npm ci');
   out.push('npm run build');
-  out.push('npm run bench              # full run (~5 min), rewrites BENCHMARKS.md');
+  out.push('npm run bench              # full run (~9 min), rewrites BENCHMARKS.md');
   out.push('npm run bench -- --quick   # CI: every scenario runs and is checked, no speed assertions');
   out.push('npm run bench -- --only=retry,breaker-fn   # some groups or scenarios (nothing written)');
   out.push('npm run bench -- --only=store,staleness    # @staunch/redis: hot path, staleness (need redis-server)');
