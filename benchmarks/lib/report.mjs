@@ -297,7 +297,7 @@ const tables = {
       'commands run',
       'target',
     ],
-    numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    numeric: [2, 3, 4, 5, 6, 7, 8, 9],
     cells: ({ subject, recovery: r, verdict }) => [
       subject.library,
       count(r.circuits),
