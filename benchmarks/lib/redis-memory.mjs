@@ -8,7 +8,8 @@
 // 3. the window over: the failure records expired, the state hash stays until `idleTimeout`;
 // 4. `idleTimeout` over: Redis expired the state hash (its TTL, pushed back by every script);
 // 5. the breakers dropped (as a Scope's `maxKeys` evicts keyed breakers): the store holds replicas weakly,
-//    so they go with the next GC.
+//    so they go with the next GC;
+// 6. as many more made, called once and dropped: what stays after 5 does not grow (it is not per circuit).
 //
 // For comparison, the same breakers without a store, idle and with one failure: what the store adds.
 
@@ -108,12 +109,29 @@ export async function redisCircuitMemory(count) {
       `breakers dropped (as \`maxKeys\` evicts them), after GC: ${released} of ${sample.length} sampled replicas collected`,
     );
     if (released !== sample.length) throw new Error(`${sample.length - released} sampled replicas were not released`);
+
+    // What stays after the drop is not per circuit if another round of as many leaves no more.
+    await churn(circuitBreaker, store, count);
+    await sleep(10);
+    heapAfterGc();
+    await sleep(10);
+    await stage(`then ${count.toLocaleString('en')} more made, called once and dropped, after GC`);
     if (incidents > 0) throw new Error(`${incidents} incident(s) while measuring`);
     return rows.map((row) => ({ ...row, circuits: count }));
   } finally {
     await store.close();
     await connection.close();
   }
+}
+
+// A second round of circuits, made, called once, synchronised and dropped, in a frame of its own.
+async function churn(circuitBreaker, store, count) {
+  const breakers = [];
+  for (let i = 0; i < count; i++) {
+    breakers.push(circuitBreaker({ ...memoryCircuit, name: `again[${i}]`, store }));
+    await breakers[i].execute(work);
+  }
+  await store.ready();
 }
 
 // The same breakers without a store, in a frame of their own, so that nothing of theirs is left for the
