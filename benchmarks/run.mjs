@@ -7,8 +7,9 @@
 //   npm run bench -- --only=retry,open   only scenarios whose id or group matches (not written)
 //
 // Needs the built packages (`npm run build`): the benchmarks measure what users install. The
-// @staunch/redis scenarios need `redis-server` on PATH (each starts its own, on 127.0.0.1): without
-// it a full run fails, and `--quick` skips them with a warning, unless STAUNCH_REQUIRE_REDIS=1.
+// @staunch/redis scenarios need `redis-server` on PATH (each starts its own, on 127.0.0.1), and the
+// Cluster one `redis-cli` too (it joins six servers into a Cluster): without them a full run fails,
+// and `--quick` skips them with a warning, unless STAUNCH_REQUIRE_REDIS=1.
 
 import { fork } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileDecorated } from './lib/compile.mjs';
 import { profiles } from './lib/measure.mjs';
-import { redisServerAvailable } from './lib/redis-server.mjs';
+import { redisCliAvailable, redisServerAvailable } from './lib/redis-server.mjs';
 import { environment, evaluate, markdown, terminalTable } from './lib/report.mjs';
 import { scenarios } from './lib/scenarios.mjs';
 
@@ -50,21 +51,28 @@ for (const s of scenarios) {
 }
 let selected = scenarios.filter((s) => matched.has(s.id));
 
+// redis-server for every Redis scenario, redis-cli too for those on a Redis Cluster (it joins the nodes).
 let redisSkipped = false;
-if (selected.some((s) => s.redis) && !redisServerAvailable()) {
-  const install = 'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis)';
+const serverMissing = !redisServerAvailable();
+const cliMissing = !redisCliAvailable();
+const unrunnable = (s) => s.redis && (serverMissing || (s.cli && cliMissing));
+if (selected.some(unrunnable)) {
+  const what = serverMissing ? 'redis-server is' : 'redis-cli is';
+  const install = serverMissing
+    ? 'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis)'
+    : 'install it (Debian/Ubuntu: apt-get install redis-tools; macOS: brew install redis)';
   if (!quick || process.env.STAUNCH_REQUIRE_REDIS === '1') {
     const why = quick ? 'STAUNCH_REQUIRE_REDIS=1' : 'a full run measures every scenario';
-    console.error(`redis-server is not on PATH, and ${why}: ${install}.`);
+    console.error(`${what} not on PATH, and ${why}: ${install}.`);
     process.exit(1);
   }
   redisSkipped = true;
-  const redisIds = new Set(selected.filter((s) => s.redis).flatMap((s) => [s.id, ...(s.companions ?? [])]));
+  const redisIds = new Set(selected.filter(unrunnable).flatMap((s) => [s.id, ...(s.companions ?? [])]));
   selected = selected.filter((s) => !redisIds.has(s.id));
 }
 const skippedLine =
-  'Redis scenarios skipped (redis-server missing): install redis-server to run them; ' +
-  'STAUNCH_REQUIRE_REDIS=1 makes this an error.';
+  'Redis scenarios skipped (redis-server or redis-cli missing): install redis-server (and redis-tools) to run ' +
+  'them; STAUNCH_REQUIRE_REDIS=1 makes this an error.';
 if (redisSkipped) console.warn(skippedLine);
 
 // The scenarios that run in children of their own (companions run in their host's).
@@ -81,7 +89,7 @@ console.log(
 const byId = new Map();
 for (let pass = 1; pass <= passes; pass++) {
   for (const subject of runs) {
-    const timed = subject.memory === undefined && subject.allocations === undefined && subject.staleness === undefined;
+    const timed = subject.make !== undefined;
     if (pass > 1 && !timed) continue;
     const previous = byId.get(subject.id);
     if (previous?.error !== undefined) continue;

@@ -18,7 +18,11 @@ try {
     const rows = await subject.memory(quick ? 10_000 : 100_000);
     message = { id, memory: rows };
   } else if (subject.staleness !== undefined) {
-    message = { id, staleness: await subject.staleness(quick ? 30 : 200) };
+    message = { id, staleness: await subject.staleness(quick ? 30 : 500) };
+  } else if (subject.recovery !== undefined) {
+    message = { id, recovery: await subject.recovery(quick ? subject.circuits / 10 : subject.circuits) };
+  } else if (subject.redisMemory !== undefined) {
+    message = { id, redisMemory: await subject.redisMemory(quick ? 1_000 : 10_000) };
   } else {
     message = await timed(subject);
   }

@@ -11,17 +11,33 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const host = '127.0.0.1';
+
+// What goes when the process exits: every server it started (a Cluster is six), their directories. One
+// 'exit' listener for them all.
+const atExit = new Set();
+process.on('exit', () => {
+  for (const task of atExit) task();
+});
 const readyTimeoutMs = 10_000;
 const stopTimeoutMs = 5_000;
 
 /** Whether `redis-server` is an executable on PATH. */
 export function redisServerAvailable() {
+  return onPath('redis-server');
+}
+
+/** Whether `redis-cli` (Debian: redis-tools) is an executable on PATH: it joins the Cluster's nodes. */
+export function redisCliAvailable() {
+  return onPath('redis-cli');
+}
+
+function onPath(command) {
   return (process.env.PATH ?? '')
     .split(delimiter)
     .filter((dir) => dir !== '')
     .some((dir) => {
       try {
-        accessSync(join(dir, 'redis-server'), constants.X_OK);
+        accessSync(join(dir, command), constants.X_OK);
         return true;
       } catch {
         return false;
@@ -30,22 +46,24 @@ export function redisServerAvailable() {
 }
 
 /**
- * Starts a redis-server on a free port of 127.0.0.1 and waits until it answers PING.
+ * Starts a redis-server on a free port of 127.0.0.1 and waits until it answers PING. `args`: more
+ * redis-server arguments (a Cluster node's, for instance).
+ * @param {{ args?: string[] }} [options]
  * @returns {Promise<{ host: string, port: number, url: string, stop: () => Promise<void> }>}
  */
-export async function startRedisServer() {
+export async function startRedisServer({ args = [] } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'staunch-bench-redis-'));
   const cleanUp = () => rmSync(dir, { recursive: true, force: true });
-  process.on('exit', cleanUp);
+  atExit.add(cleanUp);
   // A port the OS picked can be taken by someone else before the server binds it: try again.
   for (let tries = 1; ; tries++) {
     const port = await freePort();
-    const server = launch(port, dir);
+    const server = launch(port, dir, args);
     try {
       await waitReady(port, dir, server);
     } catch (error) {
       if (tries < 3) continue;
-      process.off('exit', cleanUp);
+      atExit.delete(cleanUp);
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
@@ -60,16 +78,16 @@ export async function startRedisServer() {
           if (!server.hasExited()) server.child.kill('SIGTERM');
           await server.exited;
           clearTimeout(timer);
-          process.off('exit', cleanUp);
+          atExit.delete(cleanUp);
           await rm(dir, { recursive: true, force: true });
         })()),
     };
   }
 }
 
-function launch(port, dir) {
+function launch(port, dir, extra) {
   const args = ['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--appendonly', 'no'];
-  args.push('--daemonize', 'no', '--protected-mode', 'yes', '--logfile', join(dir, 'redis.log'));
+  args.push('--daemonize', 'no', '--protected-mode', 'yes', '--logfile', join(dir, 'redis.log'), ...extra);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -78,12 +96,12 @@ function launch(port, dir) {
   });
   // Whatever happens to the benchmark, the server goes with it.
   const kill = () => child.kill('SIGKILL');
-  process.on('exit', kill);
+  atExit.add(kill);
   let done = false;
   const exited = new Promise((resolve) => {
     const finish = () => {
       done = true;
-      process.off('exit', kill);
+      atExit.delete(kill);
       resolve();
     };
     child.once('close', finish);

@@ -4,11 +4,13 @@
 //   own snapshot and `memoryCircuitStore()`, and a count of the commands Redis served meanwhile
 //   (there must be none: the replica is read locally);
 // - staleness: how long after one process learns of a shared transition another one does, on
-//   loopback, with two stores (own connections, own process ids) in this process.
+//   loopback, with two stores (own connections, own process ids) in this process: on a single server,
+//   and on a 3-master + 3-replica Redis Cluster (benchmarks/lib/redis-cluster.mjs).
 
 import { performance } from 'node:perf_hooks';
 import { prebuiltError, VALUE, work } from './baselines.mjs';
 import { summarise } from './measure.mjs';
+import { startRedisCluster } from './redis-cluster.mjs';
 import { startRedisServer } from './redis-server.mjs';
 
 /**
@@ -53,12 +55,13 @@ export const stalenessWarmUp = 3;
  * transitions were seen by both (after a warm-up of {@link stalenessWarmUp} cycles). A trips it with
  * one failure, and after `resetTimeout` (20 ms) takes the trial lease and closes it with a
  * successful trial: open, half-open, closed, again. Returns one row per kind of transition and one
- * for all, in milliseconds.
+ * for all, in milliseconds. `cluster`: on a Redis Cluster started for it, each store with a Cluster
+ * client of its own (so sharded pub/sub, from the node that holds the circuit's slot).
  */
-export async function staleness(transitions) {
+export async function staleness(transitions, { cluster = false } = {}) {
   const { circuitBreaker } = await import('@staunch/core');
   const { redisStore } = await import('@staunch/redis');
-  const connection = await connectToNewServer();
+  const connection = cluster ? await connectToNewCluster() : await connectToNewServer();
   const second = connection.connect();
   await second.ping();
   const a = redisStore(connection.client, { quorum: 1, processId: 'bench-a' });
@@ -161,7 +164,7 @@ function within(promise, ms) {
 }
 
 /** Starts a redis-server, connects a client and an admin connection (for INFO) to it. */
-async function connectToNewServer() {
+export async function connectToNewServer() {
   const { default: Redis } = await import('ioredis');
   const server = await startRedisServer();
   const connect = () => new Redis(server.url);
@@ -189,8 +192,32 @@ async function connectToNewServer() {
   }
 }
 
+/** Starts a Redis Cluster and connects a Cluster client to it (`connect()` makes more). */
+async function connectToNewCluster() {
+  const { Cluster } = await import('ioredis');
+  const cluster = await startRedisCluster();
+  const connect = () => new Cluster(cluster.startupNodes);
+  const client = connect();
+  try {
+    await client.ping();
+    return {
+      client,
+      connect,
+      async close() {
+        if (client.status === 'ready') await client.quit();
+        else client.disconnect();
+        await cluster.stop();
+      },
+    };
+  } catch (error) {
+    client.disconnect();
+    await cluster.stop();
+    throw error;
+  }
+}
+
 /** Calls per command from INFO commandstats. */
-async function commandStats(admin) {
+export async function commandStats(admin) {
   const info = await admin.info('commandstats');
   const calls = new Map();
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1], Number(match[2]));

@@ -1,6 +1,6 @@
 // Turns the children's results into rows (medians and spreads of per-round ratios, idle-circuit
-// memory, allocation per call, the shared store's hot path and staleness), judges the targets, and
-// renders the terminal tables and BENCHMARKS.md.
+// memory, allocation per call, the shared store's hot path, staleness, recovery and memory per
+// circuit), judges the targets, and renders the terminal tables and BENCHMARKS.md.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -8,13 +8,16 @@ import { cpus, release, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ratio, summarise } from './measure.mjs';
+import { memoryCircuit, memoryStore } from './redis-memory.mjs';
+import { pauseMs, settleMs } from './redis-recovery.mjs';
 import { stalenessWarmUp } from './redis.mjs';
 import { groups, scenario } from './scenarios.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * Rows per group (kind 'time', 'store', 'staleness', 'memory' or 'allocation'), target verdicts,
+ * Rows per group (kind 'time', 'store', 'staleness', 'recovery', 'redis-memory', 'memory' or
+ * 'allocation'), target verdicts,
  * and insane numbers (and Redis commands on the hot path, which must be none).
  */
 export function evaluate(selected, outcomes) {
@@ -28,7 +31,9 @@ export function evaluate(selected, outcomes) {
       if (outcome === undefined || outcome.error !== undefined) rows.push({ kind: 'failed', subject });
       else if (outcome.allocations !== undefined) rows.push(...allocationRows(subject, outcome, problems));
       else if (outcome.memory !== undefined) rows.push(...memoryRows(group, subject, outcome, problems));
-      else if (outcome.staleness !== undefined) rows.push(...stalenessRows(subject, outcome, problems));
+      else if (outcome.staleness !== undefined) rows.push(...stalenessRows(group, subject, outcome, problems));
+      else if (outcome.recovery !== undefined) rows.push(recoveryRow(group, subject, outcome, problems));
+      else if (outcome.redisMemory !== undefined) rows.push(...redisMemoryRows(subject, outcome, problems));
       else if (group.compare !== undefined) rows.push(storeRow(group, subject, outcome, problems));
       else rows.push(timeRow(group, subject, outcome, problems));
     }
@@ -108,13 +113,42 @@ function storeRow(group, subject, outcome, problems) {
   return row;
 }
 
-function stalenessRows(subject, outcome, problems) {
-  return outcome.staleness.map((staleness) => {
+// The target, if any, is judged on the last row: the one over all transitions.
+function stalenessRows(group, subject, outcome, problems) {
+  return outcome.staleness.map((staleness, i, all) => {
     const figures = [staleness.p50, staleness.p99, staleness.max, staleness.endToEnd];
     if (!(staleness.transitions > 0) || !figures.every(Number.isFinite)) {
       problems.push(`${subject.id}: ${JSON.stringify(staleness)}`);
     }
-    return { kind: 'staleness', subject, staleness };
+    const judged = subject.targeted && group.target !== undefined && i === all.length - 1;
+    const verdict = judged ? { value: staleness.p99, met: staleness.p99 <= group.target.p99Ms } : undefined;
+    return { kind: 'staleness', subject, staleness, verdict };
+  });
+}
+
+// Exactly one incident (one `unavailable`, one `restored`) and no turn longer than the target's.
+function recoveryRow(group, subject, outcome, problems) {
+  const r = outcome.recovery;
+  const figures = [r.recoveryMs, r.pauseMaxTurnMs, r.maxTurnMs, r.p99TurnMs, r.pauseCpuMs, r.cpuMs, r.noiseMaxMs];
+  if (!figures.every(Number.isFinite) || !Number.isInteger(r.scripts) || !Number.isInteger(r.commands)) {
+    problems.push(`${subject.id}: ${JSON.stringify(r)}`);
+  }
+  // As tests/redis/redis-store-scale.test.ts judges it: beyond what the machine itself adds to a busy
+  // process (the longest of the plain 1 ms turns measured right after).
+  const longest = Math.max(r.pauseMaxTurnMs, r.maxTurnMs);
+  const oneIncident = r.startupIncidents === 0 && r.unavailable === 1 && r.restored === 1;
+  const verdict =
+    subject.targeted && group.target !== undefined
+      ? { value: longest, met: oneIncident && longest <= group.target.maxTurnMs + r.noiseMaxMs }
+      : undefined;
+  return { kind: 'recovery', subject, recovery: r, verdict };
+}
+
+function redisMemoryRows(subject, outcome, problems) {
+  return outcome.redisMemory.map((m) => {
+    const figures = [m.heapBytes, ...(m.keys === undefined ? [] : [m.keys, m.redisBytes])];
+    if (!figures.every(Number.isFinite)) problems.push(`${subject.id}: ${JSON.stringify(m)}`);
+    return { kind: 'redis-memory', subject, memory: m };
   });
 }
 
@@ -184,6 +218,8 @@ const spread = (s) => (s === undefined ? '' : `${s.p25.toFixed(2)}–${s.p75.toF
 const ns = (s) => (s.median >= 100 ? s.median.toFixed(0) : s.median.toFixed(1));
 const µs = (ms) => `${Math.round(ms * 1000)}`;
 const count = (n) => n.toLocaleString('en');
+const msText = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+const bytes = (n) => (n === undefined ? '' : String(Math.round(n)));
 const verdictText = (verdict) => (verdict === undefined ? '' : verdict.met ? 'met' : 'MISSED');
 
 const tables = {
@@ -232,9 +268,10 @@ const tables = {
       'max (µs)',
       'B heard first',
       "A's call → B p50 (µs)",
+      'target',
     ],
     numeric: [2, 3, 4, 5, 6, 7],
-    cells: ({ subject, staleness: s }) => [
+    cells: ({ subject, staleness: s, verdict }) => [
       subject.library,
       s.title,
       String(s.transitions),
@@ -243,6 +280,53 @@ const tables = {
       µs(s.max),
       String(s.bFirst),
       µs(s.endToEnd),
+      verdictText(verdict),
+    ],
+  },
+  recovery: {
+    header: [
+      'library',
+      'circuits',
+      'unavailable / restored',
+      'pause end → restored (ms)',
+      'longest turn: pause / recovery (ms)',
+      'p99 turn, recovery (ms)',
+      'CPU of the costliest turn: pause / recovery (ms)',
+      'plain 1 ms turns after: longest (ms)',
+      'scripts run',
+      'commands run',
+      'target',
+    ],
+    numeric: [2, 3, 4, 5, 6, 7, 8, 9],
+    cells: ({ subject, recovery: r, verdict }) => [
+      subject.library,
+      count(r.circuits),
+      `${r.unavailable} / ${r.restored}${r.startupIncidents > 0 ? ` (+${r.startupIncidents} at startup)` : ''}`,
+      msText(r.recoveryMs),
+      `${msText(r.pauseMaxTurnMs)} / ${msText(r.maxTurnMs)}`,
+      msText(r.p99TurnMs),
+      `${msText(r.pauseCpuMs)} / ${msText(r.cpuMs)}`,
+      msText(r.noiseMaxMs),
+      count(r.scripts),
+      count(r.commands),
+      verdictText(verdict),
+    ],
+  },
+  'redis-memory': {
+    header: [
+      'library',
+      'circuits, and what they are at',
+      'Redis keys/circuit',
+      'Redis bytes/circuit',
+      'heap bytes/circuit',
+    ],
+    numeric: [2, 3, 4],
+    cells: ({ subject, memory: m }) => [
+      subject.library,
+      m.title,
+      m.keys === undefined ? '' : String(m.keys),
+      bytes(m.redisBytes),
+      bytes(m.heapBytes),
     ],
   },
   memory: {
@@ -279,7 +363,7 @@ export function terminalTable(report, env, judged = true) {
   if (!judged)
     report = { ...report, groups: report.groups.map(({ group, rows }) => ({ group, rows: rows.map(unjudged) })) };
   const lines = [];
-  for (const kind of ['time', 'store', 'staleness', 'memory', 'allocation']) {
+  for (const kind of ['time', 'store', 'staleness', 'recovery', 'redis-memory', 'memory', 'allocation']) {
     const sections = report.groups.filter(({ rows }) => kindOf(rows) === kind);
     if (sections.length === 0) continue;
     const { header, numeric } = tables[kind];
@@ -336,7 +420,10 @@ export function markdown(report, env, seconds) {
   out.push('');
   out.push('## Targets');
   out.push('');
-  out.push('Ratios to a bare `await fn()` in the same process; each target compares the figure named.');
+  out.push(
+    'Ratios to a bare `await fn()` in the same process, unless the figure says otherwise; each target ' +
+      'compares the figure named.',
+  );
   out.push('');
   out.push('| target | staunch scenario | measured (IQR over rounds) | result |');
   out.push('|---|---|---|---|');
@@ -344,14 +431,26 @@ export function markdown(report, env, seconds) {
     for (const row of rows) {
       if (row.verdict === undefined) continue;
       let measured;
-      if (row.kind === 'memory') measured = `${row.memory.bytes} bytes, ${row.memory.timers} timers per 1,000 circuits`;
-      else {
+      let scenarioText = row.subject.title;
+      if (row.kind === 'memory') {
+        measured = `${row.memory.bytes} bytes, ${row.memory.timers} timers per 1,000 circuits`;
+        scenarioText = row.memory.title;
+      } else if (row.kind === 'staleness') {
+        const s = row.staleness;
+        measured = `p99 ${µs(s.p99)} µs (p50 ${µs(s.p50)} µs, max ${µs(s.max)} µs, ${count(s.transitions)} transitions)`;
+      } else if (row.kind === 'recovery') {
+        const r = row.recovery;
+        measured =
+          `${r.unavailable} unavailable + ${r.restored} restored, longest turn ` +
+          `${msText(Math.max(r.pauseMaxTurnMs, r.maxTurnMs))} ms, ` +
+          `restored ${msText(r.recoveryMs)} ms after the pause`;
+        scenarioText = `${count(r.circuits)} circuits`;
+      } else {
         const of = (row.subject.target ?? group.target).base
           ? 'bare await'
           : `of ${row.subject.reference ?? `${row.subject.versus}, × bare in its own processes`}`;
         measured = `${x(row.metric.median)} ${of} (${spread(row.metric)})`;
       }
-      const scenarioText = row.kind === 'memory' ? row.memory.title : row.subject.title;
       const text = (row.subject.target ?? group.target).text;
       out.push(`| ${text} | ${scenarioText} | ${measured} | ${row.verdict.met ? 'met' : '**missed**'} |`);
     }
@@ -368,7 +467,7 @@ export function markdown(report, env, seconds) {
       'indicative only.',
   );
   out.push('');
-  for (const kind of ['time', 'allocation', 'memory', 'store', 'staleness']) {
+  for (const kind of ['time', 'allocation', 'memory', 'store', 'staleness', 'recovery', 'redis-memory']) {
     const sections = report.groups.filter(({ rows }) => kindOf(rows) === kind);
     if (sections.length === 0) continue;
     const { header, numeric } = tables[kind];
@@ -409,7 +508,71 @@ export function markdown(report, env, seconds) {
           'transition (the failure, the call that found the wait over, the trial) to B, i.e. with the round ' +
           'trip to Redis. `B heard first`: transitions B learned of before A (counted negative in A → B). ' +
           'A and B share one Node process: A → B is mostly the time it takes to handle one socket after the ' +
-          "other; between hosts, add the network's one-way latency.",
+          "other; between hosts, add the network's one-way latency. The target is judged on the row over all " +
+          'transitions.',
+      );
+      out.push('');
+      out.push(
+        'On the Cluster: the same, on a Redis Cluster started for the run (6 redis-servers with ' +
+          '`--cluster-enabled yes` on free ports of 127.0.0.1, temp directories, joined by `redis-cli --cluster ' +
+          'create … --cluster-replicas 1`: 3 masters, 3 replicas; stopped afterwards), each store with an ioredis ' +
+          "`Cluster` client of its own. Transitions travel by sharded pub/sub: the circuit's scripts run on the " +
+          "master that holds its slot, which `SPUBLISH`es them on the slot's channel, to which B's store has " +
+          '`SSUBSCRIBE`d on that master; the stores also check their subscriptions (one `SPUBLISH` ping per node ' +
+          'a second while circuits are called).',
+      );
+      out.push('');
+    }
+    if (kind === 'recovery') {
+      out.push('### Recovery after an outage, with many circuits');
+      out.push('');
+      out.push(
+        `One store (\`quorum: 2\`, the default \`commandTimeout\` of 200 ms) with 1,000, 10,000 or 20,000 ` +
+          'circuits (`threshold: 5, resetTimeout: 60_000`, closed, synchronised by `store.ready()`), each size in ' +
+          `a child process and against a redis-server of its own. \`CLIENT PAUSE ${pauseMs} ALL\` pauses the ` +
+          'server; one failing call sends a failure report into the pause, whose reply comes after ' +
+          '`commandTimeout`: an incident (`unavailable`). When the pause ends, the store re-reads every circuit, ' +
+          'paced (batches of 100 in one pipelined write, the next when the last is answered), then emits ' +
+          `\`restored\`. \`unavailable / restored\`: the events from the pause to ${(settleMs / 1000).toFixed(1)} s ` +
+          'after `restored` (a probe interval and more, so that an incident the recovery started itself would ' +
+          'show): exactly `1 / 1` is right. `pause end → restored`: from the reply to a `PING` sent on another ' +
+          "connection right after `CLIENT PAUSE` (the pause's end, as this process sees it) to `restored`. " +
+          'Turns: `monitorEventLoopDelay({ resolution: 1 })`, the gaps between two ticks of a 1 ms timer (the ' +
+          'longest is the longest turn of the event loop), from just before the pause to its end (the incident ' +
+          "starts in it: every circuit lets go of the shared state), and from the pause's end to `restored` (the " +
+          're-reads). `plain 1 ms turns after`: the same ' +
+          'measure right after, over as long a spell (0.5–2 s) of 1 ms turns of plain synchronous work: what the ' +
+          'machine itself adds (a loaded CPU preempts the process). `scripts run`, `commands run`: what the server ' +
+          'counted (`INFO commandstats`) from before the pause to `restored`, the commands scripts call included, ' +
+          'the readings and the pause itself excepted (the failure report sent into the pause is one of the scripts). ' +
+          '`CPU of the costliest turn`: the most process CPU time (`process.cpuUsage()`, user + system, all ' +
+          'threads, so GC included) spent between two ticks of a 1 ms interval: what the heaviest turn costs, ' +
+          'which load on a shared machine does not stretch as it stretches wall time. The target is judged on ' +
+          'the incidents and the longest turn, beyond the longest plain turn, as ' +
+          '`tests/redis/redis-store-scale.test.ts` judges it.',
+      );
+      out.push('');
+    }
+    if (kind === 'redis-memory') {
+      const circuits = sections.flatMap(({ rows }) => rows).find((row) => row.kind === 'redis-memory')?.memory.circuits;
+      out.push('### Memory per circuit, and its expiry');
+      out.push('');
+      out.push(
+        `${circuits === undefined ? '' : `${count(circuits)} `}keyed circuits (\`threshold: ` +
+          `${memoryCircuit.threshold}, resetTimeout: ${memoryCircuit.resetTimeout}\`, each its own \`name\`) over ` +
+          `one store (\`quorum: ${memoryStore.quorum}, window: ${memoryStore.window}, idleTimeout: ` +
+          `${memoryStore.idleTimeout}, leaseTimeout: ${memoryStore.leaseTimeout}\`: a short expiry, so that the run can wait for it; the default is a day) ` +
+          'on a redis-server of its own, through their life: made and called once (closed, never failed, ' +
+          'every circuit synchronised); one failure each (failing calls a slice of 500 circuits at a time, each ' +
+          'slice flushed, so that the figure is memory, not a burst), reported; the window over; `idleTimeout` ' +
+          "over; the breakers dropped, as a Scope's `maxKeys` evicts keyed breakers. Redis: keys (`DBSIZE`) and " +
+          '`used_memory` (`INFO memory`) per circuit, as the difference from before the first circuit; keys past ' +
+          'their time to live are reclaimed by a `SCAN` before reading (Redis would get to them within seconds, ' +
+          'by sampling). Heap: `process.memoryUsage().heapUsed` after forced GCs (`--expose-gc`), per circuit, ' +
+          'as the difference from before the first circuit, the breaker itself included; the same breakers ' +
+          'without a store, in the same process, show what the store adds. Dropped breakers: the store holds ' +
+          'replicas weakly, and a sample of 1 in 100 is checked to be collected; then as many more circuits are ' +
+          'made, called once and dropped, to show that what stays does not grow with the circuits.',
       );
       out.push('');
     }
@@ -489,7 +652,8 @@ export function markdown(report, env, seconds) {
       "  once, counted with an async hook so that unref'd timers count too (`process.getActiveResourcesInfo()`",
       "  lists only ref'd ones).",
       '- `@staunch/redis` scenarios: each process starts a redis-server of its own (`--save "" --appendonly no`,',
-      '  a free port on 127.0.0.1, a temp directory; stopped afterwards) and connects with ioredis. The',
+      '  a free port on 127.0.0.1, a temp directory; stopped afterwards; the Cluster scenario six of them,',
+      '  joined by `redis-cli`) and connects with ioredis. The',
       "  store's circuit is read locally on every call, so the hot path's only contact with Redis would be a",
       '  bug: a run in which the server counted any command during the measurement is reported invalid.',
       '- The machine is shared: with the same code, a ratio moves by a few percent between runs. A target',
@@ -502,10 +666,13 @@ export function markdown(report, env, seconds) {
   out.push('```sh');
   out.push('npm ci');
   out.push('npm run build');
-  out.push('npm run bench              # full run (~5 min), rewrites BENCHMARKS.md');
+  out.push('npm run bench              # full run (~9 min), rewrites BENCHMARKS.md');
   out.push('npm run bench -- --quick   # CI: every scenario runs and is checked, no speed assertions');
   out.push('npm run bench -- --only=retry,breaker-fn   # some groups or scenarios (nothing written)');
-  out.push('npm run bench -- --only=store,staleness    # the @staunch/redis scenarios (need redis-server)');
+  out.push('npm run bench -- --only=store,staleness    # @staunch/redis: hot path, staleness (need redis-server)');
+  out.push(
+    'npm run bench -- --only=staleness-cluster,recovery,redis-memory   # Cluster (redis-cli too), recovery, memory',
+  );
   out.push('```');
   out.push('');
   return out.join('\n');

@@ -19,6 +19,9 @@ import { otelGroup, otelScenarios } from './otel.mjs';
 
 const CONCURRENT = 1_000;
 
+// Judged on the row over all transitions.
+const stalenessTarget = { p99Ms: 2, text: 'p99 ≤ 2 ms on loopback (all transitions)' };
+
 const isValue = (result) => result === VALUE;
 const isAllValues = (result) => Array.isArray(result) && result.length === CONCURRENT && result.every(isValue);
 const isInstance = (errorClass) => (result) => result instanceof errorClass;
@@ -108,7 +111,25 @@ export const groups = [
   },
   // `compare`: a second reference, measured in the same rounds (the store rows' `× memory store`).
   { id: 'store', title: 'Closed-circuit hot path with a shared store', compare: 'store-memory' },
-  { id: 'staleness', title: 'How stale a process may be (loopback)' },
+  {
+    id: 'staleness',
+    title: 'How stale a process may be (loopback, one redis-server)',
+    target: stalenessTarget,
+  },
+  {
+    id: 'staleness-cluster',
+    title: 'How stale a process may be (loopback, a Redis Cluster: 3 masters, 3 replicas)',
+    target: stalenessTarget,
+  },
+  {
+    id: 'recovery',
+    title: 'Recovery after a 400 ms `CLIENT PAUSE` (one redis-server, one store)',
+    target: {
+      maxTurnMs: 50,
+      text: "exactly 1 `unavailable` + 1 `restored`, no event-loop turn > 50 ms beyond the machine's own",
+    },
+  },
+  { id: 'redis-memory', title: 'Memory per keyed circuit, through its life (one redis-server)' },
   { id: 'allocations', title: 'Bytes allocated per call beyond a bare `await fn()` (sampled)' },
   {
     id: 'memory',
@@ -131,6 +152,7 @@ export const groups = [
  * @property {string[]} [companions]   more scenarios measured in this one's processes, interleaved
  * @property {string} [measuredIn]   the scenario whose processes measure this one (as a companion)
  * @property {boolean} [redis]   needs redis-server (each such child starts its own)
+ * @property {boolean} [cli]   needs redis-cli too (a Redis Cluster)
  * @property {() => Promise<import('./measure.mjs').Variant>} make
  */
 
@@ -902,8 +924,39 @@ export const scenarios = [
     id: 'staleness',
     group: 'staleness',
     library: 'staunch',
+    title: '`redisStore(client)`, one redis-server',
+    targeted: true,
     redis: true,
     staleness: (transitions) => import('./redis.mjs').then((m) => m.staleness(transitions)),
+  },
+  {
+    id: 'staleness-cluster',
+    group: 'staleness-cluster',
+    library: 'staunch',
+    title: '`redisStore(cluster)`, a Redis Cluster (sharded pub/sub)',
+    targeted: true,
+    redis: true,
+    cli: true,
+    staleness: (transitions) => import('./redis.mjs').then((m) => m.staleness(transitions, { cluster: true })),
+  },
+  // Recovery from a short pause with many circuits, a child process (and a redis-server) per size.
+  ...[1_000, 10_000, 20_000].map((circuits) => ({
+    id: `recovery-${circuits / 1000}k`,
+    group: 'recovery',
+    library: 'staunch',
+    title: `${circuits.toLocaleString('en')} circuits`,
+    targeted: true,
+    redis: true,
+    circuits,
+    recovery: (count) => import('./redis-recovery.mjs').then((m) => m.recovery(count)),
+  })),
+  {
+    id: 'redis-memory',
+    group: 'redis-memory',
+    library: 'staunch',
+    title: '`redisStore(client, { idleTimeout: 6_000, window: 3_000 })`',
+    redis: true,
+    redisMemory: (count) => import('./redis-memory.mjs').then((m) => m.redisCircuitMemory(count)),
   },
 
   // Allocation per call of the main scenarios, from V8's sampling heap profiler.
