@@ -288,6 +288,8 @@ export interface ScopedPolicy {
     fn: (this: This, ...args: Args) => unknown,
     thisArg: This,
     args: Args,
+    signal?: undefined,
+    consumed?: boolean,
   ): Promise<unknown>;
 }
 
@@ -323,7 +325,7 @@ export class ScopedLayer<Policy extends ScopedPolicy> implements Layer {
     if (!this.#shared) this.#scope.register(this.descriptor.kind, site);
   }
 
-  run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
+  run(next: AnyMethod, self: unknown, args: unknown[], inner?: boolean): unknown {
     const fn = next as (this: unknown, ...args: unknown[]) => unknown;
     let policy = this.#scope.single;
     if (policy === undefined) {
@@ -334,7 +336,7 @@ export class ScopedLayer<Policy extends ScopedPolicy> implements Layer {
         return Promise.reject(error);
       }
     }
-    return policy.call(fn, self, args);
+    return policy.call(fn, self, args, undefined, inner);
   }
 
   bind(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined {
