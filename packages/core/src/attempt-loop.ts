@@ -349,7 +349,25 @@ export abstract class AttemptPolicy<V = unknown> {
     const fused = closeHandOff(result);
     leaveAttempt(previous);
     // The layers inside handed their bookkeeping over: one reaction records for all of them, then this one.
-    if (fused) return this.#handedOver(fn, thisArg, args, pass, result as Promise<unknown>);
+    if (fused) {
+      if (pass || handedToProducer()) return fuse(new LeanFirst(this, fn, thisArg, args), pass);
+      const taker = takeHandedOff();
+      return (result as Promise<unknown>).then(
+        (value) => {
+          taker[settleHandedOff](true, value);
+          this.#succeeded(1, value);
+          return value;
+        },
+        (error: unknown) => {
+          taker[settleHandedOff](false, error);
+          return this.#loop(fn, thisArg, args, undefined, undefined, {
+            outcome: ERROR,
+            result: error,
+            state: undefined,
+          });
+        },
+      );
+    }
     // A plain native promise first: the usual result, checked without the generic thenable test.
     const native = isNativePromise(result);
     if (!native && !isThenable(result)) {
@@ -359,29 +377,6 @@ export abstract class AttemptPolicy<V = unknown> {
     const promise = native ? (result as Promise<unknown>) : Promise.resolve(result);
     return promise.then(this.#firstValue, (error: unknown) =>
       this.#loop(fn, thisArg, args, undefined, undefined, { outcome: ERROR, result: error, state: undefined }),
-    );
-  }
-
-  // #first, when the layers of its step handed their bookkeeping over (handoff.ts) for `promise`.
-  #handedOver(
-    fn: AnyFunction,
-    thisArg: unknown,
-    args: unknown[] | undefined,
-    pass: boolean,
-    promise: Promise<unknown>,
-  ): Promise<unknown> {
-    if (pass || handedToProducer()) return fuse(new LeanFirst(this, fn, thisArg, args), pass);
-    const taker = takeHandedOff();
-    return promise.then(
-      (value) => {
-        taker[settleHandedOff](true, value);
-        this.#succeeded(1, value);
-        return value;
-      },
-      (error: unknown) => {
-        taker[settleHandedOff](false, error);
-        return this.#loop(fn, thisArg, args, undefined, undefined, { outcome: ERROR, result: error, state: undefined });
-      },
     );
   }
 
