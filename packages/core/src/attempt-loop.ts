@@ -12,23 +12,7 @@ import { ABORTED, CallGuard, DEADLINE, ERROR, TIMEOUT, VALUE, type Outcome } fro
 import { getDefaultClock, isClock, type Clock, type TimerHandle } from './clock.js';
 import { AttemptTimeoutError, DeadlineExceededError, type TimeoutError } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
-import {
-  adoptHandedOff,
-  closeHandOff,
-  enterHandOff,
-  fuse,
-  handedToProducer,
-  openHandOff,
-  PASS,
-  produce,
-  settledBy,
-  settleHandedOff,
-  takeHandedOff,
-  TakerList,
-  watchHandedOff,
-  type HandOffProducer,
-  type HandOffTaker,
-} from './handoff.js';
+import { closeHandOff, enterHandOff, openHandOff, settleHandedOff } from './handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf } from './hot-path.js';
 import { StatisticsRecorder, type PolicyStatistics } from './statistics.js';
 import type { RetryBudget } from './retry-budget.js';
@@ -173,10 +157,6 @@ let resumeAfterFirst: (
 let continueTimed: (race: TimedAttempt, outcome: Outcome, result: unknown) => Promise<unknown>;
 // A lean timed first attempt succeeded: its policy, if any, counts it.
 let succeedTimed: (policy: AttemptPolicy, value: unknown) => void;
-// A lean first attempt failed: the call continues in its policy's loop.
-let resumeFirst: (policy: AttemptPolicy, first: LeanFirst, error: unknown) => Promise<unknown>;
-// The reaction of a lean first attempt to a promise of its attempt's (see LeanFirst).
-let reactFirst: (policy: AttemptPolicy, first: LeanFirst, promise: Promise<unknown>) => Promise<unknown>;
 
 /** A policy's counters as they are, for the registry: reading `statistics` would turn timing on. */
 export let countersOf: (policy: AttemptPolicy) => Readonly<StatisticsRecorder>;
@@ -232,26 +212,22 @@ export abstract class AttemptPolicy<V = unknown> {
 
   /** Runs `fn` under the policy; `fn` gets the attempt's `{ signal, attempt }`. */
   execute<T extends V>(fn: (context: AttemptContext) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
-    return this.#run(fn as AnyFunction, undefined, undefined, signal, false) as Promise<T>;
+    return this.#run(fn as AnyFunction, undefined, undefined, signal) as Promise<T>;
   }
 
   /**
    * Runs `fn.apply(thisArg, args)` under the policy: the allocation-free entry
    * used by the decorators (`attemptSignal()` gives the attempt's signal).
    * Unlike `execute`, `R` is not checked against a poll's value type: the
-   * decorator types do that where the method is declared. `consumed: true` is
-   * for a policy that wraps this one and always handles the promise it gets
-   * back (a decorated stack's inner layer): a successful first attempt may
-   * then be recorded in that policy's own reaction (see `handoff.ts`).
+   * decorator types do that where the method is declared.
    */
   call<This, Args extends unknown[], R>(
     fn: (this: This, ...args: Args) => R,
     thisArg: This,
     args: Args,
     signal?: AbortSignal,
-    consumed = false,
   ): Promise<Awaited<R>> {
-    return this.#run(fn as AnyFunction, thisArg, args, signal, consumed) as Promise<Awaited<R>>;
+    return this.#run(fn as AnyFunction, thisArg, args, signal) as Promise<Awaited<R>>;
   }
 
   /** Calls `listener` for every `type` event; returns the function that stops it. */
@@ -299,11 +275,9 @@ export abstract class AttemptPolicy<V = unknown> {
     thisArg: unknown,
     args: unknown[] | undefined,
     signal: AbortSignal | undefined,
-    consumed: boolean,
   ): Promise<unknown> {
-    // An outer policy's open hand-off is for this call only if it is that policy's inner step, and not
-    // for a breaker nested in this one. Taken, the lean paths leave the fused call to that policy.
-    const pass = enterHandOff() && consumed;
+    // An outer policy's open hand-off is not for a breaker nested in this one.
+    enterHandOff();
     if (signal !== undefined) {
       const problem = signalProblem(this.kind, signal);
 
@@ -323,7 +297,7 @@ export abstract class AttemptPolicy<V = unknown> {
       !this.#endListened &&
       attemptHooks.current === undefined
     ) {
-      return path === PLAIN ? this.#first(fn, thisArg, args, pass) : this.#firstTimed(fn, thisArg, args, pass);
+      return path === PLAIN ? this.#first(fn, thisArg, args) : this.#firstTimed(fn, thisArg, args);
     }
     return this.#loop(fn, thisArg, args, signal, outer, undefined);
   }
@@ -332,7 +306,7 @@ export abstract class AttemptPolicy<V = unknown> {
   // followed by one shared success handler and one closure for the failure path
   // (cheaper than an async function, whose frame is kept across the await). A
   // breaker right inside may hand over its bookkeeping (handoff.ts).
-  #first(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined, pass: boolean): Promise<unknown> {
+  #first(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined): Promise<unknown> {
     const stats = this.#stats;
     stats.calls++;
     stats.attempts++;
@@ -346,20 +320,24 @@ export abstract class AttemptPolicy<V = unknown> {
       leaveAttempt(previous);
       return this.#loop(fn, thisArg, args, undefined, undefined, { outcome: ERROR, result: error, state: undefined });
     }
-    const fused = closeHandOff(result);
+    const breaker = closeHandOff(result);
     leaveAttempt(previous);
-    // The layers inside handed their bookkeeping over: one reaction records for all of them, then this one.
-    if (fused) {
-      if (pass || handedToProducer()) return fuse(new LeanFirst(this, fn, thisArg, args), pass);
-      const taker = takeHandedOff();
+    // A plain native promise first: the usual result, checked without the generic thenable test.
+    const native = isNativePromise(result);
+    if (!native && !isThenable(result)) {
+      this.#succeeded(1, result);
+      return Promise.resolve(result);
+    }
+    if (breaker !== undefined) {
+      // A breaker right inside handed its bookkeeping over: one reaction records for both.
       return (result as Promise<unknown>).then(
         (value) => {
-          taker[settleHandedOff](true, value);
+          breaker[settleHandedOff](true, value);
           this.#succeeded(1, value);
           return value;
         },
         (error: unknown) => {
-          taker[settleHandedOff](false, error);
+          breaker[settleHandedOff](false, error);
           return this.#loop(fn, thisArg, args, undefined, undefined, {
             outcome: ERROR,
             result: error,
@@ -367,12 +345,6 @@ export abstract class AttemptPolicy<V = unknown> {
           });
         },
       );
-    }
-    // A plain native promise first: the usual result, checked without the generic thenable test.
-    const native = isNativePromise(result);
-    if (!native && !isThenable(result)) {
-      this.#succeeded(1, result);
-      return Promise.resolve(result);
     }
     const promise = native ? (result as Promise<unknown>) : Promise.resolve(result);
     return promise.then(this.#firstValue, (error: unknown) =>
@@ -387,11 +359,11 @@ export abstract class AttemptPolicy<V = unknown> {
   };
 
   // First attempt under `attemptTimeout`: see `runTimedFirst`.
-  #firstTimed(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined, pass: boolean): Promise<unknown> {
+  #firstTimed(fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined): Promise<unknown> {
     const stats = this.#stats;
     stats.calls++;
     stats.attempts++;
-    return runTimedFirst(new TimedAttempt(this, this.#timedLimits, fn, thisArg, args), pass);
+    return runTimedFirst(new TimedAttempt(this, this.#timedLimits, fn, thisArg, args));
   }
 
   // `elapsed` is 0 on the lean paths: they run only while nobody listens to `success`.
@@ -652,14 +624,6 @@ export abstract class AttemptPolicy<V = unknown> {
     succeedTimed = (policy, value) => {
       policy.#succeeded(1, value);
     };
-    resumeFirst = (policy, first, error) =>
-      policy.#loop(first.fn, first.thisArg, first.args, undefined, undefined, {
-        outcome: ERROR,
-        result: error,
-        state: undefined,
-      });
-    reactFirst = (policy, first, promise) =>
-      promise.then(policy.#firstValue, (error: unknown) => resumeFirst(policy, first, error));
   }
 
   // The deadline rule: DeadlineExceededError if no attempt failed yet, else the last attempt's own error.
@@ -722,16 +686,15 @@ export function runOnceTimed<O>(
     factory: makePolicy as (options: unknown) => AttemptPolicy,
     options,
   };
-  return runTimedFirst(new TimedAttempt(undefined, limits, fn as AnyFunction, undefined, undefined), false);
+  return runTimedFirst(new TimedAttempt(undefined, limits, fn as AnyFunction, undefined, undefined));
 }
 
 // A first attempt under `attemptTimeout`. The promise returned is settled by the
 // attempt or by its timeout, whichever comes first. No AbortController unless
 // the attempt reads its signal, and no timer unless the attempt is still
 // pending once the current microtask checkpoint is done (see `armPending`).
-// The two small closures capture only `race`. `pass`: the policy around takes part in a hand-off (see
-// handoff.ts), and may record in this call's settling rather than in a reaction of its own.
-function runTimedFirst(race: TimedAttempt, pass: boolean): Promise<unknown> {
+// The two small closures capture only `race`.
+function runTimedFirst(race: TimedAttempt): Promise<unknown> {
   const fn = race.fn;
   const args = race.args;
   let result: unknown;
@@ -766,7 +729,6 @@ function runTimedFirst(race: TimedAttempt, pass: boolean): Promise<unknown> {
   // Checked at the end of the checkpoint, with the other calls started in this turn: one check per batch.
   // A promise job, not queueMicrotask: test frameworks' fake timers replace the latter.
   guardSoon(race);
-  if (pass) produce(race, promise);
   return promise;
 }
 
@@ -778,14 +740,11 @@ function settleFirst(race: TimedAttempt, outcome: Outcome, result: unknown): voi
     race.clock.cancel(race.timer);
     race.timer = undefined;
   }
-  // Layers around that handed their bookkeeping over (handoff.ts) record now, inner first.
-  const takers = race.takers;
   if (outcome === VALUE) {
     if (race.policy !== undefined) succeedTimed(race.policy, result);
-    race.resolve(takers === undefined ? result : settledBy(takers, true, result));
+    race.resolve(result);
   } else {
-    const continued = continueTimed(race, outcome, result);
-    race.resolve(takers === undefined ? continued : takers[watchHandedOff](continued));
+    race.resolve(continueTimed(race, outcome, result));
   }
 }
 
@@ -845,7 +804,7 @@ export const DECIDED: RaceState = 2;
  * promise. Its fields are assigned in the constructor (`declare`: no field
  * definitions run first), one object per call, as small as the path allows.
  */
-class TimedAttempt extends Attempt implements ArmedSoon, HandOffProducer {
+class TimedAttempt extends Attempt implements ArmedSoon {
   /** The policy running the call; for a one-shot call, none until `limits.factory` makes it. */
   declare readonly policy: AttemptPolicy | undefined;
   declare readonly limits: TimedLimits;
@@ -857,8 +816,6 @@ class TimedAttempt extends Attempt implements ArmedSoon, HandOffProducer {
   /** The clock the call started under: it arms `timer` and cancels it, even if the default clock changes meanwhile. */
   declare readonly clock: Clock;
   declare state: RaceState;
-  /** The layers around that record in this call's settling (handoff.ts), inner first; usually none. */
-  declare takers: TakerList | undefined;
 
   constructor(
     policy: AttemptPolicy | undefined,
@@ -879,44 +836,10 @@ class TimedAttempt extends Attempt implements ArmedSoon, HandOffProducer {
     // back before this call's checkpoint still has the call timed by the clock it started under.
     this.clock = limits.clock ?? getDefaultClock();
     this.state = RUNNING;
-    this.takers = undefined;
   }
 
   arm(): void {
     armTimer(this);
-  }
-
-  [adoptHandedOff](taker: HandOffTaker): void {
-    (this.takers ??= new TakerList()).add(taker);
-  }
-}
-
-/**
- * A lean first attempt whose step's layers handed their bookkeeping over
- * (handoff.ts): its policy's reaction to the attempt's outcome, as a taker run
- * with theirs. One per such call: a failure resumes the call in the loop.
- */
-class LeanFirst implements HandOffTaker {
-  declare readonly policy: AttemptPolicy;
-  declare readonly fn: AnyFunction;
-  declare readonly thisArg: unknown;
-  declare readonly args: unknown[] | undefined;
-
-  constructor(policy: AttemptPolicy, fn: AnyFunction, thisArg: unknown, args: unknown[] | undefined) {
-    this.policy = policy;
-    this.fn = fn;
-    this.thisArg = thisArg;
-    this.args = args;
-  }
-
-  [settleHandedOff](ok: boolean, outcome: unknown): unknown {
-    if (!ok) return resumeFirst(this.policy, this, outcome);
-    succeedTimed(this.policy, outcome);
-    return PASS;
-  }
-
-  [watchHandedOff](promise: Promise<unknown>): Promise<unknown> {
-    return reactFirst(this.policy, this, promise);
   }
 }
 

@@ -16,15 +16,6 @@ import {
 } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
 import { followSignal, unfollowSignal } from './follow-signal.js';
-import {
-  enterHandOff,
-  handOff,
-  openHandOff,
-  PASS,
-  settleHandedOff,
-  watchHandedOff,
-  type HandOffTaker,
-} from './handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from './hot-path.js';
 import { integerAtLeast, invalidOption, nonNegative, signalProblem } from './validation.js';
 import { registered } from './registry.js';
@@ -149,7 +140,7 @@ let leaveQueue: (policy: BulkheadPolicy, waiter: Waiter, reason: unknown) => voi
  * wait in arrival order, and the rest are rejected with
  * `BulkheadRejectedError`; see {@link bulkheadPolicy}.
  */
-export class BulkheadPolicy implements HandOffTaker {
+export class BulkheadPolicy {
   /** What `policyOf(…, 'bulkhead')` and the descriptors call it. */
   readonly kind = 'bulkhead';
   /** The limits, as resolved (frozen). */
@@ -239,21 +230,13 @@ export class BulkheadPolicy implements HandOffTaker {
     return this.call(fn, undefined, noArgs, signal);
   }
 
-  /**
-   * Runs `fn.apply(thisArg, args)` under the bulkhead, as {@link BulkheadPolicy.execute}: the decorators' entry
-   * point. `consumed: true` is for a policy that wraps this one and always handles the promise it gets back
-   * (a decorated stack's inner layer): an admitted call's slot may then be released in that policy's own
-   * reaction to the call (see `handoff.ts`).
-   */
+  /** Runs `fn.apply(thisArg, args)` under the bulkhead, as {@link BulkheadPolicy.execute}: the decorators' entry point. */
   call<This, Args extends unknown[], R>(
     fn: (this: This, ...args: Args) => R,
     thisArg: This,
     args: Args,
     signal?: AbortSignal,
-    consumed = false,
   ): Promise<Awaited<R>> {
-    // Always taken on entry: an outer policy's open hand-off is not for a call nested in this one.
-    const pass = enterHandOff() && consumed;
     if (signal !== undefined) {
       const problem = signalProblem('bulkhead', signal);
       if (problem !== undefined) return Promise.reject(problem);
@@ -266,14 +249,13 @@ export class BulkheadPolicy implements HandOffTaker {
     const waiting = this.#waiting === undefined ? 0 : this.#waiting.size;
     const decision = admission(this.#active, waiting, this.#limit, this.#queue, this.#maxWait);
     const f = fn as unknown as AnyFunction;
-    if (decision === 'run') return this.#run(f, thisArg, args, pass) as Promise<Awaited<R>>;
+    if (decision === 'run') return this.#run(f, thisArg, args) as Promise<Awaited<R>>;
     if (decision === 'wait') return this.#wait(f, thisArg, args, signal) as Promise<Awaited<R>>;
     return rejectSoon(this.#rejection(decision));
   }
 
-  // Runs an admitted call; its slot is released when it settles. Never throws. `pass`: the policy around
-  // takes part in a hand-off (handoff.ts): the call's own promise goes to it, with the release.
-  #run(fn: AnyFunction, thisArg: unknown, args: readonly unknown[], pass: boolean): Promise<unknown> {
+  // Runs an admitted call; its slot is released when it settles. Never throws.
+  #run(fn: AnyFunction, thisArg: unknown, args: readonly unknown[]): Promise<unknown> {
     // An adaptive limit times one call in `sample` (a clock read can cost more than the whole call).
     if (this.#limiter?.timesNext() === true) return this.#runMeasured(fn, thisArg, args, undefined) as Promise<unknown>;
     this.#active++;
@@ -281,7 +263,6 @@ export class BulkheadPolicy implements HandOffTaker {
     // The bulkhead makes no attempts of its own: outside any, `attemptSignal()` gets the never-aborting
     // signal; inside another policy's attempt, that attempt's.
     const previous = enterCall();
-    if (pass) openHandOff();
     let result: unknown;
     try {
       result = invoke(fn, thisArg, args);
@@ -291,37 +272,23 @@ export class BulkheadPolicy implements HandOffTaker {
       return rejectSoon(error);
     }
     leaveAttempt(previous);
-    const native = isNativePromise(result);
-    if (native && pass) {
-      handOff(this, result as Promise<unknown>);
-      return result as Promise<unknown>;
+    if (isNativePromise(result) || isThenable(result)) {
+      // Two small closures per call, not a pair of handlers kept by the policy: those would keep ~150
+      // bytes alive in every bulkhead (a keyed scope may hold thousands), for a few ns per call.
+      return promiseOf(result).then(
+        (value) => {
+          this.#release();
+          return value;
+        },
+        (error: unknown) => {
+          this.#limiter?.noteDrop(isDrop(error));
+          this.#release();
+          throw error;
+        },
+      );
     }
-    if (native || isThenable(result)) return this[watchHandedOff](promiseOf(result as PromiseLike<unknown>));
     this.#release();
     return Promise.resolve(result);
-  }
-
-  [settleHandedOff](ok: boolean, outcome: unknown): typeof PASS {
-    if (!ok) this.#limiter?.noteDrop(isDrop(outcome));
-    this.#release();
-    return PASS;
-  }
-
-  // An admitted call's promise: what the bulkhead returns for it, settled once the slot is released.
-  [watchHandedOff](promise: Promise<unknown>): Promise<unknown> {
-    // Two small closures per call, not a pair of handlers kept by the policy: those would keep ~150
-    // bytes alive in every bulkhead (a keyed scope may hold thousands), for a few ns per call.
-    return promise.then(
-      (value) => {
-        this.#release();
-        return value;
-      },
-      (error: unknown) => {
-        this.#limiter?.noteDrop(isDrop(error));
-        this.#release();
-        throw error;
-      },
-    );
   }
 
   // #run for a call that waited: settles the promise its caller already holds, directly (resolving it with

@@ -1,17 +1,5 @@
 import { anyError, toErrorMatcher, type ErrorFilter, type ErrorMatcher } from './error-filter.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
-import {
-  closeHandOff,
-  enterHandOff,
-  fuse,
-  handedToProducer,
-  openHandOff,
-  PASS,
-  settleHandedOff,
-  takeHandedOff,
-  watchHandedOff,
-  type HandOffTaker,
-} from './handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf } from './hot-path.js';
 import { invalidOption, optionalErrorFilter } from './validation.js';
 import { registered } from './registry.js';
@@ -129,12 +117,8 @@ export function fallbackPolicy<V>(valueOrFn: V, options?: FallbackOptions): Fall
   return registered(new FallbackPolicy<V>(valueOrFn, options), 'fallback');
 }
 
-// Set in FallbackPolicy's static block, for FallbackCall.
-let succeededIn: (policy: FallbackPolicy, value: unknown) => unknown;
-let recoverIn: (policy: FallbackPolicy, error: unknown, thisArg: unknown, args: readonly unknown[]) => unknown;
-
 /** Answers matching errors with a fallback value; see {@link fallbackPolicy}. */
-export class FallbackPolicy<V = unknown> implements HandOffTaker {
+export class FallbackPolicy<V = unknown> {
   /** What `policyOf(…, 'fallback')` and the descriptors call it. */
   readonly kind = 'fallback';
   /** The fallback and `on`, as resolved (frozen). */
@@ -187,34 +171,13 @@ export class FallbackPolicy<V = unknown> implements HandOffTaker {
    * fallback on rejection, a throw gets it at once, a value is returned as is.
    */
   call<This, Args extends unknown[]>(fn: (this: This, ...args: Args) => unknown, thisArg: This, args: Args): unknown {
-    // An outer policy's open hand-off is not for a call nested in this one.
-    enterHandOff();
     const stats = this.#stats;
     stats.calls++;
     let result: unknown;
-    // The layers inside may hand their bookkeeping over to this call's reaction (handoff.ts).
-    openHandOff();
     try {
       result = invoke(fn, thisArg, args);
     } catch (error) {
-      closeHandOff(undefined);
       return this.#recover(error, thisArg, args);
-    }
-    if (closeHandOff(result)) {
-      const constant = this.#recoverWithConstant;
-      if (handedToProducer()) return fuse(constant === undefined ? new FallbackCall(this, thisArg, args) : this, false);
-      const taker = takeHandedOff();
-      return (result as Promise<unknown>).then(
-        (value) => {
-          taker[settleHandedOff](true, value);
-          stats.successes++;
-          return value;
-        },
-        (error: unknown) => {
-          taker[settleHandedOff](false, error);
-          return constant === undefined ? this.#recover(error, thisArg, args) : constant(error);
-        },
-      );
     }
     if (!isNativePromise(result) && !isThenable(result)) {
       stats.successes++;
@@ -224,23 +187,6 @@ export class FallbackPolicy<V = unknown> implements HandOffTaker {
       this.#succeeded,
       this.#recoverWithConstant ?? ((error: unknown) => this.#recover(error, thisArg, args)),
     );
-  }
-
-  // With a constant fallback, the policy is its own reaction in a hand-off (a function's needs the call's
-  // `this` and arguments: see FallbackCall).
-  [settleHandedOff](ok: boolean, outcome: unknown): unknown {
-    if (!ok) return this.#recover(outcome, undefined, noArgs);
-    this.#stats.successes++;
-    return PASS;
-  }
-
-  [watchHandedOff](promise: Promise<unknown>): Promise<unknown> {
-    return promise.then(this.#succeeded, this.#recoverWithConstant);
-  }
-
-  static {
-    succeededIn = (policy, value) => policy.#succeeded(value);
-    recoverIn = (policy, error, thisArg, args) => policy.#recover(error, thisArg, args);
   }
 
   // The call failed with `error`: the fallback's value, or a throw (a rejection inside `then`).
@@ -285,33 +231,6 @@ export class FallbackPolicy<V = unknown> implements HandOffTaker {
 type Fixed<T> = [T][T extends unknown ? 0 : never];
 
 const noArgs: unknown[] = Object.freeze([]) as unknown as unknown[];
-
-// A call of a fallback function whose layers inside handed their bookkeeping over (handoff.ts): the
-// policy's reaction to the call, with the call's `this` and arguments for the fallback function.
-class FallbackCall implements HandOffTaker {
-  declare readonly policy: FallbackPolicy;
-  declare readonly thisArg: unknown;
-  declare readonly args: readonly unknown[];
-
-  constructor(policy: FallbackPolicy, thisArg: unknown, args: readonly unknown[]) {
-    this.policy = policy;
-    this.thisArg = thisArg;
-    this.args = args;
-  }
-
-  [settleHandedOff](ok: boolean, outcome: unknown): unknown {
-    if (!ok) return recoverIn(this.policy, outcome, this.thisArg, this.args);
-    succeededIn(this.policy, outcome);
-    return PASS;
-  }
-
-  [watchHandedOff](promise: Promise<unknown>): Promise<unknown> {
-    return promise.then(
-      (value) => succeededIn(this.policy, value),
-      (error: unknown) => recoverIn(this.policy, error, this.thisArg, this.args),
-    );
-  }
-}
 
 /**
  * The fallback's own error, linked to the error it was answering: `cause` is

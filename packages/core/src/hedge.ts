@@ -22,7 +22,6 @@ import { HedgeAbandonedError } from './errors.js';
 import { registered } from './registry.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
 import { followSignal, unfollowSignal } from './follow-signal.js';
-import { enterHandOff } from './handoff.js';
 import { invoke, isThenable, promiseOf } from './hot-path.js';
 import { LatencyWindow } from './latency-window.js';
 import { toBudget, type RetryBudget } from './retry-budget.js';
@@ -232,8 +231,6 @@ class Engine {
     args: unknown[] | undefined,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
-    // An outer policy's open hand-off (handoff.ts) is not for the attempts of this call.
-    enterHandOff();
     if (signal !== undefined) {
       const problem = signalProblem('hedge', signal);
       if (problem !== undefined) return Promise.reject(problem);

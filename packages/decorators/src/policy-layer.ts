@@ -4,14 +4,7 @@ import type { PolicyDescriptor } from './descriptors.js';
 
 /** The entry point every core policy offers to the interceptor: run `fn` with `self` and `args`, per attempt. */
 export interface CallablePolicy {
-  /** `consumed`: an outer layer's policy handles what it returns (see `Layer.run`'s `inner`). */
-  call<This, Args extends unknown[]>(
-    fn: (this: This, ...args: Args) => unknown,
-    thisArg: This,
-    args: Args,
-    signal?: undefined,
-    consumed?: boolean,
-  ): unknown;
+  call<This, Args extends unknown[]>(fn: (this: This, ...args: Args) => unknown, thisArg: This, args: Args): unknown;
 }
 
 /** A layer backed by one policy object shared by every call of the method (retry, poll, asyncBackoff, fallback). */
@@ -31,8 +24,8 @@ export class PolicyLayer implements Layer {
     registerDecoratedPolicy(this.policy, this.descriptor.kind, 'class', site);
   }
 
-  run(next: AnyMethod, self: unknown, args: unknown[], inner?: boolean): unknown {
-    return this.policy.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args, undefined, inner);
+  run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
+    return this.policy.call(next as (this: unknown, ...args: unknown[]) => unknown, self, args);
   }
 
   bind(next: AnyMethod): (self: unknown, args: unknown[]) => unknown {

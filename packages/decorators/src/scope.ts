@@ -288,8 +288,6 @@ export interface ScopedPolicy {
     fn: (this: This, ...args: Args) => unknown,
     thisArg: This,
     args: Args,
-    signal?: undefined,
-    consumed?: boolean,
   ): Promise<unknown>;
 }
 
@@ -325,7 +323,7 @@ export class ScopedLayer<Policy extends ScopedPolicy> implements Layer {
     if (!this.#shared) this.#scope.register(this.descriptor.kind, site);
   }
 
-  run(next: AnyMethod, self: unknown, args: unknown[], inner?: boolean): unknown {
+  run(next: AnyMethod, self: unknown, args: unknown[]): unknown {
     const fn = next as (this: unknown, ...args: unknown[]) => unknown;
     let policy = this.#scope.single;
     if (policy === undefined) {
@@ -336,7 +334,7 @@ export class ScopedLayer<Policy extends ScopedPolicy> implements Layer {
         return Promise.reject(error);
       }
     }
-    return policy.call(fn, self, args, undefined, inner);
+    return policy.call(fn, self, args);
   }
 
   bind(next: AnyMethod): ((self: unknown, args: unknown[]) => unknown) | undefined {

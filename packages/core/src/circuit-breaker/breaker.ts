@@ -1,15 +1,7 @@
 import { enterCall, leaveAttempt, type Follower } from '../attempt.js';
 import { getDefaultClock, type Clock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
-import {
-  enterHandOff,
-  handOff,
-  openHandOff,
-  PASS,
-  settleHandedOff,
-  watchHandedOff,
-  type HandOffTaker,
-} from '../handoff.js';
+import { enterHandOff, handOff, settleHandedOff, watchHandedOff, type HandOffTaker } from '../handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from '../hot-path.js';
 import { Events, type Listener, type Unsubscribe } from '../events.js';
 import { followSignal, unfollowSignal } from '../follow-signal.js';
@@ -383,8 +375,6 @@ export class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     // The breaker makes no attempts of its own: outside any, `attemptSignal()` gets the never-aborting
     // signal; inside another policy's attempt, that attempt's. Restored before anything is recorded.
     const previous = enterCall();
-    // Handing off: the layer inside may hand off to the same consumer (see handoff.ts).
-    if (consumed && handOffOpen) openHandOff();
     let result: R;
     try {
       result = invoke(fn, thisArg, args);
@@ -419,7 +409,7 @@ export class Breaker implements CircuitBreakerPolicy, HandOffTaker {
   // record its outcome beside the caller's handlers, or in the caller's own reaction (handoff.ts).
   #consumedBy(promise: Promise<unknown>, handOffOpen: boolean): Promise<unknown> {
     if (handOffOpen) handOff(this, promise);
-    else void this[watchHandedOff](promise);
+    else this[watchHandedOff](promise);
     return promise;
   }
 
@@ -552,14 +542,12 @@ export class Breaker implements CircuitBreakerPolicy, HandOffTaker {
     return rejectSoon(signal.reason);
   }
 
-  [settleHandedOff](ok: boolean, outcome: unknown): typeof PASS {
+  [settleHandedOff](ok: boolean, outcome: unknown): void {
     if (ok) this.#closedSuccess(outcome);
     else this.#failed(normalCall, outcome);
-    return PASS;
   }
 
-  // Records beside the caller's handlers: the outcome goes through unchanged.
-  [watchHandedOff](promise: Promise<unknown>): Promise<unknown> {
+  [watchHandedOff](promise: Promise<unknown>): void {
     promise.then(
       (value) => {
         this.#closedSuccess(value);
@@ -568,7 +556,6 @@ export class Breaker implements CircuitBreakerPolicy, HandOffTaker {
         this.#failed(normalCall, error);
       },
     );
-    return promise;
   }
 
   // A permission for a call on a circuit that was not closed: a ticket, or the error to reject with.
