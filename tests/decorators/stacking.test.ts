@@ -2,6 +2,7 @@ import {
   AsyncBackoff,
   CircuitBreaker,
   Poll,
+  RateLimit,
   Retry,
   circuitOf,
   isCircuitOpenError,
@@ -157,6 +158,28 @@ describe('stacked decorators', () => {
     expect(circuitOf(Service, 'failing').statistics).toEqual(expect.objectContaining({ calls: 1, failures: 1 }));
     expect(circuitOf(Service, 'failing').state).toBe('open');
     expect(circuitOf(Service, 'working').statistics).toEqual(expect.objectContaining({ calls: 1, successes: 1 }));
+  });
+
+  it('give a method body the promise of another decorated method only once its circuit recorded the call, whichever layer is outermost there', async () => {
+    let successesSeen = -1;
+    class Nested {
+      @RateLimit({ permits: 100, per: 1_000 })
+      @CircuitBreaker({ threshold: 5, resetTimeout: 1_000 })
+      async inner(): Promise<number> {
+        return 1;
+      }
+
+      // Not `async`: `inner`'s reaction runs inside the retry's attempt, while the retry waits for a breaker's hand-off.
+      @Retry({ times: 1 })
+      outer(): Promise<number> {
+        return this.inner().then((value) => {
+          successesSeen = circuitOf(Nested, 'inner').statistics.successes;
+          return value;
+        });
+      }
+    }
+    expect(await new Nested().outer()).toBe(1);
+    expect(successesSeen).toBe(1);
   });
 
   describe('with a foreign decorator in between', () => {

@@ -4,6 +4,7 @@ import { getDefaultClock, isClock, type Clock, type TimerHandle } from './clock.
 import { RateLimitedError, type RateLimitRejectionReason } from './errors.js';
 import { Events, type Listener, type Unsubscribe } from './events.js';
 import { followSignal, unfollowSignal } from './follow-signal.js';
+import { enterHandOff } from './handoff.js';
 import { invoke, isNativePromise, isThenable, promiseOf, rejectSoon } from './hot-path.js';
 import {
   memoryRateLimitStore,
@@ -226,6 +227,9 @@ export class RateLimitPolicy {
     args: Args,
     signal?: AbortSignal,
   ): Promise<Awaited<R>> {
+    // An outer policy's open hand-off (handoff.ts) is not for a breaker nested in this call: this call
+    // returns its method's promise as it is, to a caller that may be a method body.
+    enterHandOff();
     if (signal !== undefined) {
       const problem = signalProblem('rateLimit', signal);
       if (problem !== undefined) return Promise.reject(problem);
