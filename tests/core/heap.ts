@@ -14,13 +14,3 @@ export async function heapPerItem(count: number, make: () => object): Promise<nu
   if (kept.length !== count) throw new Error('heapPerItem: lost an item');
   return (after - before) / count;
 }
-
-/**
- * The least of `tries` readings of `measure` (bytes): heap readings are noisy on a loaded machine (a
- * concurrent sweep not yet done adds to one reading, never takes away), while a real cost shows in every one.
- */
-export async function leastOf(tries: number, measure: () => Promise<number>): Promise<number> {
-  let least = Infinity;
-  for (let i = 0; i < tries; i++) least = Math.min(least, await measure());
-  return least;
-}
