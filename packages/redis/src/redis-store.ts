@@ -167,6 +167,14 @@ function identity(value: object | undefined): string {
   return String(id);
 }
 
+// A command of #pump's batch: the circuit's re-read, or its failure report (the report script's own
+// arguments); `sentAt`, its generation count when sent (see SharedCircuit.apply).
+interface BatchEntry {
+  readonly circuit: SharedCircuit;
+  readonly report: readonly (string | number)[] | undefined;
+  readonly sentAt: number;
+}
+
 interface Incident {
   // The Cluster node whose slots it covers (as the client names it, '' when none was known), and those
   // slots; both undefined for an incident of the whole store.
@@ -184,8 +192,11 @@ interface Incident {
   pinging: boolean;
 }
 
-/** Re-reads per round trip: a batch's replies are applied in one turn of the event loop (about 1 ms). */
-const readBatch = 100;
+/**
+ * Background commands (re-reads and failure reports) per round trip: a batch's replies are applied in one
+ * turn of the event loop (about 1 ms), and its Redis work is small next to `commandTimeout`.
+ */
+const batchSize = 100;
 
 /**
  * Milliseconds between checks of a Cluster's subscriptions, while circuits are called: a subscription
@@ -255,6 +266,9 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
   readonly #reads = new Map<SharedCircuit, (() => void)[] | undefined>();
   #pumping = false;
   #readsDone: (() => void)[] | undefined;
+  // Circuits whose failures wait to be reported, sent by #pump with the re-reads: one entry per circuit
+  // however many failures it notes (its report carries them all), so at most one per live circuit.
+  readonly #reports = new Set<SharedCircuit>();
   // Walks over the circuits, re-reading each (those of `slots` only, when given): #rereadAll starts one.
   // One over every circuit replaces those queued; one over a node's slots waits its turn.
   #walks: { readonly circuits: Iterator<WeakRef<SharedCircuit>>; readonly slots: Set<number> | undefined }[] = [];
@@ -464,6 +478,11 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     });
   }
 
+  report(circuit: SharedCircuit): void {
+    this.#reports.add(circuit);
+    this.#startPump();
+  }
+
   used(circuit: SharedCircuit): void {
     if (!this.#sharded || this.#closed) return;
     this.#used.add(circuit);
@@ -564,19 +583,33 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
     queueMicrotask(() => void this.#pump());
   }
 
-  // The next batch: re-reads asked for first, then the circuits of the walks. Circuits whose node is in an
-  // incident are skipped (their waiters told): they are re-read when it ends.
-  #nextBatch(): { readonly circuits: SharedCircuit[]; readonly waiting: (() => void)[] } {
-    const circuits: SharedCircuit[] = [];
+  // The next batch: re-reads (those asked for, then the circuits of the walks) and failure reports, each
+  // kind given at least half of it when both wait, so that neither a recovery nor a burst of failures
+  // holds the other up. Circuits whose node is in an incident are skipped (their waiters told): they are
+  // re-read when it ends, and their failures were dropped by it.
+  #nextBatch(): { readonly batch: BatchEntry[]; readonly waiting: (() => void)[] } {
+    const batch: BatchEntry[] = [];
     const waiting: (() => void)[] = [];
+    this.#takeReads(batch, waiting, batchSize / 2);
+    for (const circuit of this.#reports) {
+      if (batch.length === batchSize) break;
+      this.#reports.delete(circuit);
+      const report = circuit.takeReport();
+      if (report !== undefined) batch.push({ circuit, report, sentAt: circuit.generations });
+    }
+    this.#takeReads(batch, waiting, batchSize);
+    return { batch, waiting };
+  }
+
+  // Re-reads into `batch` until it holds `limit` commands.
+  #takeReads(batch: BatchEntry[], waiting: (() => void)[], limit: number): void {
     for (const [circuit, waiters] of this.#reads) {
+      if (batch.length >= limit) return;
       this.#reads.delete(circuit);
       if (waiters !== undefined) waiting.push(...waiters);
-      if (!this.online(circuit.slot)) continue;
-      circuits.push(circuit);
-      if (circuits.length === readBatch) return { circuits, waiting };
+      if (this.online(circuit.slot)) batch.push({ circuit, report: undefined, sentAt: circuit.generations });
     }
-    while (circuits.length < readBatch) {
+    while (batch.length < limit) {
       const walk = this.#walks[0];
       if (walk === undefined) break;
       const next = walk.circuits.next();
@@ -587,70 +620,86 @@ class RedisStore implements RedisCircuitStore, CircuitLink {
       const circuit = next.value.deref();
       if (circuit === undefined || (walk.slots !== undefined && !walk.slots.has(circuit.slot))) continue;
       if (!this.online(circuit.slot)) continue;
-      // Failures kept from before the first connection go out with it.
+      // Failures kept from before the first connection go out with it (queued as a report).
       circuit.resume();
-      circuits.push(circuit);
+      batch.push({ circuit, report: undefined, sentAt: circuit.generations });
     }
-    return { circuits, waiting };
   }
 
-  // Sends the re-reads a batch at a time, the next once the last is answered: 20,000 circuits re-reading
-  // after an incident make 100 round trips of bounded work each (one write, one timer per batch), instead
-  // of 20,000 commands and timers at once, whose queue alone outlasts commandTimeout.
+  // Sends the background commands a batch at a time, the next once the last is answered: 20,000 circuits
+  // re-reading after an incident, or failing in the same turn, make 200 round trips of bounded work each
+  // (one write, one timer per batch, counted from when it is written), instead of 20,000 commands and
+  // timers at once, whose queue of replies alone outlasts commandTimeout: a false incident.
   async #pump(): Promise<void> {
     for (;;) {
       if (!this.#sendable()) {
         // An incident of the store, or not connected: whoever waits is told; the circuits run on local state.
+        // Reports queued go too: an incident has dropped their failures, and those noted before the first
+        // connection are queued again by it.
         for (const waiters of this.#reads.values()) if (waiters !== undefined) for (const resolve of waiters) resolve();
         this.#reads.clear();
         this.#walks = [];
+        this.#reports.clear();
         break;
       }
-      const { circuits, waiting } = this.#nextBatch();
-      if (circuits.length > 0) {
-        const sentAt = circuits.map((circuit) => circuit.generations);
-        const replies = await this.#sendReads(circuits);
-        circuits.forEach((circuit, i) => {
+      const { batch, waiting } = this.#nextBatch();
+      if (batch.length > 0) {
+        const replies = await this.#sendBatch(batch);
+        batch.forEach(({ circuit, report, sentAt }, i) => {
           const reply = replies[i];
-          if (reply !== undefined) circuit.apply(parseReply(reply), false, sentAt[i]);
+          const shared = reply === undefined ? undefined : parseReply(reply);
+          if (report !== undefined) circuit.reported(shared, sentAt);
+          else if (shared !== undefined) circuit.apply(shared, false, sentAt);
         });
       }
       for (const resolve of waiting) resolve();
-      if (circuits.length === 0) break;
+      if (this.#reads.size === 0 && this.#walks.length === 0) this.#settleReads();
+      if (batch.length === 0) break;
     }
     this.#pumping = false;
+    this.#settleReads();
+  }
+
+  #settleReads(): void {
     const done = this.#readsDone;
     this.#readsDone = undefined;
     if (done !== undefined) for (const resolve of done) resolve();
   }
 
-  // Each circuit's reply, undefined for those that failed (an incident, by #timed). One pipeline (one write,
-  // one timer) for a single server. A Cluster client writes each command to its slot's node, and each is
-  // timed on its own, so that a node that fails is that node's incident alone.
-  async #sendReads(circuits: readonly SharedCircuit[]): Promise<readonly unknown[]> {
+  // Each command's reply, undefined for those that failed (an incident, by #timed). One pipeline (one write,
+  // one timer) for a single server; a command alone (a lone failure's report) is sent as it is. A Cluster
+  // client writes each command to its slot's node, and each is timed on its own, so that a node that fails
+  // is that node's incident alone.
+  async #sendBatch(batch: readonly BatchEntry[]): Promise<readonly unknown[]> {
     const client = this.#client;
-    const read = (circuit: SharedCircuit): Promise<unknown> =>
-      this.#send(scripts.read, circuit.name, circuit.options.resetTimeout, []);
-    if (isCluster(client)) return Promise.all(circuits.map((circuit) => this.#timed(read(circuit), circuit.slot)));
+    const commands = batch.map(({ circuit, report }) => ({
+      script: report === undefined ? scripts.read : scripts.report,
+      ...this.#arguments(circuit.name, circuit.options.resetTimeout, report ?? []),
+    }));
+    // NOSCRIPT (a restarted server, SCRIPT FLUSH): that command again, by EVAL.
+    const evaluate = (i: number): Promise<unknown> => {
+      const { script, keys, argv } = commands[i] as (typeof commands)[number];
+      return this.#evaluate(script, keys, argv);
+    };
+    if (isCluster(client) || batch.length === 1) {
+      return Promise.all(batch.map(({ circuit }, i) => this.#timed(evaluate(i), circuit.slot)));
+    }
     const pipeline = client.pipeline();
-    const { sha, source } = scripts.read;
     const loaded = this.#loadedOn('');
-    let first = !loaded.has(sha);
-    loaded.add(sha);
-    for (const circuit of circuits) {
-      const { keys, argv } = this.#arguments(circuit.name, circuit.options.resetTimeout, []);
-      if (first) pipeline.eval(source, keys.length, ...keys, ...argv);
-      else pipeline.evalsha(sha, keys.length, ...keys, ...argv);
-      first = false;
+    for (const { script, keys, argv } of commands) {
+      if (loaded.has(script.sha)) pipeline.evalsha(script.sha, keys.length, ...keys, ...argv);
+      else {
+        loaded.add(script.sha);
+        pipeline.eval(script.source, keys.length, ...keys, ...argv);
+      }
     }
     const replies = await this.#timed(
       pipeline.exec().then((results) =>
         Promise.all(
-          circuits.map((circuit, i) => {
+          commands.map((_, i) => {
             const [error, reply] = results?.[i] ?? [new Error('@staunch/redis: no reply in the pipeline')];
             if (error === null) return reply;
-            // NOSCRIPT (a restarted server, SCRIPT FLUSH): this one again, by EVAL.
-            return isNoScript(error) ? read(circuit) : Promise.reject(error);
+            return isNoScript(error) ? evaluate(i) : Promise.reject(error);
           }),
         ),
       ),

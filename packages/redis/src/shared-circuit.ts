@@ -72,7 +72,6 @@ export class SharedCircuit implements CircuitStore {
   #expected: string | undefined;
   // What the last `change` event said, so that a re-read finding the same state is no news.
   #reported = '/0/closed';
-  #flushSoon: (() => void) | undefined;
 
   constructor(name: string, options: ResolvedCircuitBreakerOptions, link: CircuitLink, slot = 0) {
     this.name = name;
@@ -122,17 +121,14 @@ export class SharedCircuit implements CircuitStore {
     // nothing stale to replay (a short-lived job, a crash-looping worker would never count otherwise).
     const online = link.online(this.slot);
     if (!online && link.connected) return;
-    // The first failure of a burst schedules one report for the whole burst.
+    // The first failure of a burst queues the circuit's report with the store, which sends it once the
+    // turn's other work is done: one report carries the whole burst.
     if (++this.#pending === 1 && !this.#reporting) {
       if (!link.connected || !online) {
         this.#pendingSince = this.#now();
         return;
       }
-      queueMicrotask(
-        (this.#flushSoon ??= () => {
-          this.#report();
-        }),
-      );
+      link.report(this);
     }
   }
 
@@ -330,20 +326,34 @@ export class SharedCircuit implements CircuitStore {
   }
 
   #report(): void {
+    const link = this.#link;
+    if (this.#pending === 0 || this.#reporting || !link.online(this.slot) || !link.connected) return;
+    link.report(this);
+  }
+
+  /**
+   * The store sends this circuit's report now: the report script's own arguments, carrying every failure
+   * noted so far, or `undefined` when there is none to send (none left, one in flight, or offline).
+   */
+  takeReport(): readonly (string | number)[] | undefined {
     const count = this.#pending;
     const link = this.#link;
-    if (count === 0 || this.#reporting || !link.online(this.slot) || !link.connected) return;
+    if (count === 0 || this.#reporting || !link.online(this.slot) || !link.connected) return undefined;
     this.#pending = 0;
     this.#reporting = true;
-    const { threshold, resetTimeout } = this.options;
-    const args = [link.processId, count, this.#window(), threshold, link.quorum];
-    const sentAt = this.#generations;
-    void link.run(scripts.report, this, resetTimeout, args).then((shared) => {
-      this.#reporting = false;
-      if (shared !== undefined) this.apply(shared, false, sentAt);
-      if (this.#pending > 0) this.#report();
-      else this.#settleDrained();
-    });
+    const { threshold } = this.options;
+    return [link.processId, count, this.#window(), threshold, link.quorum];
+  }
+
+  /**
+   * Redis answered the report {@link takeReport} gave (`undefined`: it failed, and the store handles the
+   * incident). `sentAt`: the generation count when it was sent. Failures noted meanwhile are reported next.
+   */
+  reported(shared: SharedState | undefined, sentAt: number): void {
+    this.#reporting = false;
+    if (shared !== undefined) this.apply(shared, false, sentAt);
+    if (this.#pending > 0) this.#report();
+    else this.#settleDrained();
   }
 
   #window(): number {

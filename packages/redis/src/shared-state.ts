@@ -47,6 +47,12 @@ export interface CircuitLink {
     args: readonly (string | number)[],
   ): Promise<SharedState | undefined>;
   /**
+   * Queues `circuit`'s failure report: the store takes it ({@link SharedCircuit.takeReport}) in its next
+   * batch of background commands and hands the reply back ({@link SharedCircuit.reported}). A circuit
+   * queued already is queued once: its report carries every failure noted until it goes out.
+   */
+  report(circuit: SharedCircuit): void;
+  /**
    * Reads `circuit`'s shared state and applies it, paced with every other
    * re-read of the store (batched round trips). Settles once applied, or once
    * it failed (the store then handles the incident). Never rejects.
