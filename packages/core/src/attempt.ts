@@ -103,10 +103,18 @@ export class Attempt implements AttemptContext {
 
 /** An attempt's controller, abort and followers, made only for an attempt that needs one of them. */
 class AbortState {
-  controller: AbortController | undefined = undefined;
-  aborted = false;
-  reason: unknown = undefined;
-  followers: Set<Follower> | undefined = undefined;
+  declare controller: AbortController | undefined;
+  declare aborted: boolean;
+  declare reason: unknown;
+  declare followers: Set<Follower> | undefined;
+
+  constructor() {
+    // Assigned here rather than as class fields, for the reason given in Attempt.
+    this.controller = undefined;
+    this.aborted = false;
+    this.reason = undefined;
+    this.followers = undefined;
+  }
 }
 
 /** The slot value for attempts nothing can abandon (the decorator fast path allocates nothing). */
