@@ -18,6 +18,8 @@ export const allocationScenarios = [
   'stacked-decorated',
   'backoff-fn',
   'backoff-decorated',
+  'timeout-decorated',
+  'hedge-decorated',
   'cockatiel-retry',
   'cockatiel-breaker',
 ];

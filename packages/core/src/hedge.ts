@@ -259,12 +259,14 @@ class Engine {
 
 /** One attempt of a hedged call. */
 class HedgeAttempt extends Attempt {
-  settled = false;
+  declare settled: boolean;
   /** When it started, for the latency window (percentile mode only). */
-  startedAt = 0;
+  declare startedAt: number;
 
   constructor(attempt: number) {
     super(attempt, true);
+    this.settled = false;
+    this.startedAt = 0;
   }
 }
 
@@ -273,21 +275,23 @@ class HedgeAttempt extends Attempt {
  * attempts, its hedge timer and the settling of its promise.
  */
 class HedgeCall extends HedgeAttempt implements ArmedSoon {
-  state: RaceState = RUNNING;
-  resolve!: (value: unknown) => void;
-  reject!: (reason: unknown) => void;
-  readonly #engine: Engine;
-  readonly #fn: AnyFunction;
-  readonly #thisArg: unknown;
-  readonly #args: unknown[] | undefined;
+  // Fields are assigned in the constructor (`declare`) and members are TypeScript-private, not
+  // `#private`: either of those makes every `new` run a separate initializer function (see Attempt).
+  declare state: RaceState;
+  declare resolve: (value: unknown) => void;
+  declare reject: (reason: unknown) => void;
+  declare private readonly engine: Engine;
+  declare private readonly fn: AnyFunction;
+  declare private readonly thisArg: unknown;
+  declare private readonly args: unknown[] | undefined;
   /** Follows the caller's signal and the outer attempt, when there is either (most calls have neither). */
-  #follower: CallFollower | undefined;
-  #others: HedgeAttempt[] | undefined;
-  #started = 0;
-  #running = 0;
-  #timer: TimerHandle | undefined;
-  #clock: Clock | undefined;
-  #refused = false;
+  declare private follower: CallFollower | undefined;
+  declare private others: HedgeAttempt[] | undefined;
+  declare private started: number;
+  declare private running: number;
+  declare private timer: TimerHandle | undefined;
+  declare private clock: Clock | undefined;
+  declare private refused: boolean;
 
   constructor(
     engine: Engine,
@@ -298,16 +302,25 @@ class HedgeCall extends HedgeAttempt implements ArmedSoon {
     outer: Attempt | undefined,
   ) {
     super(1);
-    this.#engine = engine;
-    this.#fn = fn;
-    this.#thisArg = thisArg;
-    this.#args = args;
-    if (signal !== undefined || outer !== undefined) this.#follower = new CallFollower(this, signal, outer);
+    this.state = RUNNING;
+    this.resolve = ignore;
+    this.reject = ignore;
+    this.engine = engine;
+    this.fn = fn;
+    this.thisArg = thisArg;
+    this.args = args;
+    this.follower = signal !== undefined || outer !== undefined ? new CallFollower(this, signal, outer) : undefined;
+    this.others = undefined;
+    this.started = 0;
+    this.running = 0;
+    this.timer = undefined;
+    this.clock = undefined;
+    this.refused = false;
   }
 
   begin(): void {
-    const engine = this.#engine;
-    const follower = this.#follower;
+    const engine = this.engine;
+    const follower = this.follower;
     if (follower !== undefined) {
       const { signal, outer } = follower;
       if (signal !== undefined) followSignal(signal, follower);
@@ -319,12 +332,12 @@ class HedgeCall extends HedgeAttempt implements ArmedSoon {
         outer.follow(follower);
       }
     }
-    if (engine.window !== undefined) this.#clock = engine.clock ?? getDefaultClock();
-    this.#start();
-    if (this.state === DECIDED || !this.#mayHedge()) return;
-    if (this.#parallel()) {
+    if (engine.window !== undefined) this.clock = engine.clock ?? getDefaultClock();
+    this.start();
+    if (this.state === DECIDED || !this.mayHedge()) return;
+    if (this.parallel()) {
       // Parallel hedging: every attempt at once.
-      while (this.#hedge('delay'));
+      while (this.hedge('delay'));
     } else {
       // No timer for a call that settles within the current microtask checkpoint (attempt-loop.ts).
       guardSoon(this);
@@ -333,137 +346,137 @@ class HedgeCall extends HedgeAttempt implements ArmedSoon {
 
   /** Still pending after the checkpoint: the next hedge is due `delay` ms from now. */
   arm(): void {
-    this.#scheduleNext();
+    this.scheduleNext();
   }
 
   /** The caller's signal, or the attempt this call runs in, aborted: the call ends with `reason`. */
   abortCall(reason: unknown): void {
     if (this.state === DECIDED) return;
-    this.#finish(reason);
-    this.#engine.failures++;
-    this.#engine.gaveUp(this.#started, reason, 'aborted');
+    this.finish(reason);
+    this.engine.failures++;
+    this.engine.gaveUp(this.started, reason, 'aborted');
     this.reject(reason);
   }
 
   // `delay: 0` without `percentile`: every attempt starts at once, no timer.
-  #parallel(): boolean {
-    const engine = this.#engine;
+  private parallel(): boolean {
+    const engine = this.engine;
     return engine.delay === 0 && engine.window === undefined;
   }
 
-  #mayHedge(): boolean {
-    return !this.#refused && this.#started <= this.#engine.maxHedged;
+  private mayHedge(): boolean {
+    return !this.refused && this.started <= this.engine.maxHedged;
   }
 
-  #schedule(): void {
-    const clock = (this.#clock ??= this.#engine.clock ?? getDefaultClock());
+  private schedule(): void {
+    const clock = (this.clock ??= this.engine.clock ?? getDefaultClock());
     // Read when the timer is set: with `percentile`, the latencies known by then.
-    this.#timer = clock.schedule(this.#engine.delayNow(), () => {
-      this.#timer = undefined;
-      this.#hedge('delay');
+    this.timer = clock.schedule(this.engine.delayNow(), () => {
+      this.timer = undefined;
+      this.hedge('delay');
     });
   }
 
   // Starts the next attempt if one may start and the budget pays for it; schedules the one after.
-  #hedge(trigger: 'delay' | 'error'): boolean {
-    if (this.state === DECIDED || !this.#mayHedge()) return false;
-    const engine = this.#engine;
+  private hedge(trigger: 'delay' | 'error'): boolean {
+    if (this.state === DECIDED || !this.mayHedge()) return false;
+    const engine = this.engine;
     if (engine.budget !== undefined && !engine.budget.tryWithdraw()) {
-      this.#refused = true;
+      this.refused = true;
       engine.refused++;
       return false;
     }
-    if (this.#timer !== undefined) {
-      (this.#clock as Clock).cancel(this.#timer);
-      this.#timer = undefined;
+    if (this.timer !== undefined) {
+      (this.clock as Clock).cancel(this.timer);
+      this.timer = undefined;
     }
-    if (engine.events.has('hedge')) engine.events.emit('hedge', { attempt: this.#started + 1, trigger });
-    this.#start();
-    this.#scheduleNext();
+    if (engine.events.has('hedge')) engine.events.emit('hedge', { attempt: this.started + 1, trigger });
+    this.start();
+    this.scheduleNext();
     return true;
   }
 
   // Unless the call is settled, or no hedge is left: the next one is due `delay` ms from now.
-  #scheduleNext(): void {
-    if (this.state !== DECIDED && !this.#parallel() && this.#timer === undefined && this.#mayHedge()) this.#schedule();
+  private scheduleNext(): void {
+    if (this.state !== DECIDED && !this.parallel() && this.timer === undefined && this.mayHedge()) this.schedule();
   }
 
-  #start(): void {
-    const engine = this.#engine;
+  private start(): void {
+    const engine = this.engine;
     // The first attempt is the call itself; a hedge is an attempt of its own.
-    const attempt = this.#started++ === 0 ? (this as HedgeAttempt) : new HedgeAttempt(this.#started);
-    if (attempt !== this) (this.#others ??= []).push(attempt);
+    const attempt = this.started++ === 0 ? (this as HedgeAttempt) : new HedgeAttempt(this.started);
+    if (attempt !== this) (this.others ??= []).push(attempt);
     engine.attempts++;
-    if (this.#clock !== undefined && engine.window !== undefined) attempt.startedAt = this.#clock.now();
-    this.#running++;
-    const args = this.#args;
+    if (this.clock !== undefined && engine.window !== undefined) attempt.startedAt = this.clock.now();
+    this.running++;
+    const args = this.args;
     let result: unknown;
     const previous = enterAttempt(attempt);
     try {
-      result = args === undefined ? (this.#fn as ContextFunction)(attempt) : invoke(this.#fn, this.#thisArg, args);
+      result = args === undefined ? (this.fn as ContextFunction)(attempt) : invoke(this.fn, this.thisArg, args);
     } catch (error) {
       leaveAttempt(previous);
-      this.#settle(attempt, false, error);
+      this.settle(attempt, false, error);
       return;
     }
     leaveAttempt(previous);
     if (!isThenable(result)) {
-      this.#settle(attempt, true, result);
+      this.settle(attempt, true, result);
       return;
     }
     promiseOf(result).then(
       (value) => {
-        this.#settle(attempt, true, value);
+        this.settle(attempt, true, value);
       },
       (error: unknown) => {
-        this.#settle(attempt, false, error);
+        this.settle(attempt, false, error);
       },
     );
   }
 
-  #settle(attempt: HedgeAttempt, ok: boolean, result: unknown): void {
+  private settle(attempt: HedgeAttempt, ok: boolean, result: unknown): void {
     attempt.settled = true;
-    this.#running--;
+    this.running--;
     if (this.state === DECIDED) return; // a loser: observed, and ignored
-    const engine = this.#engine;
+    const engine = this.engine;
     if (ok) {
-      if (engine.window !== undefined) engine.window.add((this.#clock as Clock).now() - attempt.startedAt);
-      this.#finish(undefined);
+      if (engine.window !== undefined) engine.window.add((this.clock as Clock).now() - attempt.startedAt);
+      this.finish(undefined);
       engine.successes++;
       this.resolve(result);
       return;
     }
     if (!engine.matches(result)) {
-      this.#fail(result, 'not-retryable');
+      this.fail(result, 'not-retryable');
       return;
     }
-    if (this.#hedge('error')) return;
-    if (this.#running === 0) this.#fail(result, this.#refused ? 'budget' : 'exhausted');
+    if (this.hedge('error')) return;
+    if (this.running === 0) this.fail(result, this.refused ? 'budget' : 'exhausted');
   }
 
-  #fail(error: unknown, reason: GiveUpReason): void {
-    this.#finish(undefined);
-    this.#engine.failures++;
-    this.#engine.gaveUp(this.#started, error, reason);
+  private fail(error: unknown, reason: GiveUpReason): void {
+    this.finish(undefined);
+    this.engine.failures++;
+    this.engine.gaveUp(this.started, error, reason);
     this.reject(error);
   }
 
   // The call is settled: its timer goes, it stops following, and the attempts still running are abandoned.
-  #finish(reason: unknown): void {
+  private finish(reason: unknown): void {
     this.state = DECIDED;
-    this.#engine.running--;
-    if (this.#timer !== undefined) {
-      (this.#clock as Clock).cancel(this.#timer);
-      this.#timer = undefined;
+    this.engine.running--;
+    if (this.timer !== undefined) {
+      (this.clock as Clock).cancel(this.timer);
+      this.timer = undefined;
     }
-    const follower = this.#follower;
+    const follower = this.follower;
     if (follower !== undefined) {
       if (follower.signal !== undefined) unfollowSignal(follower.signal, follower);
       follower.outer?.unfollow(follower);
     }
-    if (this.#running === 0) return;
+    if (this.running === 0) return;
     abandon(this, reason);
-    const others = this.#others;
+    const others = this.others;
     if (others !== undefined) for (const attempt of others) abandon(attempt, reason);
   }
 }
@@ -479,6 +492,10 @@ class CallFollower implements Follower {
   abort(reason: unknown): void {
     this.call.abortCall(reason);
   }
+}
+
+function ignore(): void {
+  // replaced by the promise's own settling functions as soon as the call starts
 }
 
 function abandon(attempt: HedgeAttempt, reason: unknown): void {
