@@ -155,9 +155,10 @@ function redisMemoryRows(subject, outcome, problems) {
 function memoryRows(group, subject, outcome, problems) {
   return outcome.memory.map((m) => {
     if (!Number.isFinite(m.bytes) || !Number.isInteger(m.timers)) problems.push(`${subject.id}: ${JSON.stringify(m)}`);
-    const verdict = subject.targeted
-      ? { value: m.bytes, met: m.bytes <= group.target.bytes && m.timers === 0 }
-      : undefined;
+    const verdict =
+      subject.targeted && m.budgeted !== false
+        ? { value: m.bytes, met: m.bytes <= group.target.bytes && m.timers === 0 }
+        : undefined;
     return { kind: 'memory', subject, memory: m, verdict };
   });
 }

@@ -134,7 +134,7 @@ export const groups = [
   {
     id: 'memory',
     title: 'Idle circuit: heap per circuit, timers held',
-    target: { bytes: 256, text: '≤ 256 bytes, no timers' },
+    target: { bytes: 256, text: '≤ 256 bytes, no timers (a circuit of a key or an object)' },
   },
   { id: 'policy-memory', title: 'Idle policies of other kinds, and the registry: heap per policy, timers held' },
   otelGroup,
