@@ -191,6 +191,28 @@ describe('retry', () => {
     expect(() => retryPolicy(Boom, { clock: {} as never })).toThrow(TypeError);
   });
 
+  it('rejects an interval that is not a finite number of ms >= 0 in the one-shot call as in a policy', async () => {
+    for (const [interval, error, message] of [
+      [-1, RangeError, 'retry: `interval` must be a finite number >= 0, got -1.'],
+      [Infinity, RangeError, 'retry: `interval` must be a finite number >= 0, got Infinity.'],
+      [NaN, TypeError, 'retry: `interval` must be a number, got NaN.'],
+    ] as const) {
+      await expect(retry(() => 1, { interval })).rejects.toThrow(new error(message));
+      expect(() => retryPolicy({ interval })).toThrow(new error(message));
+    }
+    // No filter given: every error is retried, in the one-shot call as in a policy.
+    let calls = 0;
+    await expect(
+      retry(
+        () => {
+          if (++calls < 3) throw new Other();
+          return calls;
+        },
+        { interval: 0 },
+      ),
+    ).resolves.toBe(3);
+  });
+
   it('freezes its resolved options', () => {
     const policy = retryPolicy(Boom, { times: 5 });
     expect(Object.isFrozen(policy.options)).toBe(true);

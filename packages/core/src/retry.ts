@@ -154,21 +154,33 @@ function resolveRetryOptions(
   } else if (options !== undefined && (typeof options !== 'object' || (options as unknown) === null)) {
     invalidOption('retry', 'options', 'an object', options);
   }
-  filter = optionalErrorFilter('retry', 'on', filter);
+  // The usual call (no filter, a plain number of ms, no hook, clock or budget) skips the validators: never
+  // reached, they stay out of the one-shot `retry()`'s optimized code, whose inlining budget they would
+  // otherwise spend, leaving the first attempt's calls out of line in about half the processes (~8% per call).
+  if (filter !== undefined) filter = optionalErrorFilter('retry', 'on', filter);
   const times: unknown = opts.times ?? retryDefaults.times;
   if (typeof times !== 'number' || !(Number.isInteger(times) || times === Infinity)) {
     invalidOption('retry', 'times', 'an integer (the total number of calls) or Infinity', times, RangeError);
   }
+  const interval: unknown = opts.interval ?? retryDefaults.interval;
+  const onError = opts.onError;
+  const clock = opts.clock;
+  const budget = opts.budget;
   const resolved: ResolvedRetryOptions = {
     on: filter as ErrorFilter | undefined,
     times: times,
-    interval: toWait('retry', 'interval', opts.interval ?? retryDefaults.interval),
-    onError: optionalFunction('retry', 'onError', opts.onError),
-    clock: toClock('retry', opts.clock),
-    budget: toBudget('retry', opts.budget),
+    interval: isPlainWait(interval) ? interval : toWait('retry', 'interval', interval),
+    onError: onError === undefined ? undefined : optionalFunction('retry', 'onError', onError),
+    clock: clock === undefined ? undefined : toClock('retry', clock),
+    budget: budget === undefined ? undefined : toBudget('retry', budget),
   };
   // A one-shot `retry()` keeps its copy private, so it skips the (measurably slow) freeze.
   return frozen ? Object.freeze(resolved) : resolved;
+}
+
+/** A finite number of ms >= 0: what {@link toWait} accepts as a number, checked inline. */
+function isPlainWait(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value < Infinity;
 }
 
 /** A plain options object, as opposed to an error filter (a class, an array or a predicate). */
